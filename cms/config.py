@@ -1,0 +1,80 @@
+"""Settings from the environment (CMS_ prefix) or a .env file. The only reader of the env."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CMS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite://data/cms.sqlite3"
+    redis_url: str | None = None
+    media_dir: str = "data/media"
+    public_url: str = "http://127.0.0.1:8000"
+    site_url: str | None = None
+    env: Literal["development", "production", "test"] = "development"
+    graphiql: bool | None = None
+    graphiql_assets_url: str | None = None
+    cors_origins: str = ""
+    auto_migrate: bool = True
+
+    max_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=2000, ge=1)
+    max_page_size: int = Field(default=100, ge=1)
+
+    article_path: str = "/news/{slug}"
+    video_episode_path: str = "/video/{slug}"
+    default_locale: str = "en"
+
+    @field_validator("public_url", "site_url", "graphiql_assets_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @field_validator("article_path", "video_episode_path")
+    @classmethod
+    def _path_has_slug(cls, value: str) -> str:
+        if "{slug}" not in value or not value.startswith("/"):
+            raise ValueError("a content path starts with / and contains {slug}")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.is_production and "*" in self.allowed_origins:
+            raise ValueError("CMS_CORS_ORIGINS='*' is refused in production: list the origins")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def website_url(self) -> str:
+        return self.site_url or self.public_url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -9,6 +9,7 @@ from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations import api as migrations_api
 
 from cms.config import Settings, get_settings
@@ -64,7 +65,9 @@ def _ensure_sqlite_dir(settings: Settings) -> None:
 
 def _unavailable(settings: Settings, error: BaseException) -> DatabaseUnavailable:
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return DatabaseUnavailable(f"database unavailable ({_redacted(settings.database_url)}): {reason}")
+    return DatabaseUnavailable(
+        f"database unavailable ({_redacted(settings.database_url)}): {reason}"
+    )
 
 
 def _redacted(url: str) -> str:
@@ -76,6 +79,9 @@ def _redacted(url: str) -> str:
 
 async def open(settings: Settings) -> None:  # noqa: A001 - mirrors close()
     _ensure_sqlite_dir(settings)
+    # Tortoise caches prepared SQL per connection *name*; a process that opens another
+    # database under the same name (tests on SQLite, then PostgreSQL) must start afresh.
+    EXECUTOR_CACHE.clear()
     try:
         await Tortoise.init(config=tortoise_config(settings))
         await ping()

@@ -98,7 +98,9 @@ class Content(TimestampedModel):
         unique_together = (("slug", "locale"),)
         indexes = (
             Index(fields=("status", "published_at", "id"), name="content_feed_idx"),
-            Index(fields=("section_id", "status", "published_at", "id"), name="content_section_idx"),
+            Index(
+                fields=("section_id", "status", "published_at", "id"), name="content_section_idx"
+            ),
             Index(fields=("updated_at", "id"), name="content_updated_idx"),
         )
 

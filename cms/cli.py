@@ -1,0 +1,211 @@
+"""The `cms` command line. Bad input is one line on stderr and exit status 1."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from cms import db
+from cms.config import Settings, get_settings
+from cms.errors import CmsError
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Newsdesk: a headless CMS for newsrooms.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+token_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+T = TypeVar("T")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise _fail(f"invalid setting CMS_{where.upper()}: {first['msg']}") from None
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine; turn expected failures into one line on stderr."""
+    try:
+        return asyncio.run(coroutine)
+    except CmsError as error:
+        raise _fail(error.message) from None
+    except (OSError, ValueError) as error:
+        raise _fail(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+
+
+async def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    async with db.lifespan(settings):
+        return await work()
+
+
+def _database_command(function: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+    """Wrap `async def f(settings, ...)` as a command that migrates, opens the database,
+    and reports failures as one line."""
+
+    @functools.wraps(function)
+    def command(*args: Any, **kwargs: Any) -> T:
+        settings = _settings()
+
+        async def main() -> T:
+            await db.migrate(settings)
+            return await _with_database(settings, lambda: function(settings, *args, **kwargs))
+
+        return _run(main())
+
+    # Typer reads the signature: show it without the `settings` the wrapper supplies.
+    signature = inspect.signature(function, eval_str=True)
+    parameters = list(signature.parameters.values())[1:]
+    command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    del command.__wrapped__  # type: ignore[attr-defined]
+    return command
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the app (GraphQL at /graphql); applies pending migrations first."""
+    import uvicorn
+
+    settings = _settings()
+    if settings.auto_migrate:
+        applied = _run(db.migrate(settings))
+        for name in applied:
+            typer.echo(f"applied migration {name}")
+    typer.echo(f"Newsdesk serving http://{host}:{port}/graphql", err=True)
+    uvicorn.run(
+        "cms.http.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending migrations (safe to run again)."""
+    applied = _run(db.migrate(_settings()))
+    for name in applied:
+        typer.echo(f"applied migration {name}")
+    typer.echo("database is up to date" if not applied else f"{len(applied)} migration(s) applied")
+
+
+@app.command()
+@_database_command
+async def seed(
+    settings: Settings,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo newsroom.")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Only when the database holds no content.")
+    ] = False,
+) -> None:
+    """Load the demo newsroom (running it twice changes nothing)."""
+    from cms.demo import loader
+
+    if not demo:
+        raise CmsError("say what to seed: cms seed --demo")
+    report = await loader.load(
+        media_dir=Path(settings.media_dir),
+        only_if_empty=if_empty,
+        progress=lambda step: typer.echo(f"  {step}", err=True),
+    )
+    if report.skipped_not_empty:
+        typer.echo("demo newsroom not loaded: the database already has content")
+    else:
+        typer.echo(f"demo newsroom: {report.created} created, {report.existing} already there")
+
+
+@app.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL)."""
+    from schema import build_schema
+
+    typer.echo(build_schema(_settings()).as_str())
+
+
+@token_app.command("create")
+@_database_command
+async def token_create(
+    settings: Settings,
+    name: Annotated[str, typer.Option(help="A name to tell the token by.")],
+    role: Annotated[str, typer.Option(help="viewer, author, editor or admin.")],
+) -> None:
+    """Create a token; the secret is printed once, alone on the last line."""
+    from cms.auth import tokens
+
+    token, secret = await tokens.create(name=name, role=role)
+    typer.echo(f"created token {token.name!r} with role {token.role}; keep the secret below, "
+               "it is not shown again:", err=True)  # fmt: skip
+    typer.echo(secret)
+
+
+@token_app.command("list")
+@_database_command
+async def token_list(settings: Settings) -> None:
+    """List tokens (never their secrets)."""
+    from cms.auth import tokens
+
+    rows = await tokens.list_tokens()
+    if not rows:
+        typer.echo("no tokens")
+    for token in rows:
+        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "active"
+        typer.echo(f"{token.name}\t{token.role}\t{token.prefix}…\t{state}")
+
+
+@token_app.command("revoke")
+@_database_command
+async def token_revoke(settings: Settings, name: str) -> None:
+    """Revoke a token by name."""
+    from cms.auth import tokens
+
+    await tokens.revoke(name=name)
+    typer.echo(f"revoked token {name!r}")
+
+
+@token_app.command("local", hidden=True)
+@_database_command
+async def token_local(settings: Settings) -> None:
+    """(make serve) Print a fresh editor token named local-editor; development only."""
+    from cms.auth import tokens
+
+    if settings.is_production:
+        raise CmsError("refusing to make a local editor token with CMS_ENV=production")
+    secret = await tokens.ensure_dev_token()
+    typer.echo(f"Local editor token (development only): {secret}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,250 @@
+"""Writing content: create and update articles and video episodes.
+
+Every change is one transaction: the row (with a version check), a Revision snapshot and
+an outbox event commit together. `save` is the one way a content row changes; the
+publishing actions use it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from cms import clock
+from cms.auth import policy
+from cms.auth.viewer import Viewer
+from cms.content import fields, revisions, slugs
+from cms.errors import Conflict, Invalid, NotFound
+from cms.events import outbox
+from cms.models import Content, ContentAuthor, ContentKind, ContentStatus, ContentTag
+
+__all__ = ["Change", "create", "event_payload", "save", "update"]
+
+_ATTEMPTS = 8
+
+
+@dataclass
+class Change:
+    """What an action does to a content row: new values, bylines/tags, and the event."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    author_ids: list[int] | None = None
+    tag_ids: list[int] | None = None
+    event: outbox.EventType | None = outbox.EventType.UPDATED
+
+
+class _LostRace(Exception):
+    """Another writer bumped the version first; the caller gave no expectedVersion: retry."""
+
+
+def event_payload(content: Content) -> dict[str, Any]:
+    return {
+        "id": content.id,
+        "kind": str(content.kind),
+        "status": str(content.status),
+        "version": content.version,
+        "slug": content.slug,
+        "title": content.title,
+        "published_at": content.published_at.isoformat() if content.published_at else None,
+    }
+
+
+async def _replace_links(
+    content_id: int, change: Change, connection: BaseDBAsyncClient
+) -> tuple[list[int], list[int]]:
+    """Write the bylines and tags the change gives; return the item's (author, tag) ids."""
+    if change.author_ids is not None:
+        await ContentAuthor.filter(content_id=content_id).using_db(connection).delete()
+        await ContentAuthor.bulk_create(
+            [
+                ContentAuthor(content_id=content_id, author_id=author_id, position=position)
+                for position, author_id in enumerate(change.author_ids)
+            ],
+            using_db=connection,
+        )
+    if change.tag_ids is not None:
+        await ContentTag.filter(content_id=content_id).using_db(connection).delete()
+        await ContentTag.bulk_create(
+            [ContentTag(content_id=content_id, tag_id=tag_id) for tag_id in change.tag_ids],
+            using_db=connection,
+        )
+    author_ids = change.author_ids
+    if author_ids is None:
+        author_ids = list(
+            await ContentAuthor.filter(content_id=content_id)
+            .using_db(connection)
+            .order_by("position")
+            .values_list("author_id", flat=True)
+        )
+    tag_ids = change.tag_ids
+    if tag_ids is None:
+        tag_ids = list(
+            await ContentTag.filter(content_id=content_id)
+            .using_db(connection)
+            .values_list("tag_id", flat=True)
+        )
+    return author_ids, tag_ids  # type: ignore[return-value]
+
+
+async def _record(
+    content: Content, change: Change, viewer: Viewer, connection: BaseDBAsyncClient
+) -> None:
+    author_ids, tag_ids = await _replace_links(content.id, change, connection)
+    await revisions.write(
+        content=content,
+        author_ids=author_ids,
+        tag_ids=tag_ids,
+        created_by=viewer.name,
+        connection=connection,
+    )
+    if change.event is not None:
+        await outbox.record(
+            type=change.event,
+            content_id=content.id,
+            payload=event_payload(content),
+            connection=connection,
+        )
+
+
+async def _free_slug(base: str, locale: str, connection: BaseDBAsyncClient) -> str:
+    """`base`, or `base-2`, `base-3`… whichever is not yet taken in `locale`."""
+    taken = set(
+        await Content.filter(slug__startswith=base, locale=locale)
+        .using_db(connection)
+        .values_list("slug", flat=True)
+    )
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+async def _existing(external_id: str, kind: ContentKind) -> Content | None:
+    existing = await Content.get_or_none(external_id=external_id)
+    if existing is not None and existing.kind != kind:
+        raise Invalid("externalId is already used by content of another kind", field="externalId")
+    return existing
+
+
+async def create(*, kind: ContentKind, data: fields.ContentInput, viewer: Viewer) -> Content:
+    """A new DRAFT. With an externalId that exists already, the existing item comes back
+    and nothing changes (the unique constraint decides when two retries race)."""
+    policy.require(viewer, policy.Action.CREATE_CONTENT)
+    external_id = data.external_id or None
+    if external_id and (existing := await _existing(external_id, kind)):
+        return existing
+    for _ in range(_ATTEMPTS):
+        try:
+            async with in_transaction() as connection:
+                resolved = await fields.resolve(kind, data, creating=True, connection=connection)
+                values = resolved.values
+                values.setdefault("locale", "en")
+                chosen_slug = "slug" in values
+                if not chosen_slug:
+                    values["slug"] = await _free_slug(
+                        slugs.slugify(values["title"]), values["locale"], connection
+                    )
+                content = await Content.create(
+                    kind=kind,
+                    status=ContentStatus.DRAFT,
+                    version=1,
+                    created_by_token_id=viewer.token_id,
+                    using_db=connection,
+                    **values,
+                )
+                change = Change(
+                    author_ids=resolved.author_ids or [], tag_ids=resolved.tag_ids or []
+                )
+                await _record(content, change, viewer, connection)
+            return content
+        except IntegrityError:
+            if external_id and (existing := await _existing(external_id, kind)):
+                return existing
+            if chosen_slug:
+                raise Invalid("that slug is already used in this locale", field="slug") from None
+            # Another writer took the generated slug a moment ago: choose again.
+    raise Conflict("could not choose a free slug; try again or pass one")
+
+
+async def save(
+    *,
+    id: int,
+    viewer: Viewer,
+    action: policy.Action,
+    expected_version: int | None,
+    change: Callable[[Content, BaseDBAsyncClient], Awaitable[Change]],
+) -> Content:
+    """Apply `change` to content `id` as one transaction with a version check.
+
+    With `expected_version`, a stale version is a Conflict and nothing changes. Without
+    it the update still cannot be lost: a lost race retries on the new version.
+    """
+    for _ in range(_ATTEMPTS):
+        try:
+            async with in_transaction() as connection:
+                current = await Content.get_or_none(id=id).using_db(connection)
+                if current is None:
+                    raise NotFound("no content has that id")
+                policy.require(viewer, action, current)
+                if expected_version is not None and current.version != expected_version:
+                    raise Conflict(
+                        f"the item is at version {current.version}, not {expected_version}",
+                        current_version=current.version,
+                    )
+                planned = await change(current, connection)
+                updated = (
+                    await Content.filter(id=id, version=current.version)
+                    .using_db(connection)
+                    .update(
+                        **planned.values, version=current.version + 1, updated_at=clock.utcnow()
+                    )
+                )
+                if not updated:
+                    if expected_version is not None:
+                        latest = await Content.get(id=id).using_db(connection)
+                        raise Conflict(
+                            f"the item changed meanwhile (now version {latest.version})",
+                            current_version=latest.version,
+                        )
+                    raise _LostRace
+                content = await Content.get(id=id).using_db(connection)
+                await _record(content, planned, viewer, connection)
+            return content
+        except _LostRace:
+            continue
+        except IntegrityError:
+            raise Invalid("that slug is already used in this locale", field="slug") from None
+    raise Conflict("the item is changing too fast; try again")
+
+
+async def update(
+    *,
+    id: int,
+    kind: ContentKind,
+    data: fields.ContentInput,
+    viewer: Viewer,
+    expected_version: int | None = None,
+) -> Content:
+    if data.external_id is not fields.UNSET:
+        raise Invalid("externalId is set at creation and cannot change", field="externalId")
+
+    async def change(current: Content, connection: BaseDBAsyncClient) -> Change:
+        if current.kind != kind:
+            raise NotFound(f"no {kind.value.replace('_', ' ')} has that id")
+        resolved = await fields.resolve(kind, data, creating=False, connection=connection)
+        return Change(resolved.values, resolved.author_ids, resolved.tag_ids)
+
+    return await save(
+        id=id,
+        viewer=viewer,
+        action=policy.Action.EDIT_CONTENT,
+        expected_version=expected_version,
+        change=change,
+    )

@@ -1,0 +1,157 @@
+"""Keyset reads: the public feed, an author's content, and the editors' list.
+
+Pages are keyset-ordered (never OFFSET), so page 5,000 costs what page 1 costs, and a
+cursor stays valid while news is published on top of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from cms.content import lookups, visibility
+from cms.content.records import ContentRecord
+from cms.errors import Invalid
+from cms.models import Content, ContentKind, ContentStatus
+
+__all__ = ["Cursor", "Page", "by_author", "contents", "feed", "page_size"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A position in an ordering by (time, id), both descending. Opaque to clients."""
+
+    at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor:
+        try:
+            padded = value + "=" * (-len(value) % 4)
+            at, _, id_ = base64.urlsafe_b64decode(padded).decode().partition("|")
+            cursor = cls(datetime.fromisoformat(at), int(id_))
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            raise Invalid(
+                "invalid cursor: pass an endCursor from a previous page", field="after"
+            ) from None
+        if cursor.at.tzinfo is None:
+            raise Invalid("invalid cursor: pass an endCursor from a previous page", field="after")
+        return cursor
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[ContentRecord]
+    cursors: list[Cursor]
+    has_next: bool
+    has_previous: bool
+
+
+def page_size(first: int | None, *, default: int, maximum: int) -> int:
+    """Validate a page size: between 0 and `maximum` (CMS_MAX_PAGE_SIZE)."""
+    if first is None:
+        return min(default, maximum)
+    if first < 0 or first > maximum:
+        raise Invalid(f"first must be between 0 and {maximum}", field="first")
+    return first
+
+
+async def _page(
+    query: QuerySet[Content],
+    *,
+    first: int,
+    after: Cursor | None,
+    time_field: str,
+    include: lookups.Include,
+) -> Page:
+    query = query.order_by(f"-{time_field}", "-id").limit(first + 1)
+    records = await lookups.content_records(query, include) if first else []
+    has_next = len(records) > first
+    records = records[:first]
+    await lookups.attach_relations(records, include)
+    cursors = [Cursor(getattr(record, time_field), record.id) for record in records]
+    return Page(records, cursors, has_next=has_next, has_previous=after is not None)
+
+
+def _public(now: datetime, after: Cursor | None) -> QuerySet[Content]:
+    # One upper bound, not two: the smaller of now and the cursor's time, then the tie-break
+    # on id. A separate `<= now` beside `< cursor` lets the database seek from now and step
+    # over every newer row on a deep page.
+    if after is None or after.at > now:
+        return Content.filter(visibility.public_q(now))
+    return Content.filter(visibility.public_q(after.at)).filter(
+        Q(published_at__lt=after.at) | Q(id__lt=after.id)
+    )
+
+
+async def feed(
+    *,
+    now: datetime,
+    first: int,
+    after: Cursor | None = None,
+    section: str | None = None,
+    tag: str | None = None,
+    author: str | None = None,
+    author_id: int | None = None,
+    kinds: Sequence[ContentKind] | None = None,
+    locale: str | None = None,
+    include: lookups.Include = lookups.EVERYTHING,
+) -> Page:
+    """Public items, newest first. Filters that name nothing give an empty page."""
+    query = _public(now, after)
+    if section is not None:
+        query = query.filter(section__slug=section)
+    if tag is not None:
+        query = query.filter(taggings__tag__slug=tag)
+    if author is not None:
+        query = query.filter(bylines__author__slug=author)
+    if author_id is not None:
+        query = query.filter(bylines__author_id=author_id)
+    if kinds:
+        query = query.filter(kind__in=list(kinds))
+    if locale is not None:
+        query = query.filter(locale=locale)
+    return await _page(query, first=first, after=after, time_field="published_at", include=include)
+
+
+async def by_author(
+    *,
+    author_id: int,
+    now: datetime,
+    first: int,
+    after: Cursor | None = None,
+    include: lookups.Include = lookups.EVERYTHING,
+) -> Page:
+    """An author's public items, newest first."""
+    return await feed(now=now, first=first, after=after, author_id=author_id, include=include)
+
+
+async def contents(
+    *,
+    first: int,
+    after: Cursor | None = None,
+    statuses: Sequence[ContentStatus] | None = None,
+    kinds: Sequence[ContentKind] | None = None,
+    include: lookups.Include = lookups.EVERYTHING,
+) -> Page:
+    """Every item whatever its status (for token holders), most recently updated first."""
+    query = Content.all()
+    if statuses:
+        query = query.filter(status__in=list(statuses))
+    if kinds:
+        query = query.filter(kind__in=list(kinds))
+    if after is not None:
+        query = query.filter(updated_at__lte=after.at).filter(
+            Q(updated_at__lt=after.at) | Q(id__lt=after.id)
+        )
+    return await _page(query, first=first, after=after, time_field="updated_at", include=include)

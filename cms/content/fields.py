@@ -1,0 +1,197 @@
+"""Content input: what create and update accept, checked and resolved to row values.
+
+Field names in errors are the API's input names (camelCase), so clients can point at them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any, Final
+from urllib.parse import urlparse
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+
+from cms.content import rendering, slugs
+from cms.errors import Invalid
+from cms.models import Author, ContentKind, Media, Section, Tag
+
+__all__ = ["UNSET", "ContentInput", "Resolved", "resolve"]
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Final[Any] = _Unset()
+
+MAX_TITLE = 300
+MAX_DEK = 1_000
+MAX_BODY_BYTES = 1_000_000
+MAX_TEXT = 100_000
+_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+@dataclass(kw_only=True)
+class ContentInput:
+    """Every field is optional; UNSET means "not given" (a patch leaves it alone)."""
+
+    title: Any = UNSET
+    slug: Any = UNSET
+    dek: Any = UNSET
+    locale: Any = UNSET
+    external_id: Any = UNSET
+    section_slug: Any = UNSET
+    author_slugs: Any = UNSET
+    tag_slugs: Any = UNSET
+    hero_image_id: Any = UNSET
+    # Articles
+    body: Any = UNSET
+    # Video episodes
+    description: Any = UNSET
+    video_url: Any = UNSET
+    duration_seconds: Any = UNSET
+    show: Any = UNSET
+    episode_number: Any = UNSET
+
+    def given(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) is not UNSET
+        }
+
+
+@dataclass
+class Resolved:
+    """Checked row values, plus the bylines and tags when they were given."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    author_ids: list[int] | None = None
+    tag_ids: list[int] | None = None
+
+
+def _text(value: Any, name: str, *, maximum: int, required: bool = False) -> str | None:
+    if value is None:
+        if required:
+            raise Invalid(f"{name} is required", field=name)
+        return None
+    text = str(value).strip()
+    if required and not text:
+        raise Invalid(f"{name} must not be empty", field=name)
+    if len(text) > maximum:
+        raise Invalid(f"{name} must be at most {maximum} characters", field=name)
+    return text or None
+
+
+def _non_negative(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if value < 0:
+        raise Invalid(f"{name} must not be negative", field=name)
+    return int(value)
+
+
+def _video_url(value: Any) -> str:
+    url = _text(value, "videoUrl", maximum=2000, required=True)
+    assert url is not None
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise Invalid("videoUrl must be an http(s) URL", field="videoUrl")
+    return url
+
+
+def _scalars(kind: ContentKind, data: ContentInput, *, creating: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if creating or data.title is not UNSET:
+        values["title"] = _text(data.title, "title", maximum=MAX_TITLE, required=True)
+    if data.slug is not UNSET and data.slug is not None:
+        values["slug"] = slugs.check(str(data.slug))
+    if data.dek is not UNSET:
+        values["dek"] = _text(data.dek, "dek", maximum=MAX_DEK)
+    if data.locale is not UNSET and data.locale is not None:
+        if not _LOCALE.match(str(data.locale)):
+            raise Invalid("locale must be a language tag such as en or uk-UA", field="locale")
+        values["locale"] = str(data.locale)
+    if data.external_id is not UNSET and data.external_id is not None:
+        values["external_id"] = _text(data.external_id, "externalId", maximum=200, required=True)
+    if kind == ContentKind.ARTICLE:
+        if data.body is not UNSET:
+            body = data.body or ""
+            if len(body.encode()) > MAX_BODY_BYTES:
+                raise Invalid("body must be at most 1 MB", field="body")
+            values["body"] = body
+            values["reading_time_minutes"] = rendering.reading_time_minutes(body)
+        elif creating:
+            values["body"] = ""
+        return values
+    if creating or data.video_url is not UNSET:
+        values["video_url"] = _video_url(data.video_url)
+    if data.description is not UNSET:
+        values["description"] = _text(data.description, "description", maximum=MAX_TEXT)
+    if data.duration_seconds is not UNSET:
+        values["duration_seconds"] = _non_negative(data.duration_seconds, "durationSeconds")
+    if data.show is not UNSET:
+        values["show"] = _text(data.show, "show", maximum=200)
+    if data.episode_number is not UNSET:
+        values["episode_number"] = _non_negative(data.episode_number, "episodeNumber")
+    return values
+
+
+async def _tag_ids(tag_slugs: list[str], connection: BaseDBAsyncClient) -> list[int]:
+    """Tags by slug; unknown slugs are created (named after the slug)."""
+    wanted = list(dict.fromkeys(slugs.check(slug, field="tagSlugs") for slug in tag_slugs))
+    found = dict(await Tag.filter(slug__in=wanted).using_db(connection).values_list("slug", "id"))
+    for slug in wanted:
+        if slug not in found:
+            try:
+                tag = await Tag.create(
+                    slug=slug, name=slug.replace("-", " ").capitalize(), using_db=connection
+                )
+            except IntegrityError:  # created meanwhile by another writer
+                tag = await Tag.get(slug=slug).using_db(connection)
+            found[slug] = tag.id
+    return [found[slug] for slug in wanted]
+
+
+async def resolve(
+    kind: ContentKind, data: ContentInput, *, creating: bool, connection: BaseDBAsyncClient
+) -> Resolved:
+    """Check `data` and turn slugs and ids into row values; Invalid names the field."""
+    resolved = Resolved(values=_scalars(kind, data, creating=creating))
+    if data.section_slug is not UNSET:
+        section_id = None
+        if data.section_slug is not None:
+            section_id = (
+                await Section.filter(slug=data.section_slug)
+                .using_db(connection)
+                .values_list("id", flat=True)
+            )
+            if not section_id:
+                raise Invalid(f"no section has the slug {data.section_slug!r}", field="sectionSlug")
+            section_id = section_id[0]
+        resolved.values["section_id"] = section_id
+    if data.author_slugs is not UNSET:
+        wanted = list(dict.fromkeys(data.author_slugs or []))
+        found = dict(
+            await Author.filter(slug__in=wanted).using_db(connection).values_list("slug", "id")
+        )
+        missing = [slug for slug in wanted if slug not in found]
+        if missing:
+            raise Invalid(f"no author has the slug {missing[0]!r}", field="authorSlugs")
+        resolved.author_ids = [found[slug] for slug in wanted]
+    if data.tag_slugs is not UNSET:
+        resolved.tag_ids = await _tag_ids(list(data.tag_slugs or []), connection)
+    if data.hero_image_id is not UNSET:
+        if (
+            data.hero_image_id is not None
+            and not await Media.filter(id=data.hero_image_id).using_db(connection).exists()
+        ):
+            raise Invalid("no media has that heroImageId", field="heroImageId")
+        resolved.values["hero_image_id"] = data.hero_image_id
+    return resolved

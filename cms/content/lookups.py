@@ -1,0 +1,217 @@
+"""Batch readers: content rows and their relations, one query per relation per page.
+
+A page of any size costs at most three queries: the items (with section and hero image
+joined in), their bylines (with avatars joined in) and their tags. Rows come back as
+plain records; no ORM model is instantiated on the read path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.queryset import QuerySet
+
+from cms.content.records import (
+    AuthorRecord,
+    ContentRecord,
+    MediaRecord,
+    SectionRecord,
+    TagRecord,
+)
+from cms.models import (
+    Author,
+    AuthorKind,
+    Content,
+    ContentAuthor,
+    ContentTag,
+    Media,
+    Section,
+    Tag,
+)
+
+__all__ = [
+    "EVERYTHING",
+    "Include",
+    "attach_relations",
+    "author",
+    "authors_for",
+    "content_records",
+    "media",
+    "section",
+    "sections",
+    "tag",
+    "tags_for",
+]
+
+_CONTENT_COLUMNS = (
+    "id",
+    "kind",
+    "status",
+    "title",
+    "slug",
+    "locale",
+    "version",
+    "updated_at",
+    "published_at",
+    "dek",
+    "reading_time_minutes",
+    "description",
+    "video_url",
+    "duration_seconds",
+    "show",
+    "episode_number",
+    "created_by_token_id",
+)
+_MEDIA_COLUMNS = ("id", "key", "mime_type", "width", "height", "alt_text", "caption", "credit")
+
+
+@dataclass(frozen=True, slots=True)
+class Include:
+    """Which parts of a content item a read needs (chosen from the GraphQL selection)."""
+
+    body: bool = False
+    section: bool = False
+    hero_image: bool = False
+    authors: bool = False
+    avatars: bool = False
+    tags: bool = False
+
+
+EVERYTHING = Include(
+    body=True, section=True, hero_image=True, authors=True, avatars=True, tags=True
+)
+
+
+def _joined(prefix: str, relation: str, columns: Iterable[str]) -> dict[str, str]:
+    return {f"{prefix}{column}": f"{relation}__{column}" for column in columns}
+
+
+def _media(row: dict[str, Any], prefix: str) -> MediaRecord | None:
+    if row.get(f"{prefix}id") is None:
+        return None
+    return MediaRecord(**{column: row[f"{prefix}{column}"] for column in _MEDIA_COLUMNS})
+
+
+async def content_records(query: QuerySet[Content], include: Include) -> list[ContentRecord]:
+    """Run `query` (filtered, ordered, limited) as one SELECT and return records."""
+    columns = _CONTENT_COLUMNS + (("body",) if include.body else ())
+    joined: dict[str, str] = {}
+    if include.section:
+        joined |= _joined("section__", "section", ("id", "name", "slug"))
+    if include.hero_image:
+        joined |= _joined("hero__", "hero_image", _MEDIA_COLUMNS)
+    rows = await query.values(*columns, **joined)
+    records = []
+    for row in rows:
+        record = ContentRecord(**{column: row[column] for column in columns})
+        if include.section and row["section__id"] is not None:
+            record.section = SectionRecord(
+                row["section__id"], row["section__name"], row["section__slug"]
+            )
+        if include.hero_image:
+            record.hero_image = _media(row, "hero__")
+        records.append(record)
+    return records
+
+
+async def authors_for(
+    content_ids: Sequence[int], *, avatars: bool = False
+) -> dict[int, list[AuthorRecord]]:
+    """Bylines in order, per content id: one query."""
+    if not content_ids:
+        return {}
+    joined = _joined("author__", "author", ("id", "name", "slug", "kind", "bio", "email"))
+    if avatars:
+        joined |= _joined("avatar__", "author__avatar", _MEDIA_COLUMNS)
+    rows = await (
+        ContentAuthor.filter(content_id__in=list(content_ids))
+        .order_by("content_id", "position", "id")
+        .values("content_id", **joined)
+    )
+    bylines: dict[int, list[AuthorRecord]] = {}
+    for row in rows:
+        bylines.setdefault(row["content_id"], []).append(
+            AuthorRecord(
+                id=row["author__id"],
+                name=row["author__name"],
+                slug=row["author__slug"],
+                kind=AuthorKind(row["author__kind"]),
+                bio=row["author__bio"],
+                email=row["author__email"],
+                avatar=_media(row, "avatar__") if avatars else None,
+            )
+        )
+    return bylines
+
+
+async def tags_for(content_ids: Sequence[int]) -> dict[int, list[TagRecord]]:
+    """Tags by name, per content id: one query."""
+    if not content_ids:
+        return {}
+    rows = await (
+        ContentTag.filter(content_id__in=list(content_ids))
+        .order_by("content_id", "tag__name")
+        .values("content_id", tag_id="tag__id", tag_name="tag__name", tag_slug="tag__slug")
+    )
+    tags: dict[int, list[TagRecord]] = {}
+    for row in rows:
+        tags.setdefault(row["content_id"], []).append(
+            TagRecord(row["tag_id"], row["tag_name"], row["tag_slug"])
+        )
+    return tags
+
+
+async def attach_relations(records: Sequence[ContentRecord], include: Include) -> None:
+    """Fill bylines and tags of `records` in place: at most one query each."""
+    ids = [record.id for record in records]
+    if include.authors:
+        bylines = await authors_for(ids, avatars=include.avatars)
+        for record in records:
+            record.authors = bylines.get(record.id, [])
+    if include.tags:
+        tags = await tags_for(ids)
+        for record in records:
+            record.tags = tags.get(record.id, [])
+
+
+async def author(
+    *, slug: str | None = None, id: int | None = None, avatar: bool = True
+) -> AuthorRecord | None:
+    """One author by slug or id, with the avatar joined in."""
+    query = Author.filter(slug=slug) if slug is not None else Author.filter(id=id)
+    joined = _joined("avatar__", "avatar", _MEDIA_COLUMNS) if avatar else {}
+    rows = await query.limit(1).values("id", "name", "slug", "kind", "bio", "email", **joined)
+    if not rows:
+        return None
+    row = rows[0]
+    return AuthorRecord(
+        id=row["id"],
+        name=row["name"],
+        slug=row["slug"],
+        kind=AuthorKind(row["kind"]),
+        bio=row["bio"],
+        email=row["email"],
+        avatar=_media(row, "avatar__") if avatar else None,
+    )
+
+
+async def sections() -> list[SectionRecord]:
+    rows = await Section.all().order_by("name").values_list("id", "name", "slug")
+    return [SectionRecord(*row) for row in rows]
+
+
+async def section(*, id: int) -> SectionRecord | None:
+    rows = await Section.filter(id=id).values_list("id", "name", "slug")
+    return SectionRecord(*rows[0]) if rows else None
+
+
+async def tag(*, id: int) -> TagRecord | None:
+    rows = await Tag.filter(id=id).values_list("id", "name", "slug")
+    return TagRecord(*rows[0]) if rows else None
+
+
+async def media(*, id: int) -> MediaRecord | None:
+    rows = await Media.filter(id=id).values(*_MEDIA_COLUMNS)
+    return MediaRecord(**rows[0]) if rows else None

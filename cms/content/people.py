@@ -1,0 +1,123 @@
+"""Authors (desk or person bylines) and sections."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from cms.auth import policy
+from cms.auth.viewer import Viewer
+from cms.content import slugs
+from cms.content.fields import UNSET
+from cms.errors import Invalid, NotFound
+from cms.models import Author, AuthorKind, Media, Section
+
+__all__ = ["create_author", "create_section", "update_author"]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _name(value: Any, maximum: int) -> str:
+    name = str(value or "").strip()
+    if not name:
+        raise Invalid("name must not be empty", field="name")
+    if len(name) > maximum:
+        raise Invalid(f"name must be at most {maximum} characters", field="name")
+    return name
+
+
+async def _author_values(values: dict[str, Any]) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    if "name" in values:
+        checked["name"] = _name(values["name"], 200)
+    if values.get("slug") is not None:
+        checked["slug"] = slugs.check(values["slug"])
+    if values.get("kind") is not None:
+        checked["kind"] = AuthorKind(values["kind"])
+    if "bio" in values:
+        bio = (values["bio"] or "").strip()
+        if len(bio) > 5_000:
+            raise Invalid("bio must be at most 5000 characters", field="bio")
+        checked["bio"] = bio or None
+    if "email" in values:
+        email = (values["email"] or "").strip()
+        if email and not _EMAIL.match(email):
+            raise Invalid("email is not an email address", field="email")
+        checked["email"] = email or None
+    if "avatar_id" in values:
+        avatar_id = values["avatar_id"]
+        if avatar_id is not None and not await Media.filter(id=avatar_id).exists():
+            raise Invalid("no media has that avatarId", field="avatarId")
+        checked["avatar_id"] = avatar_id
+    return checked
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not UNSET}
+
+
+async def create_author(
+    *,
+    viewer: Viewer,
+    name: str,
+    slug: str | None = None,
+    kind: AuthorKind = AuthorKind.PERSON,
+    bio: str | None = None,
+    email: str | None = None,
+    avatar_id: int | None = None,
+) -> Author:
+    policy.require(viewer, policy.Action.MANAGE_PEOPLE)
+    values = await _author_values(
+        {
+            "name": name,
+            "slug": slug,
+            "kind": kind,
+            "bio": bio,
+            "email": email,
+            "avatar_id": avatar_id,
+        }
+    )
+    values.setdefault("slug", slugs.slugify(values["name"]))
+    try:
+        return await Author.create(**values)
+    except IntegrityError:
+        raise Invalid("an author with that slug exists", field="slug") from None
+
+
+async def update_author(
+    *,
+    viewer: Viewer,
+    id: int,
+    name: Any = UNSET,
+    slug: Any = UNSET,
+    kind: Any = UNSET,
+    bio: Any = UNSET,
+    email: Any = UNSET,
+    avatar_id: Any = UNSET,
+) -> Author:
+    policy.require(viewer, policy.Action.MANAGE_PEOPLE)
+    author = await Author.get_or_none(id=id)
+    if author is None:
+        raise NotFound("no author has that id")
+    values = await _author_values(
+        _given(name=name, slug=slug, kind=kind, bio=bio, email=email, avatar_id=avatar_id)
+    )
+    if not values:
+        return author
+    try:
+        await Author.filter(id=id).update(**values)
+    except IntegrityError:
+        raise Invalid("an author with that slug exists", field="slug") from None
+    return await Author.get(id=id)
+
+
+async def create_section(*, viewer: Viewer, name: str, slug: str | None = None) -> Section:
+    policy.require(viewer, policy.Action.MANAGE_PEOPLE)
+    checked_name = _name(name, 100)
+    checked_slug = slugs.check(slug) if slug is not None else slugs.slugify(checked_name)
+    try:
+        return await Section.create(name=checked_name, slug=checked_slug)
+    except IntegrityError:
+        raise Invalid("a section with that slug exists", field="slug") from None

@@ -1,0 +1,110 @@
+"""Publishing actions: publish (now, scheduled or back-dated), unpublish, archive,
+delete and restore a revision. Each is one versioned, recorded change.
+
+A scheduled item is stored PUBLISHED with a future publishedAt: the visibility rule makes
+it public at that moment with no job; it reads as SCHEDULED until then.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from cms import clock
+from cms.auth import policy
+from cms.auth.viewer import Viewer
+from cms.content import editing, revisions, visibility
+from cms.errors import Invalid, NotFound
+from cms.events import outbox
+from cms.models import Content, ContentStatus, Revision
+
+__all__ = ["archive", "delete", "publish", "restore_revision", "unpublish"]
+
+
+async def publish(
+    *, id: int, viewer: Viewer, at: datetime | None = None, expected_version: int | None = None
+) -> Content:
+    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
+        raise Invalid("at must include a timezone, such as 2026-05-01T09:00:00Z", field="at")
+    now = clock.utcnow()
+    when = now if at is None else at
+
+    async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
+        event = outbox.EventType.PUBLISHED if when <= now else outbox.EventType.UPDATED
+        return editing.Change(
+            {"status": ContentStatus.PUBLISHED, "published_at": when}, event=event
+        )
+
+    return await editing.save(
+        id=id, viewer=viewer, action=policy.Action.PUBLISH, expected_version=expected_version,
+        change=change,
+    )  # fmt: skip
+
+
+async def _withdraw(
+    *, id: int, viewer: Viewer, status: ContentStatus, expected_version: int | None
+) -> Content:
+    async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
+        was_public = visibility.is_public(current, clock.utcnow())
+        event = outbox.EventType.UNPUBLISHED if was_public else outbox.EventType.UPDATED
+        return editing.Change({"status": status}, event=event)
+
+    return await editing.save(
+        id=id, viewer=viewer, action=policy.Action.PUBLISH, expected_version=expected_version,
+        change=change,
+    )  # fmt: skip
+
+
+async def unpublish(*, id: int, viewer: Viewer, expected_version: int | None = None) -> Content:
+    """Back to DRAFT; readers no longer see it."""
+    return await _withdraw(
+        id=id, viewer=viewer, status=ContentStatus.DRAFT, expected_version=expected_version
+    )
+
+
+async def archive(*, id: int, viewer: Viewer, expected_version: int | None = None) -> Content:
+    """ARCHIVED: kept for the record, off every public read path."""
+    return await _withdraw(
+        id=id, viewer=viewer, status=ContentStatus.ARCHIVED, expected_version=expected_version
+    )
+
+
+async def delete(*, id: int, viewer: Viewer) -> int:
+    """Delete the item (with its bylines, tags and revisions); the outbox keeps the event."""
+    async with in_transaction() as connection:
+        current = await Content.get_or_none(id=id).using_db(connection)
+        if current is None:
+            raise NotFound("no content has that id")
+        policy.require(viewer, policy.Action.DELETE_CONTENT, current)
+        await outbox.record(
+            type=outbox.EventType.DELETED,
+            content_id=id,
+            payload=editing.event_payload(current),
+            connection=connection,
+        )
+        await current.delete(using_db=connection)
+    return id
+
+
+async def restore_revision(*, revision_id: int, viewer: Viewer) -> Content:
+    """A new version carrying that revision's fields (history only grows)."""
+    revision = await Revision.get_or_none(id=revision_id)
+    if revision is None:
+        raise NotFound("no revision has that id")
+    snapshot = revision.snapshot
+
+    async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
+        values = {name: snapshot.get(name) for name in revisions.RESTORABLE}
+        return editing.Change(
+            values, author_ids=snapshot.get("author_ids", []), tag_ids=snapshot.get("tag_ids", [])
+        )
+
+    return await editing.save(
+        id=revision.content_id,  # type: ignore[attr-defined]
+        viewer=viewer,
+        action=policy.Action.RESTORE_REVISION,
+        expected_version=None,
+        change=change,
+    )

@@ -1,0 +1,71 @@
+"""Revisions: a snapshot of every saved version. History only grows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from cms.models import Content, Revision
+
+__all__ = ["RESTORABLE", "for_content", "snapshot", "write"]
+
+# The fields a restore brings back (status and publication time are not content).
+RESTORABLE = (
+    "title",
+    "slug",
+    "dek",
+    "locale",
+    "body",
+    "reading_time_minutes",
+    "description",
+    "video_url",
+    "duration_seconds",
+    "show",
+    "episode_number",
+    "section_id",
+    "hero_image_id",
+)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def snapshot(content: Content, *, author_ids: list[int], tag_ids: list[int]) -> dict[str, Any]:
+    data = {name: _plain(getattr(content, name)) for name in RESTORABLE}
+    data |= {
+        "kind": str(content.kind),
+        "status": str(content.status),
+        "published_at": _plain(content.published_at),
+        "author_ids": author_ids,
+        "tag_ids": tag_ids,
+    }
+    return data
+
+
+async def write(
+    *,
+    content: Content,
+    author_ids: list[int],
+    tag_ids: list[int],
+    created_by: str | None,
+    connection: BaseDBAsyncClient,
+) -> Revision:
+    return await Revision.create(
+        content_id=content.id,
+        version=content.version,
+        title=content.title,
+        created_by=created_by,
+        snapshot=snapshot(content, author_ids=author_ids, tag_ids=tag_ids),
+        using_db=connection,
+    )
+
+
+async def for_content(content_ids: list[int]) -> dict[int, list[Revision]]:
+    """Revisions per content id, newest first: one query."""
+    grouped: dict[int, list[Revision]] = {}
+    for revision in await Revision.filter(content_id__in=content_ids).order_by("-version"):
+        grouped.setdefault(revision.content_id, []).append(revision)  # type: ignore[attr-defined]
+    return grouped

@@ -1,0 +1,48 @@
+"""The one visibility rule: public means PUBLISHED and published_at <= now.
+
+Every read path (feed, search, node, single items, author content, RSS/JSON feeds,
+subscriptions) asks this module. Scheduled items become public by this rule alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from tortoise.expressions import Q
+
+from cms.auth import policy
+from cms.auth.viewer import Viewer
+from cms.models import ContentStatus
+
+__all__ = ["can_preview", "is_public", "public_q", "visible_q"]
+
+
+class _Publishable(Protocol):
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def published_at(self) -> datetime | None: ...
+
+
+def public_q(now: datetime) -> Q:
+    return Q(status=ContentStatus.PUBLISHED, published_at__lte=now)
+
+
+def is_public(item: _Publishable, now: datetime) -> bool:
+    return (
+        item.status == ContentStatus.PUBLISHED
+        and item.published_at is not None
+        and item.published_at <= now
+    )
+
+
+def can_preview(viewer: Viewer) -> bool:
+    """Token holders (viewer and up) also see drafts, scheduled and archived items."""
+    return policy.can(viewer, policy.Action.PREVIEW)
+
+
+def visible_q(viewer: Viewer, now: datetime) -> Q | None:
+    """The filter for what `viewer` may read; None means everything."""
+    return None if can_preview(viewer) else public_q(now)

@@ -1,0 +1,130 @@
+"""Load the demo newsroom through the same services editors use. Idempotent: every item
+carries an externalId ("demo:<slug>"), so a second run finds it and changes nothing."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from cms import clock
+from cms.auth.roles import Role
+from cms.auth.viewer import Viewer
+from cms.content import editing, fields, people, publishing
+from cms.demo import newsroom
+from cms.models import Author, AuthorKind, Content, ContentKind, ContentStatus, Media, Section, Tag
+
+__all__ = ["Report", "load"]
+
+DEMO_VIEWER = Viewer(name="demo-loader", role=Role.ADMIN)
+_MEDIA_FILES = Path(newsroom.__file__).parent / "media"
+
+
+@dataclass
+class Report:
+    created: int = 0
+    existing: int = 0
+    skipped_not_empty: bool = False
+
+
+async def _media(media_dir: Path, report: Report) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for item in newsroom.MEDIA:
+        target = media_dir / item["key"]
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(_MEDIA_FILES / item["key"].removeprefix("demo/"), target)
+        media, created = await Media.get_or_create(
+            key=item["key"],
+            defaults={
+                "mime_type": item["mime_type"],
+                "size_bytes": target.stat().st_size,
+                "width": item["width"],
+                "height": item["height"],
+                "alt_text": item["alt_text"],
+                "caption": item["caption"],
+                "credit": item["credit"],
+            },
+        )
+        report.created += created
+        ids[item["key"]] = media.id
+    return ids
+
+
+async def _people(media_ids: dict[str, int], report: Report) -> None:
+    for section in newsroom.SECTIONS:
+        if await Section.exists(slug=section["slug"]):
+            report.existing += 1
+        else:
+            await people.create_section(viewer=DEMO_VIEWER, **section)
+            report.created += 1
+    for tag in newsroom.TAGS:
+        _, created = await Tag.get_or_create(slug=tag["slug"], defaults={"name": tag["name"]})
+        report.created += created
+    for author in newsroom.AUTHORS:
+        if await Author.exists(slug=author["slug"]):
+            report.existing += 1
+            continue
+        await people.create_author(
+            viewer=DEMO_VIEWER,
+            name=author["name"],
+            slug=author["slug"],
+            kind=AuthorKind(author["kind"]),
+            bio=author["bio"],
+            email=author["email"],
+            avatar_id=media_ids.get(author["avatar_key"] or ""),
+        )
+        report.created += 1
+
+
+async def _item(
+    kind: ContentKind, data: fields.ContentInput, minutes_ago: int, report: Report
+) -> None:
+    content = await editing.create(kind=kind, data=data, viewer=DEMO_VIEWER)
+    if content.status != ContentStatus.DRAFT or content.version > 1:
+        report.existing += 1
+        return
+    at = clock.utcnow() - timedelta(minutes=minutes_ago)
+    await publishing.publish(id=content.id, viewer=DEMO_VIEWER, at=at)
+    report.created += 1
+
+
+async def load(
+    *,
+    media_dir: Path,
+    only_if_empty: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    report = Report()
+    if only_if_empty and await Content.exists():
+        report.skipped_not_empty = True
+        return report
+    say = progress or (lambda message: None)
+    say("media, sections, tags and authors")
+    media_ids = await _media(media_dir, report)
+    await _people(media_ids, report)
+    for article in newsroom.ARTICLES:
+        say(f"article: {article['title']}")
+        data = fields.ContentInput(
+            title=article["title"], slug=article["slug"], dek=article["dek"],
+            body=article["body"], section_slug=article["section_slug"],
+            author_slugs=article["author_slugs"], tag_slugs=article["tag_slugs"],
+            hero_image_id=media_ids.get(article["hero_image_key"] or ""),
+            external_id=f"demo:{article['slug']}",
+        )  # fmt: skip
+        await _item(ContentKind.ARTICLE, data, article["published_minutes_ago"], report)
+    for episode in newsroom.VIDEO_EPISODES:
+        say(f"video episode: {episode['title']}")
+        data = fields.ContentInput(
+            title=episode["title"], slug=episode["slug"], dek=episode["dek"],
+            description=episode["description"], video_url=episode["video_url"],
+            duration_seconds=episode["duration_seconds"], show=episode["show"],
+            episode_number=episode["episode_number"], section_slug=episode["section_slug"],
+            author_slugs=episode["author_slugs"], tag_slugs=episode["tag_slugs"],
+            hero_image_id=media_ids.get(episode["hero_image_key"] or ""),
+            external_id=f"demo:{episode['slug']}",
+        )  # fmt: skip
+        await _item(ContentKind.VIDEO_EPISODE, data, episode["published_minutes_ago"], report)
+    return report

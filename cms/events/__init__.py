@@ -1,0 +1,5 @@
+"""Content events: recorded in the outbox with each change, fanned out later."""
+
+from cms.events import outbox
+
+__all__ = ["outbox"]

@@ -1,0 +1,1 @@
+"""The web process: the ASGI app and its routes."""

@@ -1,0 +1,62 @@
+"""The composition root of the web process: create_app(settings) -> Starlette."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
+
+from cms import db
+from cms.config import Settings
+from cms.http import routes
+from cms.http.graphql import GraphQLView
+from schema import build_schema
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
+    """Build the app. With `manage_database` the lifespan opens and closes the database
+    (tests that already hold it open pass False)."""
+    view = GraphQLView(build_schema(settings), settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_database:
+            async with db.lifespan(settings):
+                yield
+        else:
+            yield
+
+    middleware = []
+    if settings.allowed_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.allowed_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/healthz", routes.healthz),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The app for uvicorn's --factory (`cms serve`), configured from the environment."""
+    from cms.config import get_settings
+
+    return create_app(get_settings())

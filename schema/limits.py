@@ -1,0 +1,40 @@
+"""Schema extensions chosen from settings: query limits, caches, error masking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from cms.config import Settings
+from schema.errors import ErrorCodes, is_expected
+
+__all__ = ["extensions"]
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    return not is_expected(error)
+
+
+def extensions(settings: Settings) -> list[SchemaExtension | Callable[[], SchemaExtension]]:
+    chosen: list[SchemaExtension | Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        QueryDepthLimiter(max_depth=settings.max_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        MaxTokensLimiter(max_token_count=settings.max_tokens),
+        # Parsing and validation cost more than the SQL of a feed page: cache both.
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ]
+    if settings.is_production:
+        chosen.append(MaskErrors(should_mask_error=_should_mask))
+    return chosen

@@ -1,0 +1,53 @@
+"""What a query selects, so a resolver can load a page and its relations up front."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+
+from cms.content.lookups import Include
+
+__all__ = ["content_include", "connection_include", "fields_under"]
+
+
+def _flatten(selections: Iterable[Selection]) -> Iterator[SelectedField]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            yield from _flatten(selection.selections)
+
+
+def fields_under(selections: Iterable[Selection], *path: str) -> list[SelectedField]:
+    """The fields selected at `path` below `selections`, through fragments and aliases."""
+    current = list(_flatten(selections))
+    for name in path:
+        current = [
+            child
+            for selected in current
+            if selected.name == name
+            for child in _flatten(selected.selections)
+        ]
+    return current
+
+
+def content_include(fields: Iterable[SelectedField]) -> Include:
+    """What to load for content items whose selected fields are `fields`."""
+    by_name: dict[str, list[SelectedField]] = {}
+    for selected in fields:
+        by_name.setdefault(selected.name, []).append(selected)
+    authors = by_name.get("authors", [])
+    return Include(
+        body="body" in by_name,
+        section="section" in by_name,
+        hero_image="heroImage" in by_name,
+        authors=bool(authors),
+        avatars=any(field.name == "avatar" for field in fields_under(authors, "authors")),
+        tags="tags" in by_name,
+    )
+
+
+def connection_include(field: SelectedField) -> Include:
+    """What to load for the nodes of a ContentConnection field."""
+    return content_include(fields_under(field.selections, "edges", "node"))

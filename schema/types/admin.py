@@ -1,0 +1,17 @@
+"""Types for token holders: who am I."""
+
+from __future__ import annotations
+
+import strawberry
+
+from cms.auth.roles import Role as RoleValue
+
+__all__ = ["Role", "Viewer"]
+
+Role = strawberry.enum(RoleValue, name="Role", description="What a token may do.")
+
+
+@strawberry.type(description="The holder of the API token that made this request.")
+class Viewer:
+    name: str
+    role: Role

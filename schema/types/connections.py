@@ -1,0 +1,79 @@
+"""Relay connections of content, built from keyset pages."""
+
+from __future__ import annotations
+
+import strawberry
+
+from cms.content import feed
+from schema.context import Info
+from schema.links import Links
+from schema.selection import connection_include
+from schema.types.content import Content, content_from_record
+
+__all__ = [
+    "ContentConnection",
+    "ContentEdge",
+    "PageInfo",
+    "author_content",
+    "connection_from_page",
+    "decode_cursor",
+    "page_size",
+]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class ContentEdge:
+    cursor: str
+    node: Content
+
+
+@strawberry.type
+class ContentConnection:
+    edges: list[ContentEdge]
+    page_info: PageInfo
+
+
+def connection_from_page(page: feed.Page, links: Links) -> ContentConnection:
+    cursors = [cursor.encode() for cursor in page.cursors]
+    edges = [
+        ContentEdge(cursor=cursor, node=content_from_record(record, links))
+        for cursor, record in zip(cursors, page.items, strict=True)
+    ]
+    return ContentConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        ),
+    )
+
+
+def decode_cursor(after: str | None) -> feed.Cursor | None:
+    return feed.Cursor.decode(after) if after is not None else None
+
+
+def page_size(info: Info, first: int | None, *, default: int = 20) -> int:
+    return feed.page_size(first, default=default, maximum=info.context.settings.max_page_size)
+
+
+async def author_content(
+    info: Info, *, author_id: int, first: int | None, after: str | None
+) -> ContentConnection:
+    page = await feed.by_author(
+        author_id=author_id,
+        now=info.context.now,
+        first=page_size(info, first),
+        after=decode_cursor(after),
+        include=connection_include(info.selected_fields[0]),
+    )
+    return connection_from_page(page, info.context.links)

@@ -1,0 +1,118 @@
+"""Content: the interface shared by articles and video episodes, and their types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from cms.content import rendering
+from cms.content.records import ContentRecord
+from cms.models import ContentKind as ContentKindValue
+from cms.models import ContentStatus as ContentStatusValue
+from schema.links import Links
+from schema.types.media import Media
+from schema.types.nodes import Node, encode_id
+from schema.types.people import Author
+from schema.types.taxonomy import Section, Tag
+
+__all__ = [
+    "Article",
+    "BodyFormat",
+    "Content",
+    "ContentKind",
+    "ContentStatus",
+    "VideoEpisode",
+    "content_from_record",
+]
+
+ContentKind = strawberry.enum(ContentKindValue, name="ContentKind")
+ContentStatus = strawberry.enum(ContentStatusValue, name="ContentStatus")
+
+
+@strawberry.enum(description="How an article body is rendered.")
+class BodyFormat(Enum):
+    MARKDOWN = "markdown"
+    HTML = "html"
+    TEXT = "text"
+
+
+@strawberry.interface(description="An article or a video episode.")
+class Content(Node):
+    kind: ContentKind
+    title: str
+    slug: str
+    dek: str | None
+    status: ContentStatus
+    published_at: datetime | None
+    updated_at: datetime
+    version: int
+    locale: str
+    url: str = strawberry.field(description="The item's page on the newsroom's website.")
+    section: Section | None
+    authors: list[Author]
+    tags: list[Tag]
+    hero_image: Media | None
+    pk: strawberry.Private[int]
+
+
+@strawberry.type(description="A written story; the body is stored as Markdown.")
+class Article(Content):
+    reading_time_minutes: int
+    markdown: strawberry.Private[str]
+
+    @strawberry.field(description="The body as sanitized HTML (default), Markdown or text.")
+    def body(self, format: BodyFormat = BodyFormat.HTML) -> str:
+        if format is BodyFormat.MARKDOWN:
+            return self.markdown
+        if format is BodyFormat.TEXT:
+            return rendering.to_text(self.markdown)
+        return rendering.to_html(self.markdown)
+
+
+@strawberry.type(description="An episode of a video show.")
+class VideoEpisode(Content):
+    description: str | None
+    video_url: str
+    duration_seconds: int | None
+    show: str | None
+    episode_number: int | None
+
+
+def content_from_record(record: ContentRecord, links: Links) -> Article | VideoEpisode:
+    """The GraphQL object for a record whose relations are already loaded."""
+    is_article = record.kind == ContentKindValue.ARTICLE
+    type_name = "Article" if is_article else "VideoEpisode"
+    common = {
+        "id": encode_id(type_name, record.id),
+        "pk": record.id,
+        "kind": record.kind,
+        "title": record.title,
+        "slug": record.slug,
+        "dek": record.dek,
+        "status": record.status,
+        "published_at": record.published_at,
+        "updated_at": record.updated_at,
+        "version": record.version,
+        "locale": record.locale,
+        "url": links.content_url(record.kind, record.slug),
+        "section": Section.from_record(record.section) if record.section else None,
+        "authors": [Author.from_record(author, links) for author in record.authors],
+        "tags": [Tag.from_record(tag) for tag in record.tags],
+        "hero_image": Media.from_record(record.hero_image, links),
+    }
+    if is_article:
+        return Article(
+            **common,
+            reading_time_minutes=record.reading_time_minutes,
+            markdown=record.body or "",
+        )
+    return VideoEpisode(
+        **common,
+        description=record.description,
+        video_url=record.video_url or "",
+        duration_seconds=record.duration_seconds,
+        show=record.show,
+        episode_number=record.episode_number,
+    )

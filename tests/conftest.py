@@ -1,0 +1,146 @@
+"""Shared fixtures: a migrated database per test on SQLite, and on PostgreSQL when
+CMS_TEST_DATABASE_URL is set (the same tests run on both), the app and an HTTP client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import Tortoise
+
+from cms import db as database
+from cms.config import Settings
+
+POSTGRES_URL = os.environ.get("CMS_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("CMS_TEST_REDIS_URL")
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgres",
+        id="postgres",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(
+                not POSTGRES_URL, reason="PostgreSQL tests need CMS_TEST_DATABASE_URL"
+            ),
+        ],
+    ),
+]
+
+
+def _tables() -> list[str]:
+    return sorted(
+        model._meta.db_table for app in (Tortoise.apps or {}).values() for model in app.values()
+    )
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets a copy (faster than migrating per test)."""
+    path = tmp_path_factory.mktemp("template") / "cms.sqlite3"
+    asyncio.run(database.migrate(Settings(database_url=f"sqlite://{path}")))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    """Reset the test database's schema once per run and apply the migrations."""
+    assert POSTGRES_URL
+
+    async def reset() -> None:
+        settings = Settings(database_url=POSTGRES_URL)
+        await Tortoise.init(config=database.tortoise_config(settings))
+        try:
+            conn = Tortoise.get_connection("default")
+            await conn.execute_script("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await Tortoise.close_connections()
+        await database.migrate(settings)
+
+    asyncio.run(reset())
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "cms.sqlite3"
+        shutil.copyfile(template, path)
+        return f"sqlite://{path}"
+    url: str = request.getfixturevalue("postgres_migrated")
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        env="test",
+        media_dir=str(tmp_path / "media"),
+        public_url="http://testserver",
+        site_url="https://news.example",
+        redis_url=None,
+    )
+
+
+async def _truncate_postgres() -> None:
+    conn = Tortoise.get_connection("default")
+    tables = ", ".join(f'"{name}"' for name in _tables())
+    await conn.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[None]:
+    """An open, empty, migrated database."""
+    async with database.lifespan(settings):
+        if not settings.is_sqlite:
+            await _truncate_postgres()
+        yield
+
+
+@pytest.fixture
+async def app(settings: Settings, db: None) -> AsyncIterator[Any]:
+    """The ASGI app with its lifespan running (over the already open `db`)."""
+    from cms.http.app import create_app
+
+    application = create_app(settings, manage_database=False)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    postgres = f"on ({POSTGRES_URL})" if POSTGRES_URL else "skipped (set CMS_TEST_DATABASE_URL)"
+    redis = f"on ({REDIS_URL})" if REDIS_URL else "skipped (set CMS_TEST_REDIS_URL)"
+    return [f"PostgreSQL tests: {postgres}", f"Redis tests: {redis}"]
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    if not REDIS_URL:
+        pytest.skip("Redis tests need CMS_TEST_REDIS_URL")
+    yield REDIS_URL

@@ -10,6 +10,7 @@ from cms.config import Settings
 from schema.context import Context, Info
 from schema.errors import is_expected
 from schema.limits import extensions
+from schema.mutations import Mutation
 from schema.queries import Query
 from schema.types.content import Article, VideoEpisode
 from schema.types.media import Media
@@ -31,6 +32,7 @@ class NewsdeskSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> NewsdeskSchema:
     return NewsdeskSchema(
         query=Query,
+        mutation=Mutation,
         types=[Article, VideoEpisode, Author, Section, Tag, Media],
         extensions=extensions(settings),
     )

@@ -12,6 +12,7 @@ from cms import clock
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.config import Settings
 from schema.links import Links
+from schema.loaders import Loaders
 
 __all__ = ["Context", "Info"]
 
@@ -23,6 +24,7 @@ class Context:
     viewer: Viewer = ANONYMOUS
     request: Any = None
     response: Any = None
+    loaders: Loaders = field(default_factory=Loaders)
     # One clock reading per request, so every field of a response agrees on "now".
     now: datetime = field(default_factory=clock.utcnow)
 

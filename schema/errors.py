@@ -3,15 +3,18 @@ mutations) result-union members."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Final
+from collections.abc import Awaitable, Iterator
+from typing import Final, TypeVar
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from cms import errors
+from schema.types.errors import ConflictError, NotFoundError, ValidationError
 
-__all__ = ["ERROR_CODES", "ErrorCodes", "code_for", "is_expected"]
+__all__ = ["ERROR_CODES", "ErrorCodes", "as_result", "code_for", "is_expected"]
+
+T = TypeVar("T")
 
 ERROR_CODES: Final = {
     errors.Unauthenticated: "UNAUTHENTICATED",
@@ -48,3 +51,16 @@ class ErrorCodes(SchemaExtension):
                 code = "GRAPHQL_VALIDATION_FAILED"
             if code is not None:
                 error.extensions = {**(error.extensions or {}), "code": code}
+
+
+async def as_result(work: Awaitable[T]) -> T | ValidationError | NotFoundError | ConflictError:
+    """Await `work`; domain failures come back as result-union members, not exceptions.
+    Unauthenticated and Forbidden stay GraphQL errors (with their codes)."""
+    try:
+        return await work
+    except errors.Invalid as error:
+        return ValidationError(message=error.message, field=error.field)
+    except errors.NotFound as error:
+        return NotFoundError(message=error.message)
+    except errors.Conflict as error:
+        return ConflictError(message=error.message, current_version=error.current_version)

@@ -7,6 +7,7 @@ import strawberry
 from cms.auth import policy
 from cms.content import feed, items, lookups
 from schema.context import Info
+from schema.permissions import require
 from schema.selection import connection_include, content_include, fields_under
 from schema.types import connections
 from schema.types.admin import Viewer
@@ -38,7 +39,7 @@ async def _item(info: Info, kind: ContentKind, slug: str) -> Article | VideoEpis
         default_locale=info.context.settings.default_locale,
         include=_include(info),
     )
-    return content_from_record(record, info.context.links) if record else None
+    return content_from_record(record, info.context.links, info.context.now) if record else None
 
 
 @strawberry.type
@@ -66,9 +67,12 @@ class Query:
             locale=locale,
             include=connection_include(info.selected_fields[0]),
         )
-        return connections.connection_from_page(page, info.context.links)
+        return connections.connection_from_page(page, info.context.links, info.context.now)
 
-    @strawberry.field(description="Every item whatever its status, for token holders.")
+    @strawberry.field(
+        description="Every item whatever its status, for token holders.",
+        extensions=require(policy.Action.PREVIEW),
+    )
     async def contents(
         self,
         info: Info,
@@ -77,15 +81,15 @@ class Query:
         first: int | None = None,
         after: str | None = None,
     ) -> connections.ContentConnection:
-        policy.require(info.context.viewer, policy.Action.PREVIEW)
         page = await feed.contents(
             first=connections.page_size(info, first),
             after=connections.decode_cursor(after),
             statuses=status,
+            now=info.context.now,
             kinds=kinds,
             include=connection_include(info.selected_fields[0]),
         )
-        return connections.connection_from_page(page, info.context.links)
+        return connections.connection_from_page(page, info.context.links, info.context.now)
 
     @strawberry.field(description="An article by slug; token holders also see unpublished ones.")
     async def article(self, info: Info, slug: str) -> Article | None:
@@ -119,7 +123,7 @@ class Query:
                 now=info.context.now,
                 include=_include(info),
             )
-            return content_from_record(record, links) if record else None
+            return content_from_record(record, links, info.context.now) if record else None
         if type_name == "Author":
             author = await lookups.author(id=pk)
             return Author.from_record(author, links) if author else None

@@ -15,7 +15,7 @@ from cms.auth import policy
 from cms.auth.viewer import Viewer
 from cms.models import ContentStatus
 
-__all__ = ["can_preview", "is_public", "public_q", "visible_q"]
+__all__ = ["can_preview", "is_public", "public_q", "status_at", "visible_q"]
 
 
 class _Publishable(Protocol):
@@ -46,3 +46,12 @@ def can_preview(viewer: Viewer) -> bool:
 def visible_q(viewer: Viewer, now: datetime) -> Q | None:
     """The filter for what `viewer` may read; None means everything."""
     return None if can_preview(viewer) else public_q(now)
+
+
+def status_at(item: _Publishable, now: datetime) -> ContentStatus:
+    """The status readers and editors see: a PUBLISHED item whose time has not come yet
+    reads as SCHEDULED (it is stored PUBLISHED so that the rule above needs no job)."""
+    status = ContentStatus(item.status)
+    if status == ContentStatus.PUBLISHED and item.published_at and item.published_at > now:
+        return ContentStatus.SCHEDULED
+    return status

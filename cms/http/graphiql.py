@@ -69,7 +69,7 @@ destroyed its reading room.
     tagSlugs: ["missile-strikes"]
   }) {
     __typename
-    ... on Article { id slug status version }
+    ... on Article { id title slug status version }
     ... on ValidationError { message field }
     ... on Error { message }
   }
@@ -148,7 +148,7 @@ class Asset:
 def _js(value: object) -> str:
     """A JavaScript literal that is safe inside an inline <script>."""
     return (
-        json.dumps(value, ensure_ascii=False, indent=2)
+        json.dumps(value, ensure_ascii=False)
         .replace("<", "\\u003c")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from cms.content import feed
@@ -41,10 +43,10 @@ class ContentConnection:
     page_info: PageInfo
 
 
-def connection_from_page(page: feed.Page, links: Links) -> ContentConnection:
+def connection_from_page(page: feed.Page, links: Links, now: datetime) -> ContentConnection:
     cursors = [cursor.encode() for cursor in page.cursors]
     edges = [
-        ContentEdge(cursor=cursor, node=content_from_record(record, links))
+        ContentEdge(cursor=cursor, node=content_from_record(record, links, now))
         for cursor, record in zip(cursors, page.items, strict=True)
     ]
     return ContentConnection(
@@ -76,4 +78,4 @@ async def author_content(
         after=decode_cursor(after),
         include=connection_include(info.selected_fields[0]),
     )
-    return connection_from_page(page, info.context.links)
+    return connection_from_page(page, info.context.links, info.context.now)

@@ -7,11 +7,14 @@ from enum import Enum
 
 import strawberry
 
-from cms.content import rendering
+from cms.auth import policy
+from cms.content import rendering, visibility
 from cms.content.records import ContentRecord
 from cms.models import ContentKind as ContentKindValue
 from cms.models import ContentStatus as ContentStatusValue
+from schema.context import Info
 from schema.links import Links
+from schema.permissions import require
 from schema.types.media import Media
 from schema.types.nodes import Node, encode_id
 from schema.types.people import Author
@@ -23,6 +26,7 @@ __all__ = [
     "Content",
     "ContentKind",
     "ContentStatus",
+    "Revision",
     "VideoEpisode",
     "content_from_record",
 ]
@@ -36,6 +40,14 @@ class BodyFormat(Enum):
     MARKDOWN = "markdown"
     HTML = "html"
     TEXT = "text"
+
+
+@strawberry.type(description="One saved version of a content item.")
+class Revision(Node):
+    version: int
+    created_at: datetime
+    created_by: str | None
+    title: str
 
 
 @strawberry.interface(description="An article or a video episode.")
@@ -55,6 +67,23 @@ class Content(Node):
     tags: list[Tag]
     hero_image: Media | None
     pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Every saved version, newest first (token holders only).",
+        extensions=require(policy.Action.READ_REVISIONS),
+    )
+    async def revisions(self, info: Info) -> list[Revision]:
+        rows = await info.context.loaders.revisions_by_content_id.load(self.pk)
+        return [
+            Revision(
+                id=encode_id("Revision", row.id),
+                version=row.version,
+                created_at=row.created_at,
+                created_by=row.created_by,
+                title=row.title,
+            )
+            for row in rows
+        ]
 
 
 @strawberry.type(description="A written story; the body is stored as Markdown.")
@@ -80,7 +109,9 @@ class VideoEpisode(Content):
     episode_number: int | None
 
 
-def content_from_record(record: ContentRecord, links: Links) -> Article | VideoEpisode:
+def content_from_record(
+    record: ContentRecord, links: Links, now: datetime
+) -> Article | VideoEpisode:
     """The GraphQL object for a record whose relations are already loaded."""
     is_article = record.kind == ContentKindValue.ARTICLE
     type_name = "Article" if is_article else "VideoEpisode"
@@ -91,7 +122,7 @@ def content_from_record(record: ContentRecord, links: Links) -> Article | VideoE
         "title": record.title,
         "slug": record.slug,
         "dek": record.dek,
-        "status": record.status,
+        "status": visibility.status_at(record, now),
         "published_at": record.published_at,
         "updated_at": record.updated_at,
         "version": record.version,

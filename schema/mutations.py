@@ -1,0 +1,244 @@
+"""The Mutation root. Each resolver checks the role (field permission), calls one service
+and maps the outcome; domain failures come back as result-union members."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+
+from cms import clock
+from cms.auth import policy
+from cms.content import editing, items, people, publishing
+from cms.content.lookups import Include
+from cms.errors import NotFound
+from cms.models import Content as ContentRow
+from cms.models import ContentKind
+from schema.context import Info
+from schema.errors import as_result
+from schema.permissions import require
+from schema.selection import content_include, fields_under
+from schema.types import inputs
+from schema.types.content import Article, VideoEpisode, content_from_record
+from schema.types.errors import ConflictError, Deleted, DeleteResult, NotFoundError, ValidationError
+from schema.types.nodes import decode_id, encode_id
+from schema.types.people import Author
+from schema.types.taxonomy import Section
+
+__all__ = ["Mutation"]
+
+ArticleResult = Annotated[
+    Article | ValidationError | NotFoundError | ConflictError, strawberry.union("ArticleResult")
+]
+VideoEpisodeResult = Annotated[
+    VideoEpisode | ValidationError | NotFoundError | ConflictError,
+    strawberry.union("VideoEpisodeResult"),
+]
+ContentResult = Annotated[
+    Article | VideoEpisode | ValidationError | NotFoundError | ConflictError,
+    strawberry.union("ContentResult"),
+]
+AuthorResult = Annotated[
+    Author | ValidationError | NotFoundError | ConflictError, strawberry.union("AuthorResult")
+]
+SectionResult = Annotated[
+    Section | ValidationError | NotFoundError | ConflictError, strawberry.union("SectionResult")
+]
+
+_KINDS = {"Article": ContentKind.ARTICLE, "VideoEpisode": ContentKind.VIDEO_EPISODE}
+
+
+def _content_pk(id: strawberry.ID, kind: ContentKind | None = None) -> int:
+    """The primary key of a content ID (of `kind`, when given)."""
+    type_name, pk = decode_id(id)
+    if type_name not in _KINDS or (kind is not None and _KINDS[type_name] != kind):
+        raise NotFound(f"no {(kind or 'content').replace('_', ' ')} has that id")
+    return pk
+
+
+def _include(info: Info) -> Include:
+    return content_include(fields_under(info.selected_fields[0].selections))
+
+
+async def _saved(info: Info, work: Awaitable[ContentRow]) -> Article | VideoEpisode:
+    """Run a content write, then read the item back with what the selection needs."""
+    row = await work
+    now = clock.utcnow()  # after the write: "publish now" must read as PUBLISHED
+    record = await items.by_id(
+        id=row.id, viewer=info.context.viewer, now=now, include=_include(info)
+    )
+    if record is None:  # deleted between the write and the read
+        raise NotFound("the item no longer exists")
+    return content_from_record(record, info.context.links, now)
+
+
+async def _content_write(info: Info, write: Any) -> Any:
+    async def work() -> Article | VideoEpisode:
+        return await _saved(info, write())
+
+    return await as_result(work())
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="A new DRAFT article. With an externalId that exists, returns that item.",
+        extensions=require(policy.Action.CREATE_CONTENT),
+    )
+    async def create_article(self, info: Info, input: inputs.ArticleInput) -> ArticleResult:
+        return await _content_write(
+            info, lambda: editing.create(
+                kind=ContentKind.ARTICLE, data=inputs.to_content_input(input),
+                viewer=info.context.viewer,
+            ),
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="Change an article. A stale expectedVersion gives ConflictError.",
+        extensions=require(policy.Action.EDIT_CONTENT),
+    )
+    async def update_article(
+        self, info: Info, id: strawberry.ID, input: inputs.ArticlePatch,
+        expected_version: int | None = None,
+    ) -> ArticleResult:  # fmt: skip
+        return await _content_write(
+            info, lambda: editing.update(
+                id=_content_pk(id, ContentKind.ARTICLE), kind=ContentKind.ARTICLE,
+                data=inputs.to_content_input(input), viewer=info.context.viewer,
+                expected_version=expected_version,
+            ),
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="A new DRAFT video episode.",
+        extensions=require(policy.Action.CREATE_CONTENT),
+    )
+    async def create_video_episode(
+        self, info: Info, input: inputs.VideoEpisodeInput
+    ) -> VideoEpisodeResult:
+        return await _content_write(
+            info, lambda: editing.create(
+                kind=ContentKind.VIDEO_EPISODE, data=inputs.to_content_input(input),
+                viewer=info.context.viewer,
+            ),
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="Change a video episode.", extensions=require(policy.Action.EDIT_CONTENT)
+    )
+    async def update_video_episode(
+        self, info: Info, id: strawberry.ID, input: inputs.VideoEpisodePatch,
+        expected_version: int | None = None,
+    ) -> VideoEpisodeResult:  # fmt: skip
+        return await _content_write(
+            info, lambda: editing.update(
+                id=_content_pk(id, ContentKind.VIDEO_EPISODE), kind=ContentKind.VIDEO_EPISODE,
+                data=inputs.to_content_input(input), viewer=info.context.viewer,
+                expected_version=expected_version,
+            ),
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="Publish now; `at` in the future schedules, in the past back-dates.",
+        extensions=require(policy.Action.PUBLISH),
+    )
+    async def publish(
+        self, info: Info, id: strawberry.ID, at: datetime | None = None
+    ) -> ContentResult:
+        return await _content_write(
+            info,
+            lambda: publishing.publish(id=_content_pk(id), viewer=info.context.viewer, at=at),
+        )  # fmt: skip
+
+    @strawberry.mutation(description="Back to DRAFT.", extensions=require(policy.Action.PUBLISH))
+    async def unpublish(self, info: Info, id: strawberry.ID) -> ContentResult:
+        return await _content_write(
+            info, lambda: publishing.unpublish(id=_content_pk(id), viewer=info.context.viewer)
+        )
+
+    @strawberry.mutation(
+        description="ARCHIVED: off every public read path, kept for the record.",
+        extensions=require(policy.Action.PUBLISH),
+    )
+    async def archive(self, info: Info, id: strawberry.ID) -> ContentResult:
+        return await _content_write(
+            info, lambda: publishing.archive(id=_content_pk(id), viewer=info.context.viewer)
+        )
+
+    @strawberry.mutation(
+        description="Delete an item for good.", extensions=require(policy.Action.DELETE_CONTENT)
+    )
+    async def delete_content(self, info: Info, id: strawberry.ID) -> DeleteResult:
+        async def work() -> Deleted:
+            await publishing.delete(id=_content_pk(id), viewer=info.context.viewer)
+            return Deleted(id=id)
+
+        result = await as_result(work())
+        if isinstance(result, ValidationError):
+            return NotFoundError(message=result.message)
+        return result  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="A new version carrying that revision's fields.",
+        extensions=require(policy.Action.RESTORE_REVISION),
+    )
+    async def restore_revision(self, info: Info, id: strawberry.ID) -> ContentResult:
+        def restore() -> Awaitable[ContentRow]:
+            type_name, pk = decode_id(id)
+            if type_name != "Revision":
+                raise NotFound("no revision has that id")
+            return publishing.restore_revision(revision_id=pk, viewer=info.context.viewer)
+
+        return await _content_write(info, restore)
+
+    @strawberry.mutation(
+        description="A new byline.", extensions=require(policy.Action.MANAGE_PEOPLE)
+    )
+    async def create_author(self, info: Info, input: inputs.AuthorInput) -> AuthorResult:
+        async def work() -> Author:
+            values = inputs.given(input)
+            if "avatar_id" in values:
+                values["avatar_id"] = inputs.media_pk(values["avatar_id"], "avatarId")
+            row = await people.create_author(viewer=info.context.viewer, **values)
+            return await _author(info, row.id)
+
+        return await as_result(work())
+
+    @strawberry.mutation(
+        description="Change a byline.", extensions=require(policy.Action.MANAGE_PEOPLE)
+    )
+    async def update_author(
+        self, info: Info, id: strawberry.ID, input: inputs.AuthorPatch
+    ) -> AuthorResult:
+        async def work() -> Author:
+            type_name, pk = decode_id(id)
+            if type_name != "Author":
+                raise NotFound("no author has that id")
+            values = inputs.given(input)
+            if "avatar_id" in values:
+                values["avatar_id"] = inputs.media_pk(values["avatar_id"], "avatarId")
+            await people.update_author(viewer=info.context.viewer, id=pk, **values)
+            return await _author(info, pk)
+
+        return await as_result(work())
+
+    @strawberry.mutation(
+        description="A new section.", extensions=require(policy.Action.MANAGE_PEOPLE)
+    )
+    async def create_section(self, info: Info, input: inputs.SectionInput) -> SectionResult:
+        async def work() -> Section:
+            row = await people.create_section(viewer=info.context.viewer, **inputs.given(input))
+            return Section(id=encode_id("Section", row.id), name=row.name, slug=row.slug)
+
+        return await as_result(work())
+
+
+async def _author(info: Info, pk: int) -> Author:
+    from cms.content import lookups
+
+    record = await lookups.author(id=pk)
+    if record is None:
+        raise NotFound("no author has that id")
+    return Author.from_record(record, info.context.links)

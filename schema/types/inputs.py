@@ -1,0 +1,145 @@
+"""Mutation inputs. Create inputs require what a new item needs; patches take any field
+(omitted means unchanged, null clears)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from cms.content.fields import UNSET, ContentInput
+from schema.types.nodes import decode_id
+from schema.types.people import AuthorKind
+
+__all__ = [
+    "ArticleInput",
+    "ArticlePatch",
+    "AuthorInput",
+    "AuthorPatch",
+    "SectionInput",
+    "VideoEpisodeInput",
+    "VideoEpisodePatch",
+    "given",
+    "media_pk",
+    "to_content_input",
+]
+
+_MISSING: Any = strawberry.UNSET
+
+
+def media_pk(value: Any, field: str) -> Any:
+    """A Media global ID as a primary key (None and UNSET pass through)."""
+    if value is None or value is _MISSING:
+        return value
+    type_name, pk = decode_id(str(value), field=field)
+    if type_name != "Media":
+        from cms.errors import Invalid
+
+        raise Invalid(f"{field} must be the ID of a Media", field=field)
+    return pk
+
+
+def given(source: object) -> dict[str, Any]:
+    """The fields of an input the client sent (explicit nulls included)."""
+    return {name: value for name, value in vars(source).items() if value is not strawberry.UNSET}
+
+
+def to_content_input(source: object) -> ContentInput:
+    values = given(source)
+    if "hero_image_id" in values:
+        values["hero_image_id"] = media_pk(values["hero_image_id"], "heroImageId")
+    return ContentInput(**{name: values.get(name, UNSET) for name in values})
+
+
+@strawberry.input(description="A new article; the body is Markdown.")
+class ArticleInput:
+    title: str
+    slug: str | None = _MISSING
+    dek: str | None = _MISSING
+    body: str | None = _MISSING
+    section_slug: str | None = _MISSING
+    author_slugs: list[str] | None = _MISSING
+    tag_slugs: list[str] | None = strawberry.field(
+        default=_MISSING, description="Unknown tag slugs are created."
+    )
+    hero_image_id: strawberry.ID | None = _MISSING
+    locale: str | None = _MISSING
+    external_id: str | None = strawberry.field(
+        default=_MISSING, description="Your system's ID: retrying with it never duplicates."
+    )
+
+
+@strawberry.input(description="Changes to an article; omitted fields stay as they are.")
+class ArticlePatch:
+    title: str | None = _MISSING
+    slug: str | None = _MISSING
+    dek: str | None = _MISSING
+    body: str | None = _MISSING
+    section_slug: str | None = _MISSING
+    author_slugs: list[str] | None = _MISSING
+    tag_slugs: list[str] | None = _MISSING
+    hero_image_id: strawberry.ID | None = _MISSING
+    locale: str | None = _MISSING
+    external_id: str | None = _MISSING
+
+
+@strawberry.input(description="A new episode of a video show.")
+class VideoEpisodeInput:
+    title: str
+    video_url: str
+    slug: str | None = _MISSING
+    dek: str | None = _MISSING
+    description: str | None = _MISSING
+    duration_seconds: int | None = _MISSING
+    show: str | None = _MISSING
+    episode_number: int | None = _MISSING
+    section_slug: str | None = _MISSING
+    author_slugs: list[str] | None = _MISSING
+    tag_slugs: list[str] | None = _MISSING
+    hero_image_id: strawberry.ID | None = _MISSING
+    locale: str | None = _MISSING
+    external_id: str | None = _MISSING
+
+
+@strawberry.input(description="Changes to a video episode; omitted fields stay as they are.")
+class VideoEpisodePatch:
+    title: str | None = _MISSING
+    video_url: str | None = _MISSING
+    slug: str | None = _MISSING
+    dek: str | None = _MISSING
+    description: str | None = _MISSING
+    duration_seconds: int | None = _MISSING
+    show: str | None = _MISSING
+    episode_number: int | None = _MISSING
+    section_slug: str | None = _MISSING
+    author_slugs: list[str] | None = _MISSING
+    tag_slugs: list[str] | None = _MISSING
+    hero_image_id: strawberry.ID | None = _MISSING
+    locale: str | None = _MISSING
+    external_id: str | None = _MISSING
+
+
+@strawberry.input(description="A new byline: a desk or a person.")
+class AuthorInput:
+    name: str
+    slug: str | None = _MISSING
+    kind: AuthorKind | None = _MISSING
+    bio: str | None = _MISSING
+    email: str | None = _MISSING
+    avatar_id: strawberry.ID | None = _MISSING
+
+
+@strawberry.input(description="Changes to an author; omitted fields stay as they are.")
+class AuthorPatch:
+    name: str | None = _MISSING
+    slug: str | None = _MISSING
+    kind: AuthorKind | None = _MISSING
+    bio: str | None = _MISSING
+    email: str | None = _MISSING
+    avatar_id: strawberry.ID | None = _MISSING
+
+
+@strawberry.input(description="A new section.")
+class SectionInput:
+    name: str
+    slug: str | None = _MISSING

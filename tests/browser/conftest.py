@@ -1,0 +1,243 @@
+"""Real-browser fixtures: Debian's chromium driven by playwright, GraphiQL's assets from npm
+served on 127.0.0.1, and a live `cms serve` on a fresh SQLite database.
+
+Skipped, naming what is missing, without chromium, npm or the playwright package. Playwright
+never downloads a browser here: it drives the system chromium through executable_path."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib.util import find_spec
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from tests.browser import assets
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_PREFIXES = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:")
+SERVER_START_SECONDS = 30
+COMMAND_TIMEOUT_SECONDS = 120
+
+_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
+
+
+def _chromium() -> str | None:
+    if os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The system chromium; skips, naming each missing piece, when the browser test cannot run."""
+    missing = []
+    path = _chromium()
+    if path is None:
+        missing.append(f"chromium ({CHROMIUM}: apt-get install -y chromium)")
+    if find_spec("playwright") is None:
+        missing.append("the playwright package (pip install -e '.[test]')")
+    if missing:
+        pytest.skip("browser test needs " + " and ".join(missing))
+    assert path is not None
+    return path
+
+
+@pytest.fixture(scope="session")
+def graphiql_assets_url(chromium_path: str) -> Iterator[str]:
+    """GraphiQL's assets from npm at the page's versions, served on 127.0.0.1."""
+    try:
+        site = assets.install()
+    except assets.AssetsUnavailable as exc:
+        pytest.skip(f"browser test needs GraphiQL's assets from npm: {exc}")
+    with assets.serve(site) as url:
+        yield url
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    token: str
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _cms(args: list[str], *, env: dict[str, str], cwd: Path) -> str:
+    """Run a `cms` command; its stdout, or the test fails with its output."""
+    command = [sys.executable, "-m", "cms", *args]
+    done = subprocess.run(
+        command,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(
+            f"`cms {' '.join(args)}` exited {done.returncode}:\n{_tail(done.stdout + done.stderr)}"
+        )
+    return done.stdout
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    graphiql_assets_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """`cms serve` in its own process group on a fresh SQLite database with the demo data,
+    GraphiQL's assets from `graphiql_assets_url`, and an editor token."""
+    workdir = tmp_path_factory.mktemp("live-server")  # cwd: no .env of the checkout applies
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CMS_")}
+    env.update(
+        CMS_DATABASE_URL=f"sqlite://{workdir / 'cms.sqlite3'}",
+        CMS_MEDIA_DIR=str(workdir / "media"),
+        CMS_PUBLIC_URL=url,
+        CMS_ENV="development",
+        CMS_GRAPHIQL_ASSETS_URL=graphiql_assets_url,
+        PYTHONPATH=os.pathsep.join(
+            part for part in (str(assets.REPO_ROOT), env.get("PYTHONPATH")) if part
+        ),
+    )
+    _cms(["seed", "--demo"], env=env, cwd=workdir)
+    created = _cms(
+        ["token", "create", "--name", "browser-test", "--role", "editor"], env=env, cwd=workdir
+    )
+    token = created.strip().splitlines()[-1].strip()
+
+    log = workdir / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cms", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=workdir,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"`cms serve` exited {process.returncode}:\n{_tail(log.read_text())}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"`cms serve` did not answer {url}/healthz within {SERVER_START_SECONDS} s:\n"
+                    + _tail(log.read_text())
+                )
+            time.sleep(0.2)
+        yield LiveServer(url=url, token=token, log=log)
+    finally:
+        _stop(process)
+
+
+@dataclass
+class BrowserSession:
+    """A chromium page; every URL it requested, and what its console reported."""
+
+    page: Page
+    requests: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    @property
+    def foreign_requests(self) -> list[str]:
+        return [url for url in self.requests if not url.startswith(LOCAL_PREFIXES)]
+
+
+@pytest.fixture
+def browser(
+    chromium_path: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[BrowserSession]:
+    """Chromium with an empty profile. Requests that leave 127.0.0.1 are recorded and
+    aborted (CI has no CDN); a failing test leaves a screenshot in its tmp_path."""
+    from playwright.sync_api import Route, sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            user_data_dir=str(tmp_path / "profile"),
+            executable_path=chromium_path,
+            headless=True,
+            args=CHROMIUM_ARGS,
+        )
+        try:
+            context.set_default_timeout(15_000)
+            page = context.pages[0] if context.pages else context.new_page()
+            session = BrowserSession(page=page)
+            context.on("request", lambda req: session.requests.append(req.url))
+
+            def local_only(route: Route) -> None:
+                if route.request.url.startswith(LOCAL_PREFIXES):
+                    route.continue_()
+                else:
+                    route.abort()
+
+            context.route("**/*", local_only)
+            page.on("console", lambda msg: session.console.append(f"{msg.type}: {msg.text}"))
+            page.on("pageerror", lambda exc: session.console.append(f"pageerror: {exc}"))
+            yield session
+            report = request.node.stash.get(_REPORTS, {}).get("call")
+            if report is not None and report.failed:
+                shot = tmp_path / "graphiql-failure.png"
+                page.screenshot(path=str(shot), full_page=True)
+                print(f"screenshot: {shot}")
+                print("browser console:", *session.console, sep="\n  ")
+                print("requests:", *session.requests, sep="\n  ")
+        finally:
+            context.close()

@@ -8,7 +8,7 @@ import inspect
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 from pydantic import ValidationError
@@ -77,9 +77,10 @@ def _database_command(function: Callable[..., Awaitable[T]]) -> Callable[..., T]
     # Typer reads the signature: show it without the `settings` the wrapper supplies.
     signature = inspect.signature(function, eval_str=True)
     parameters = list(signature.parameters.values())[1:]
-    command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-    command.__annotations__ = {p.name: p.annotation for p in parameters}
-    del command.__wrapped__  # type: ignore[attr-defined]
+    wrapper = cast(Any, command)
+    wrapper.__signature__ = signature.replace(parameters=parameters)
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    del wrapper.__wrapped__
     return command
 
 

@@ -25,16 +25,17 @@ def _should_mask(error: GraphQLError) -> bool:
     return not is_expected(error)
 
 
-def extensions(settings: Settings) -> list[SchemaExtension | Callable[[], SchemaExtension]]:
-    chosen: list[SchemaExtension | Callable[[], SchemaExtension]] = [
+def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Extension factories (Strawberry makes one instance per operation)."""
+    chosen: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,
-        QueryDepthLimiter(max_depth=settings.max_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         # Parsing and validation cost more than the SQL of a feed page: cache both.
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]
     if settings.is_production:
-        chosen.append(MaskErrors(should_mask_error=_should_mask))
+        chosen.append(lambda: MaskErrors(should_mask_error=_should_mask))
     return chosen

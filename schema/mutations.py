@@ -19,7 +19,7 @@ from cms.models import ContentKind
 from schema.context import Info
 from schema.errors import as_result
 from schema.permissions import require
-from schema.selection import content_include, fields_under
+from schema.selection import content_include, fields_under, root_field
 from schema.types import inputs
 from schema.types.content import Article, VideoEpisode, content_from_record
 from schema.types.errors import ConflictError, Deleted, DeleteResult, NotFoundError, ValidationError
@@ -59,7 +59,7 @@ def _content_pk(id: strawberry.ID, kind: ContentKind | None = None) -> int:
 
 
 def _include(info: Info) -> Include:
-    return content_include(fields_under(info.selected_fields[0].selections))
+    return content_include(fields_under(root_field(info).selections))
 
 
 async def _saved(info: Info, work: Awaitable[ContentRow]) -> Article | VideoEpisode:

@@ -8,7 +8,7 @@ from cms.auth import policy
 from cms.content import feed, items, lookups
 from schema.context import Info
 from schema.permissions import require
-from schema.selection import connection_include, content_include, fields_under
+from schema.selection import connection_include, content_include, fields_under, root_field
 from schema.types import connections
 from schema.types.admin import Viewer
 from schema.types.content import (
@@ -27,7 +27,7 @@ __all__ = ["Query"]
 
 
 def _include(info: Info) -> lookups.Include:
-    return content_include(fields_under(info.selected_fields[0].selections))
+    return content_include(fields_under(root_field(info).selections))
 
 
 async def _item(info: Info, kind: ContentKind, slug: str) -> Article | VideoEpisode | None:
@@ -65,7 +65,7 @@ class Query:
             author=author,
             kinds=kinds,
             locale=locale,
-            include=connection_include(info.selected_fields[0]),
+            include=connection_include(root_field(info)),
         )
         return connections.connection_from_page(page, info.context.links, info.context.now)
 
@@ -87,7 +87,7 @@ class Query:
             statuses=status,
             now=info.context.now,
             kinds=kinds,
-            include=connection_include(info.selected_fields[0]),
+            include=connection_include(root_field(info)),
         )
         return connections.connection_from_page(page, info.context.links, info.context.now)
 

@@ -7,8 +7,16 @@ from collections.abc import Iterable, Iterator
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from cms.content.lookups import Include
+from schema.context import Info
 
-__all__ = ["content_include", "connection_include", "fields_under"]
+__all__ = ["connection_include", "content_include", "fields_under", "root_field"]
+
+
+def root_field(info: Info) -> SelectedField:
+    """The field being resolved, as selected (arguments, sub-selections)."""
+    field = info.selected_fields[0]
+    assert isinstance(field, SelectedField)
+    return field
 
 
 def _flatten(selections: Iterable[Selection]) -> Iterator[SelectedField]:

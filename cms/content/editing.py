@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -75,20 +75,22 @@ async def _replace_links(
         )
     author_ids = change.author_ids
     if author_ids is None:
-        author_ids = list(
+        author_ids = cast(
+            list[int],
             await ContentAuthor.filter(content_id=content_id)
             .using_db(connection)
             .order_by("position")
-            .values_list("author_id", flat=True)
+            .values_list("author_id", flat=True),
         )
     tag_ids = change.tag_ids
     if tag_ids is None:
-        tag_ids = list(
+        tag_ids = cast(
+            list[int],
             await ContentTag.filter(content_id=content_id)
             .using_db(connection)
-            .values_list("tag_id", flat=True)
+            .values_list("tag_id", flat=True),
         )
-    return author_ids, tag_ids  # type: ignore[return-value]
+    return author_ids, tag_ids
 
 
 async def _record(
@@ -114,9 +116,12 @@ async def _record(
 async def _free_slug(base: str, locale: str, connection: BaseDBAsyncClient) -> str:
     """`base`, or `base-2`, `base-3`… whichever is not yet taken in `locale`."""
     taken = set(
-        await Content.filter(slug__startswith=base, locale=locale)
-        .using_db(connection)
-        .values_list("slug", flat=True)
+        cast(
+            list[str],
+            await Content.filter(slug__startswith=base, locale=locale)
+            .using_db(connection)
+            .values_list("slug", flat=True),
+        )
     )
     if base not in taken:
         return base
@@ -189,7 +194,7 @@ async def save(
     for _ in range(_ATTEMPTS):
         try:
             async with in_transaction() as connection:
-                current = await Content.get_or_none(id=id).using_db(connection)
+                current = await Content.get_or_none(id=id, using_db=connection)
                 if current is None:
                     raise NotFound("no content has that id")
                 policy.require(viewer, action, current)
@@ -208,13 +213,13 @@ async def save(
                 )
                 if not updated:
                     if expected_version is not None:
-                        latest = await Content.get(id=id).using_db(connection)
+                        latest = await Content.get(id=id, using_db=connection)
                         raise Conflict(
                             f"the item changed meanwhile (now version {latest.version})",
                             current_version=latest.version,
                         )
                     raise _LostRace
-                content = await Content.get(id=id).using_db(connection)
+                content = await Content.get(id=id, using_db=connection)
                 await _record(content, planned, viewer, connection)
             return content
         except _LostRace:

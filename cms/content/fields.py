@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from cms.content import rendering, slugs
 from cms.errors import Invalid
@@ -143,19 +144,26 @@ def _scalars(kind: ContentKind, data: ContentInput, *, creating: bool) -> dict[s
     return values
 
 
+async def _create_tag(slug: str, connection: BaseDBAsyncClient) -> int:
+    """Create a tag named after its slug; if another writer just did, use theirs."""
+    try:
+        # A savepoint: on PostgreSQL a failed INSERT must not abort the caller's transaction.
+        async with in_transaction() as savepoint:
+            tag = await Tag.create(
+                slug=slug, name=slug.replace("-", " ").capitalize(), using_db=savepoint
+            )
+    except IntegrityError:
+        tag = await Tag.get(slug=slug, using_db=connection)
+    return tag.id
+
+
 async def _tag_ids(tag_slugs: list[str], connection: BaseDBAsyncClient) -> list[int]:
     """Tags by slug; unknown slugs are created (named after the slug)."""
     wanted = list(dict.fromkeys(slugs.check(slug, field="tagSlugs") for slug in tag_slugs))
     found = dict(await Tag.filter(slug__in=wanted).using_db(connection).values_list("slug", "id"))
     for slug in wanted:
         if slug not in found:
-            try:
-                tag = await Tag.create(
-                    slug=slug, name=slug.replace("-", " ").capitalize(), using_db=connection
-                )
-            except IntegrityError:  # created meanwhile by another writer
-                tag = await Tag.get(slug=slug).using_db(connection)
-            found[slug] = tag.id
+            found[slug] = await _create_tag(slug, connection)
     return [found[slug] for slug in wanted]
 
 
@@ -167,14 +175,10 @@ async def resolve(
     if data.section_slug is not UNSET:
         section_id = None
         if data.section_slug is not None:
-            section_id = (
-                await Section.filter(slug=data.section_slug)
-                .using_db(connection)
-                .values_list("id", flat=True)
-            )
-            if not section_id:
+            section = await Section.get_or_none(slug=data.section_slug, using_db=connection)
+            if section is None:
                 raise Invalid(f"no section has the slug {data.section_slug!r}", field="sectionSlug")
-            section_id = section_id[0]
+            section_id = section.id
         resolved.values["section_id"] = section_id
     if data.author_slugs is not UNSET:
         wanted = list(dict.fromkeys(data.author_slugs or []))

@@ -74,7 +74,7 @@ async def archive(*, id: int, viewer: Viewer, expected_version: int | None = Non
 async def delete(*, id: int, viewer: Viewer) -> int:
     """Delete the item (with its bylines, tags and revisions); the outbox keeps the event."""
     async with in_transaction() as connection:
-        current = await Content.get_or_none(id=id).using_db(connection)
+        current = await Content.get_or_none(id=id, using_db=connection)
         if current is None:
             raise NotFound("no content has that id")
         policy.require(viewer, policy.Action.DELETE_CONTENT, current)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -149,7 +149,7 @@ class Revision(Model):
     title = fields.CharField(max_length=300)
     created_by = fields.CharField(max_length=100, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
-    snapshot = fields.JSONField(default=dict)
+    snapshot: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "revision"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -12,7 +14,7 @@ class OutboxEvent(Model):
     id = fields.BigIntField(primary_key=True)
     type = fields.CharField(max_length=32)
     content_id = fields.IntField()
-    payload = fields.JSONField(default=dict)
+    payload: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     occurred_at = fields.DatetimeField()
     dispatched_at = fields.DatetimeField(null=True)
 

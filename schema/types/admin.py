@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from cms.auth.roles import Role as RoleValue
+from cms.auth.roles import Role
 
 __all__ = ["Role", "Viewer"]
 
-Role = strawberry.enum(RoleValue, name="Role", description="What a token may do.")
+strawberry.enum(Role, name="Role", description="What a token may do.")
 
 
 @strawberry.type(description="The holder of the API token that made this request.")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 
 from cms.auth import policy
 from cms.content import rendering, visibility
 from cms.content.records import ContentRecord
-from cms.models import ContentKind as ContentKindValue
-from cms.models import ContentStatus as ContentStatusValue
+from cms.models import ContentKind, ContentStatus
 from schema.context import Info
 from schema.links import Links
 from schema.permissions import require
@@ -31,8 +31,13 @@ __all__ = [
     "content_from_record",
 ]
 
-ContentKind = strawberry.enum(ContentKindValue, name="ContentKind")
-ContentStatus = strawberry.enum(ContentStatusValue, name="ContentStatus")
+# The models' enums are the GraphQL enums (same member names), registered here.
+strawberry.enum(ContentKind, name="ContentKind", description="An article or a video episode.")
+strawberry.enum(
+    ContentStatus,
+    name="ContentStatus",
+    description="SCHEDULED: published, with a publishedAt still to come.",
+)
 
 
 @strawberry.enum(description="How an article body is rendered.")
@@ -113,9 +118,9 @@ def content_from_record(
     record: ContentRecord, links: Links, now: datetime
 ) -> Article | VideoEpisode:
     """The GraphQL object for a record whose relations are already loaded."""
-    is_article = record.kind == ContentKindValue.ARTICLE
+    is_article = record.kind == ContentKind.ARTICLE
     type_name = "Article" if is_article else "VideoEpisode"
-    common = {
+    common: dict[str, Any] = {
         "id": encode_id(type_name, record.id),
         "pk": record.id,
         "kind": record.kind,

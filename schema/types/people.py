@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from cms.content.records import AuthorRecord
-from cms.models import AuthorKind as AuthorKindValue
+from cms.models import AuthorKind
 from schema.context import Info
 from schema.links import Links
 from schema.types.media import Media
@@ -16,9 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Author", "AuthorKind"]
 
-AuthorKind = strawberry.enum(
-    AuthorKindValue, name="AuthorKind", description="A desk byline or a person's."
-)
+strawberry.enum(AuthorKind, name="AuthorKind", description="A desk byline or a person's.")
 
 
 @strawberry.type(description="A byline: a desk (such as the news desk) or a person.")

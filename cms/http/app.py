@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from cms import db
 from cms.config import Settings
 from cms.http import routes
 from cms.http.graphql import GraphQLView
+from cms.http.media import MediaFiles
+from cms.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from schema import build_schema
 
 __all__ = ["create_app"]
@@ -26,13 +29,15 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        Path(settings.media_dir).mkdir(parents=True, exist_ok=True)
         if manage_database:
             async with db.lifespan(settings):
                 yield
         else:
             yield
 
-    middleware = []
+    metrics = Metrics()
+    middleware = [Middleware(MetricsMiddleware, metrics=metrics)]
     if settings.allowed_origins:
         middleware.append(
             Middleware(
@@ -47,6 +52,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", routes.healthz),
+            Route("/metrics", metrics_endpoint(metrics)),
+            Mount("/media", MediaFiles(settings.media_dir), name="media"),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -50,7 +50,8 @@ FEED_QUERY = """\
 """
 
 MUTATIONS_EXAMPLE = '''\
-# Editing needs a token: paste the one `make serve` printed into the Headers pane below.
+# Editing needs a token: put the one `make serve` printed into the Headers pane below,
+#   {"Authorization": "Bearer <token>"}
 # Run CreateDraft (the run button asks which operation), copy the id it returns
 # into the Variables pane, then run Publish.
 
@@ -106,14 +107,17 @@ _LOADED_URL = re.compile(r"""\b(?:src|href)=["'](?P<url>https?://[^"'\s]+)""")
 _SCRIPT_ANCHOR = "<script>"
 _ELEMENT_ANCHOR = "React.createElement(GraphiQL, {"
 
-# Wraps Strawberry's GraphiQL element: its props pass through, ours are added. Strawberry
-# controls `query` (its welcome text, or ?q= of a shared link); the welcome text would
-# replace the first tab's query, so it is left out until the editor changes the query.
+# Wraps Strawberry's GraphiQL element: its props pass through, ours are added.
+# - Strawberry controls `query` (its welcome text, or ?q= of a shared link); the welcome
+#   text would replace the first tab's query, so it is left out until the query changes.
+# - Strawberry persists headers; GraphiQL's own default does not: a bearer token stays out
+#   of localStorage unless the editor turns "Persist headers" on in GraphiQL's settings
+#   (with headers persisted, GraphiQL 3 also adds a duplicate tab on each visit).
 _WRAPPER = """
       const NEWSDESK_GRAPHIQL_PROPS = {
         defaultTabs: %(tabs)s,
         defaultEditorToolsVisibility: "headers",
-        shouldPersistHeaders: true,
+        shouldPersistHeaders: undefined,
       };
       const NEWSDESK_SHARED_QUERY = new URLSearchParams(window.location.search).has("q");
 

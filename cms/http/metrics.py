@@ -1,0 +1,86 @@
+"""/metrics in Prometheus text format: requests by route and status, and their durations.
+
+Each worker process keeps its own counters; scrape workers one by one, or run one worker
+per container (the compose file's workers share a port, so a scrape sees one of them).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cms import __version__
+
+__all__ = ["Metrics", "MetricsMiddleware", "metrics_endpoint"]
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "newsdesk_http_requests", "HTTP requests served.",
+            ["method", "route", "status"], registry=self.registry,
+        )  # fmt: skip
+        self.duration = Histogram(
+            "newsdesk_http_request_duration_seconds", "Time to answer an HTTP request.",
+            ["route"], registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )  # fmt: skip
+        Counter("newsdesk_build", "Build information.", ["version"], registry=self.registry).labels(
+            version=__version__
+        ).inc()
+
+
+def _route(scope: Scope) -> str:
+    # The route's pattern, not the raw path: /media/{path} stays one series.
+    app = scope.get("app")
+    for route in getattr(getattr(app, "router", None), "routes", []):
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", scope["path"]))
+    return "unmatched"
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = _route(scope)  # before the app runs: routing rewrites the scope
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            self.metrics.duration.labels(route).observe(time.perf_counter() - started)
+
+
+def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return endpoint

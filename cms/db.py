@@ -83,7 +83,9 @@ async def open(settings: Settings) -> None:  # noqa: A001 - mirrors close()
     # database under the same name (tests on SQLite, then PostgreSQL) must start afresh.
     EXECUTOR_CACHE.clear()
     try:
-        await Tortoise.init(config=tortoise_config(settings))
+        # The global fallback lets requests served by uvicorn (other tasks than the one
+        # that ran the lifespan) find the connections, as Tortoise's Starlette glue does.
+        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
         await ping()
     except DatabaseUnavailable:
         raise

@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from cms import db
 from cms.config import Settings
-from cms.http import routes
+from cms.http import graphiql, routes
 from cms.http.graphql import GraphQLView
 from cms.http.media import MediaFiles
 from cms.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
@@ -26,6 +26,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     """Build the app. With `manage_database` the lifespan opens and closes the database
     (tests that already hold it open pass False)."""
     view = GraphQLView(build_schema(settings), settings)
+    if settings.graphiql_enabled:
+        graphiql.graphiql_page(settings)  # fail at start-up, not on the first editor's visit
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

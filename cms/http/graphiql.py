@@ -110,9 +110,10 @@ _ELEMENT_ANCHOR = "React.createElement(GraphiQL, {"
 # Wraps Strawberry's GraphiQL element: its props pass through, ours are added.
 # - Strawberry controls `query` (its welcome text, or ?q= of a shared link); the welcome
 #   text would replace the first tab's query, so it is left out until the query changes.
-# - Strawberry persists headers; GraphiQL's own default does not: a bearer token stays out
-#   of localStorage unless the editor turns "Persist headers" on in GraphiQL's settings
-#   (with headers persisted, GraphiQL 3 also adds a duplicate tab on each visit).
+# - Strawberry persists headers; GraphiQL's default (kept here) does not, and the editor
+#   may turn "Persist headers" on in GraphiQL's settings. With headers persisted, GraphiQL
+#   3 adds a duplicate of the active tab on each visit when that tab has headers. (Its
+#   history pane still keeps the headers of operations run, as GraphiQL always does.)
 _WRAPPER = """
       const NEWSDESK_GRAPHIQL_PROPS = {
         defaultTabs: %(tabs)s,

@@ -15,6 +15,7 @@ from cms.auth import tokens
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.config import Settings
 from cms.errors import Unauthenticated
+from cms.http import graphiql
 from schema import Context, NewsdeskSchema
 from schema.links import Links
 
@@ -71,8 +72,6 @@ class GraphQLView(GraphQL[Context, None]):
             )
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        from cms.http import graphiql
-
         return HTMLResponse(graphiql.graphiql_page(self.settings))
 
     def encode_json(self, data: object) -> bytes:

@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from tests.browser import assets
+from tests.live import LiveServer, run_live_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -39,8 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOCAL_PREFIXES = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:")
-SERVER_START_SECONDS = 30
-COMMAND_TIMEOUT_SECONDS = 120
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
@@ -84,108 +77,16 @@ def graphiql_assets_url(chromium_path: str) -> Iterator[str]:
         yield url
 
 
-@dataclass(frozen=True)
-class LiveServer:
-    url: str
-    token: str
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _tail(text: str, lines: int = 30) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])
-
-
-def _cms(args: list[str], *, env: dict[str, str], cwd: Path) -> str:
-    """Run a `cms` command; its stdout, or the test fails with its output."""
-    command = [sys.executable, "-m", "cms", *args]
-    done = subprocess.run(
-        command,
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(
-            f"`cms {' '.join(args)}` exited {done.returncode}:\n{_tail(done.stdout + done.stderr)}"
-        )
-    return done.stdout
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def live_server(
     graphiql_assets_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """`cms serve` in its own process group on a fresh SQLite database with the demo data,
-    GraphiQL's assets from `graphiql_assets_url`, and an editor token."""
+    """`cms serve` with GraphiQL's assets from `graphiql_assets_url`."""
     workdir = tmp_path_factory.mktemp("live-server")  # cwd: no .env of the checkout applies
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CMS_")}
-    env.update(
-        CMS_DATABASE_URL=f"sqlite://{workdir / 'cms.sqlite3'}",
-        CMS_MEDIA_DIR=str(workdir / "media"),
-        CMS_PUBLIC_URL=url,
-        CMS_ENV="development",
-        CMS_GRAPHIQL_ASSETS_URL=graphiql_assets_url,
-        PYTHONPATH=os.pathsep.join(
-            part for part in (str(assets.REPO_ROOT), env.get("PYTHONPATH")) if part
-        ),
-    )
-    _cms(["seed", "--demo"], env=env, cwd=workdir)
-    created = _cms(
-        ["token", "create", "--name", "browser-test", "--role", "editor"], env=env, cwd=workdir
-    )
-    token = created.strip().splitlines()[-1].strip()
-
-    log = workdir / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cms", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=workdir,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"`cms serve` exited {process.returncode}:\n{_tail(log.read_text())}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"`cms serve` did not answer {url}/healthz within {SERVER_START_SECONDS} s:\n"
-                    + _tail(log.read_text())
-                )
-            time.sleep(0.2)
-        yield LiveServer(url=url, token=token, log=log)
-    finally:
-        _stop(process)
+    with run_live_server(
+        workdir, extra_env={"CMS_GRAPHIQL_ASSETS_URL": graphiql_assets_url}
+    ) as server:
+        yield server
 
 
 @dataclass

@@ -1,0 +1,65 @@
+"""What a user runs: `cms serve` under uvicorn (two worker processes), over real HTTP.
+
+In-process ASGI tests share one task tree with the lifespan; a real server does not, so
+this is where start-up, worker and database wiring problems show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.live import LiveServer, run_live_server
+
+FEED = "{ feed(first: 3) { edges { node { __typename title } } pageInfo { hasNextPage } } }"
+CREATE = """
+mutation { createArticle(input: {title: "Live wire"}) { __typename ... on Article { status } } }
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with run_live_server(tmp_path_factory.mktemp("live"), workers=2) as live:
+        yield live
+
+
+def _post(server: LiveServer, query: str, token: str | None = None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.post(
+        f"{server.url}/graphql", json={"query": query}, headers=headers, timeout=10, trust_env=False
+    )
+
+
+def test_health_and_the_demo_feed(server: LiveServer) -> None:
+    health = httpx.get(f"{server.url}/healthz", timeout=5, trust_env=False)
+    body = _post(server, FEED).json()
+
+    assert health.json() == {"status": "ok"}
+    assert "errors" not in body
+    assert len(body["data"]["feed"]["edges"]) == 3
+    assert body["data"]["feed"]["pageInfo"]["hasNextPage"] is True
+
+
+def test_every_worker_answers_reads_and_writes(server: LiveServer) -> None:
+    # Several requests so that both worker processes serve some of them.
+    results = [_post(server, CREATE, server.token).json() for _ in range(6)]
+
+    assert all("errors" not in result for result in results), results
+    assert {r["data"]["createArticle"]["status"] for r in results} == {"DRAFT"}
+
+
+def test_graphiql_and_media(server: LiveServer) -> None:
+    page = httpx.get(f"{server.url}/graphql", headers={"Accept": "text/html"}, timeout=5)
+    avatar = httpx.get(f"{server.url}/media/demo/news-desk.svg", timeout=5)
+
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert avatar.status_code == 200 and avatar.headers["content-type"] == "image/svg+xml"
+
+
+def test_a_wrong_token_is_refused_not_downgraded(server: LiveServer) -> None:
+    response = _post(server, FEED, token="ndk_not-a-real-token")
+
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

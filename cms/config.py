@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2000, ge=1)
     max_page_size: int = Field(default=100, ge=1)
 
+    response_cache: bool = True
+    cache_max_age: int = Field(default=5, ge=0)
+    cache_stale_while_revalidate: int = Field(default=30, ge=0)
+    cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    cache_generation_seconds: float = Field(default=1.0, gt=0)
+    persisted_only: bool = False
+    persisted_queries_file: str | None = None
+
     article_path: str = "/news/{slug}"
     video_episode_path: str = "/video/{slug}"
     default_locale: str = "en"

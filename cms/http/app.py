@@ -12,11 +12,14 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from cms import db
+from cms.cache.stores import MemoryStore, RedisStore, Store
 from cms.config import Settings
 from cms.http import graphiql, routes
+from cms.http.cache import ContentGeneration, ResponseCache
 from cms.http.graphql import GraphQLView
 from cms.http.media import MediaFiles
 from cms.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from cms.http.persisted import PersistedQueries
 from schema import build_schema
 
 __all__ = ["create_app"]
@@ -25,18 +28,29 @@ __all__ = ["create_app"]
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
     """Build the app. With `manage_database` the lifespan opens and closes the database
     (tests that already hold it open pass False)."""
-    view = GraphQLView(build_schema(settings), settings)
+    store: Store = (
+        RedisStore(settings.redis_url)
+        if settings.redis_url
+        else MemoryStore(max_bytes=settings.cache_max_bytes)
+    )
+    persisted = PersistedQueries.from_settings(settings, store)
+    view = GraphQLView(build_schema(settings), settings, persisted)
+    generation = ContentGeneration(store, refresh_seconds=settings.cache_generation_seconds)
+    graphql = ResponseCache(view, settings=settings, store=store, generation=generation)
     if settings.graphiql_enabled:
         graphiql.graphiql_page(settings)  # fail at start-up, not on the first editor's visit
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         Path(settings.media_dir).mkdir(parents=True, exist_ok=True)
-        if manage_database:
-            async with db.lifespan(settings):
+        try:
+            if manage_database:
+                async with db.lifespan(settings):
+                    yield
+            else:
                 yield
-        else:
-            yield
+        finally:
+            await store.close()
 
     metrics = Metrics()
     middleware = [Middleware(MetricsMiddleware, metrics=metrics)]
@@ -51,7 +65,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         )
     app = Starlette(
         routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", routes.healthz),
             Route("/metrics", metrics_endpoint(metrics)),
@@ -61,6 +75,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.response_cache = graphql
     return app
 
 

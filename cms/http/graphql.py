@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from cms.auth import tokens
@@ -16,6 +17,7 @@ from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.config import Settings
 from cms.errors import Unauthenticated
 from cms.http import graphiql
+from cms.http.persisted import PersistedQueries, PersistedQueryError
 from schema import Context, NewsdeskSchema
 from schema.links import Links
 
@@ -33,8 +35,20 @@ async def viewer_from_header(authorization: str | None) -> Viewer:
     return await tokens.verify(secret=secret.strip())
 
 
+def _error_response(
+    message: str, code: str, status: int, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: NewsdeskSchema, settings: Settings) -> None:
+    def __init__(
+        self,
+        schema: NewsdeskSchema,
+        settings: Settings,
+        persisted: PersistedQueries | None = None,
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -46,6 +60,14 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.settings = settings
         self.links = Links.from_settings(settings)
+        self.persisted = persisted
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        if self.persisted is None or not isinstance(data, GraphQLRequestData):
+            return data
+        anonymous = "authorization" not in request.headers
+        return await self.persisted.resolve(data, anonymous=anonymous)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         viewer = ANONYMOUS
@@ -65,11 +87,17 @@ class GraphQLView(GraphQL[Context, None]):
                 return await super().run(request)
             return await super().run(request, context, root_value)
         except Unauthenticated as error:
-            return JSONResponse(
-                {"errors": [{"message": error.message, "extensions": {"code": "UNAUTHENTICATED"}}]},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
+            return _error_response(
+                error.message, "UNAUTHENTICATED", 401, {"WWW-Authenticate": "Bearer"}
             )
+        except PersistedQueryError as error:
+            return _error_response(error.message, error.code, error.status)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A persisted-query GET carries no `query` either: it is for the API, not the IDE.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql.graphiql_page(self.settings))

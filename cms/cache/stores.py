@@ -1,0 +1,93 @@
+"""Byte stores: an in-process LRU bounded by memory, or Redis shared by every worker."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+__all__ = ["MemoryStore", "RedisStore", "Store"]
+
+
+class Store(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, *, ttl: int | None = None) -> None: ...
+
+    async def incr(self, key: str) -> int: ...
+
+    async def read_int(self, key: str) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryStore:
+    """Least recently used entries are evicted once the values pass `max_bytes`.
+
+    No TTLs: callers put what invalidates an entry (the content generation) in its key.
+    """
+
+    def __init__(self, *, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._counters: dict[str, int] = {}
+
+    async def get(self, key: str) -> bytes | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    async def set(self, key: str, value: bytes, *, ttl: int | None = None) -> None:
+        if len(value) > self.max_bytes:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.size -= len(old)
+        self._entries[key] = value
+        self.size += len(value)
+        while self.size > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self.size -= len(evicted)
+
+    async def incr(self, key: str) -> int:
+        self._counters[key] = self._counters.get(key, 0) + 1
+        return self._counters[key]
+
+    async def read_int(self, key: str) -> int:
+        return self._counters.get(key, 0)
+
+    async def close(self) -> None:
+        self._entries.clear()
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class RedisStore:
+    """Entries in Redis under `prefix`, expiring after `ttl` seconds (Redis evicts too)."""
+
+    def __init__(self, url: str, *, prefix: str = "newsdesk:", default_ttl: int = 3600) -> None:
+        self.redis: Redis = Redis.from_url(url)
+        self.prefix = prefix
+        self.default_ttl = default_ttl
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self.redis.get(self.prefix + key)
+        return bytes(value) if value is not None else None
+
+    async def set(self, key: str, value: bytes, *, ttl: int | None = None) -> None:
+        await self.redis.set(self.prefix + key, value, ex=ttl or self.default_ttl)
+
+    async def incr(self, key: str) -> int:
+        return int(await self.redis.incr(self.prefix + key))
+
+    async def read_int(self, key: str) -> int:
+        value = await self.redis.get(self.prefix + key)
+        return int(value) if value is not None else 0
+
+    async def close(self) -> None:
+        await self.redis.aclose()

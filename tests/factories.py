@@ -130,7 +130,7 @@ async def make_article(
     data = fields.ContentInput(
         title=title,
         body=body,
-        **_optional(slug=slug, dek=dek, external_id=external_id, locale=locale),  # type: ignore[arg-type]
+        **_optional(slug=slug, dek=dek, external_id=external_id, locale=locale),
     )
     return await _make(
         ContentKind.ARTICLE,
@@ -164,7 +164,7 @@ async def make_video_episode(
     data = fields.ContentInput(
         title=title,
         video_url=video_url,
-        **_optional(  # type: ignore[arg-type]
+        **_optional(
             slug=slug,
             dek=dek,
             description=description,

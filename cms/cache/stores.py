@@ -77,7 +77,9 @@ class RedisStore:
 
     async def get(self, key: str) -> bytes | None:
         value = await self.redis.get(self.prefix + key)
-        return bytes(value) if value is not None else None
+        if value is None:
+            return None
+        return value if isinstance(value, bytes) else value.encode()
 
     async def set(self, key: str, value: bytes, *, ttl: int | None = None) -> None:
         await self.redis.set(self.prefix + key, value, ex=ttl or self.default_ttl)

@@ -14,6 +14,7 @@ from cms.models.content import (
 from cms.models.events import OutboxEvent
 from cms.models.media import Media
 from cms.models.people import Author, AuthorKind
+from cms.models.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
     "ApiToken",
@@ -24,9 +25,12 @@ __all__ = [
     "ContentKind",
     "ContentStatus",
     "ContentTag",
+    "DeliveryStatus",
     "Media",
     "OutboxEvent",
     "Revision",
     "Section",
     "Tag",
+    "Webhook",
+    "WebhookDelivery",
 ]

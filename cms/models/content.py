@@ -71,6 +71,9 @@ class Content(TimestampedModel):
     version = fields.IntField(default=1)
     published_at = fields.DatetimeField(null=True)
     external_id = fields.CharField(max_length=200, null=True, unique=True)
+    # Set while a scheduled publication has not been announced (its PUBLISHED event);
+    # the scheduler records the event when the time comes and clears it.
+    announce_at = fields.DatetimeField(null=True)
 
     # Articles
     body = fields.TextField(null=True)
@@ -102,6 +105,7 @@ class Content(TimestampedModel):
                 fields=("section_id", "status", "published_at", "id"), name="content_section_idx"
             ),
             Index(fields=("updated_at", "id"), name="content_updated_idx"),
+            Index(fields=("announce_at",), name="content_announce_idx"),
         )
 
 

@@ -17,6 +17,8 @@ class OutboxEvent(Model):
     payload: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     occurred_at = fields.DatetimeField()
     dispatched_at = fields.DatetimeField(null=True)
+    # A dispatcher claims a batch until this time; another may take it over afterwards.
+    claimed_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox_event"

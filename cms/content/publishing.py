@@ -32,10 +32,13 @@ async def publish(
     when = now if at is None else at
 
     async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
-        event = outbox.EventType.PUBLISHED if when <= now else outbox.EventType.UPDATED
-        return editing.Change(
-            {"status": ContentStatus.PUBLISHED, "published_at": when}, event=event
-        )
+        if when <= now:
+            values = {"status": ContentStatus.PUBLISHED, "published_at": when, "announce_at": None}
+            return editing.Change(values, event=outbox.EventType.PUBLISHED)
+        # Scheduled: public at `when` by the visibility rule alone; the scheduler records
+        # the PUBLISHED event then (announce_at), for subscribers and webhooks.
+        values = {"status": ContentStatus.PUBLISHED, "published_at": when, "announce_at": when}
+        return editing.Change(values, event=outbox.EventType.UPDATED)
 
     return await editing.save(
         id=id, viewer=viewer, action=policy.Action.PUBLISH, expected_version=expected_version,
@@ -49,7 +52,7 @@ async def _withdraw(
     async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
         was_public = visibility.is_public(current, clock.utcnow())
         event = outbox.EventType.UNPUBLISHED if was_public else outbox.EventType.UPDATED
-        return editing.Change({"status": status}, event=event)
+        return editing.Change({"status": status, "announce_at": None}, event=event)
 
     return await editing.save(
         id=id, viewer=viewer, action=policy.Action.PUBLISH, expected_version=expected_version,

@@ -39,6 +39,7 @@ class Migration(migrations.Migration):
                 ('status', fields.CharField(default='pending', max_length=16)),
                 ('attempts', fields.IntField(default=0)),
                 ('next_attempt_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('claimed_by', fields.CharField(null=True, max_length=32)),
                 ('claimed_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_attempt_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_status_code', fields.IntField(null=True)),
@@ -55,6 +56,11 @@ class Migration(migrations.Migration):
         ops.AddIndex(
             model_name='Content',
             index=Index(fields=['announce_at'], name='content_announce_idx'),
+        ),
+        ops.AddField(
+            model_name='OutboxEvent',
+            name='claimed_by',
+            field=fields.CharField(null=True, max_length=32),
         ),
         ops.AddField(
             model_name='OutboxEvent',

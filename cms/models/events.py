@@ -17,7 +17,9 @@ class OutboxEvent(Model):
     payload: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     occurred_at = fields.DatetimeField()
     dispatched_at = fields.DatetimeField(null=True)
-    # A dispatcher claims a batch until this time; another may take it over afterwards.
+    # A dispatcher claims a batch (claimed_by) until claimed_until; after that another
+    # may take it over, so a crashed worker's events are still dispatched.
+    claimed_by = fields.CharField(max_length=32, null=True)
     claimed_until = fields.DatetimeField(null=True)
 
     class Meta:

@@ -42,6 +42,7 @@ class WebhookDelivery(TimestampedModel):
     status = fields.CharField(max_length=16, default=DeliveryStatus.PENDING)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(null=True)
+    claimed_by = fields.CharField(max_length=32, null=True)
     claimed_until = fields.DatetimeField(null=True)
     last_attempt_at = fields.DatetimeField(null=True)
     last_status_code = fields.IntField(null=True)

@@ -13,7 +13,7 @@ __all__ = ["frozen", "utcnow"]
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC, truncated to microseconds."""
-    return _frozen if _frozen is not None else datetime.now(UTC)
+    return _frozen.astimezone(UTC) if _frozen is not None else datetime.now(UTC)
 
 
 @contextlib.contextmanager

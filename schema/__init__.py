@@ -12,6 +12,7 @@ from schema.errors import is_expected
 from schema.limits import extensions
 from schema.mutations import Mutation
 from schema.queries import Query
+from schema.subscriptions import Subscription
 from schema.types.content import Article, VideoEpisode
 from schema.types.media import Media
 from schema.types.people import Author
@@ -33,6 +34,7 @@ def build_schema(settings: Settings) -> NewsdeskSchema:
     return NewsdeskSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Article, VideoEpisode, Author, Section, Tag, Media],
         extensions=extensions(settings),
     )

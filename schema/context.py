@@ -11,7 +11,8 @@ import strawberry
 from cms import clock
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.config import Settings
-from schema.links import Links
+from cms.content.links import Links
+from cms.events.broker import InMemoryBroker
 from schema.loaders import Loaders
 
 __all__ = ["Context", "Info"]
@@ -25,6 +26,9 @@ class Context:
     request: Any = None
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)
+    broker: InMemoryBroker | None = None
+    # graphql-transport-ws: the connection_init payload ({"authorization": "Bearer …"}).
+    connection_params: dict[str, Any] | None = None
     # One clock reading per request, so every field of a response agrees on "now".
     now: datetime = field(default_factory=clock.utcnow)
 

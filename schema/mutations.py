@@ -63,15 +63,11 @@ def _include(info: Info) -> Include:
 
 
 async def _saved(info: Info, work: Awaitable[ContentRow]) -> Article | VideoEpisode:
-    """Run a content write, then read the item back with what the selection needs."""
+    """Run a content write; answer with the item as that write saved it."""
     row = await work
-    now = clock.utcnow()  # after the write: "publish now" must read as PUBLISHED
-    record = await items.by_id(
-        id=row.id, viewer=info.context.viewer, now=now, include=_include(info)
-    )
-    if record is None:  # deleted between the write and the read
-        raise NotFound("the item no longer exists")
-    return content_from_record(record, info.context.links, now)
+    record = await items.as_saved(row, include=_include(info))
+    # After the write: "publish now" must read as PUBLISHED, not SCHEDULED.
+    return content_from_record(record, info.context.links, clock.utcnow())
 
 
 async def _content_write(info: Info, write: Any) -> Any:

@@ -115,10 +115,12 @@ async def _record(
 
 async def _free_slug(base: str, locale: str, connection: BaseDBAsyncClient) -> str:
     """`base`, or `base-2`, `base-3`… whichever is not yet taken in `locale`."""
+    # Numbered slugs may shorten a long base: look at everything sharing its stem.
+    stem = base[: slugs.MAX_LENGTH - 8]
     taken = set(
         cast(
             list[str],
-            await Content.filter(slug__startswith=base, locale=locale)
+            await Content.filter(slug__startswith=stem, locale=locale)
             .using_db(connection)
             .values_list("slug", flat=True),
         )
@@ -126,9 +128,14 @@ async def _free_slug(base: str, locale: str, connection: BaseDBAsyncClient) -> s
     if base not in taken:
         return base
     number = 2
-    while f"{base}-{number}" in taken:
+    while _numbered(base, number) in taken:
         number += 1
-    return f"{base}-{number}"
+    return _numbered(base, number)
+
+
+def _numbered(base: str, number: int) -> str:
+    suffix = f"-{number}"
+    return base[: slugs.MAX_LENGTH - len(suffix)].rstrip("-") + suffix
 
 
 async def _existing(external_id: str, kind: ContentKind) -> Content | None:

@@ -10,7 +10,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -51,6 +51,8 @@ class Cursor:
             padded = value + "=" * (-len(value) % 4)
             at, _, id_ = base64.urlsafe_b64decode(padded).decode().partition("|")
             cursor = cls(datetime.fromisoformat(at), int(id_))
+            if cursor.at.tzinfo is not None:
+                cursor = cls(cursor.at.astimezone(UTC), cursor.id)
         except (ValueError, UnicodeDecodeError, binascii.Error):
             raise Invalid(
                 "invalid cursor: pass an endCursor from a previous page", field="after"

@@ -9,7 +9,7 @@ from cms.content import lookups, visibility
 from cms.content.records import ContentRecord
 from cms.models import Content, ContentKind
 
-__all__ = ["by_id", "by_slug"]
+__all__ = ["as_saved", "by_id", "by_slug"]
 
 
 async def by_slug(
@@ -51,3 +51,16 @@ async def by_id(
     records = await lookups.content_records(query.limit(1), include)
     await lookups.attach_relations(records, include)
     return records[0] if records else None
+
+
+async def as_saved(row: Content, *, include: lookups.Include = lookups.EVERYTHING) -> ContentRecord:
+    """The record of a row just written, as it was saved (not as it is by the time the
+    caller reads again), with its relations loaded."""
+    columns = lookups.CONTENT_COLUMNS + (("body",) if include.body else ())
+    record = ContentRecord(**{column: getattr(row, column) for column in columns})
+    if include.section and row.section_id is not None:  # type: ignore[attr-defined]
+        record.section = await lookups.section(id=row.section_id)  # type: ignore[attr-defined]
+    if include.hero_image and row.hero_image_id is not None:  # type: ignore[attr-defined]
+        record.hero_image = await lookups.media(id=row.hero_image_id)  # type: ignore[attr-defined]
+    await lookups.attach_relations([record], include)
+    return record

@@ -32,6 +32,7 @@ from cms.models import (
 )
 
 __all__ = [
+    "CONTENT_COLUMNS",
     "EVERYTHING",
     "Include",
     "attach_relations",
@@ -45,7 +46,7 @@ __all__ = [
     "tags_for",
 ]
 
-_CONTENT_COLUMNS = (
+CONTENT_COLUMNS = (
     "id",
     "kind",
     "status",
@@ -96,7 +97,7 @@ def _media(row: dict[str, Any], prefix: str) -> MediaRecord | None:
 
 async def content_records(query: QuerySet[Content], include: Include) -> list[ContentRecord]:
     """Run `query` (filtered, ordered, limited) as one SELECT and return records."""
-    columns = _CONTENT_COLUMNS + (("body",) if include.body else ())
+    columns = CONTENT_COLUMNS + (("body",) if include.body else ())
     joined: dict[str, str] = {}
     if include.section:
         joined |= _joined("section__", "section", ("id", "name", "slug"))

@@ -7,7 +7,7 @@ it public at that moment with no job; it reads as SCHEDULED until then.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -29,7 +29,8 @@ async def publish(
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise Invalid("at must include a timezone, such as 2026-05-01T09:00:00Z", field="at")
     now = clock.utcnow()
-    when = now if at is None else at
+    # Stored in UTC: SQLite compares the stored text, so every time must share one offset.
+    when = now if at is None else at.astimezone(UTC)
 
     async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
         if when <= now:

@@ -10,7 +10,7 @@ from cms.errors import Invalid
 __all__ = ["MAX_LENGTH", "check", "slugify"]
 
 MAX_LENGTH = 200
-_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def slugify(text: str) -> str:
@@ -22,7 +22,7 @@ def slugify(text: str) -> str:
 
 def check(slug: str, *, field: str = "slug") -> str:
     """Return `slug` if it is well formed, else raise Invalid naming the rule."""
-    if len(slug) > MAX_LENGTH or not _PATTERN.match(slug):
+    if len(slug) > MAX_LENGTH or not _PATTERN.fullmatch(slug):
         raise Invalid(
             f"slug must be lower-case letters, digits and single hyphens, "
             f"at most {MAX_LENGTH} characters",

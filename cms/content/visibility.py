@@ -6,7 +6,7 @@ subscriptions) asks this module. Scheduled items become public by this rule alon
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from tortoise.expressions import Q
@@ -15,7 +15,7 @@ from cms.auth import policy
 from cms.auth.viewer import Viewer
 from cms.models import ContentStatus
 
-__all__ = ["can_preview", "is_public", "public_q", "status_at", "visible_q"]
+__all__ = ["can_preview", "is_public", "may_hear", "public_q", "status_at", "visible_q"]
 
 
 class _Publishable(Protocol):
@@ -27,7 +27,8 @@ class _Publishable(Protocol):
 
 
 def public_q(now: datetime) -> Q:
-    return Q(status=ContentStatus.PUBLISHED, published_at__lte=now)
+    # In UTC, as stored: SQLite compares the stored text.
+    return Q(status=ContentStatus.PUBLISHED, published_at__lte=now.astimezone(UTC))
 
 
 def is_public(item: _Publishable, now: datetime) -> bool:
@@ -41,6 +42,12 @@ def is_public(item: _Publishable, now: datetime) -> bool:
 def can_preview(viewer: Viewer) -> bool:
     """Token holders (viewer and up) also see drafts, scheduled and archived items."""
     return policy.can(viewer, policy.Action.PREVIEW)
+
+
+def may_hear(viewer: Viewer, *, public: bool) -> bool:
+    """Whether a subscriber hears of an event: anonymous readers only of public items
+    (or of public items being withdrawn); token holders of everything."""
+    return public or can_preview(viewer)
 
 
 def visible_q(viewer: Viewer, now: datetime) -> Q | None:

@@ -14,7 +14,8 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from cms import db
 from cms.cache.stores import MemoryStore, RedisStore, Store
 from cms.config import Settings
-from cms.http import graphiql, routes
+from cms.events.broker import make_broker
+from cms.http import feeds, graphiql, routes
 from cms.http.cache import ContentGeneration, ResponseCache
 from cms.http.graphql import GraphQLView
 from cms.http.media import MediaFiles
@@ -34,7 +35,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         else MemoryStore(max_bytes=settings.cache_max_bytes)
     )
     persisted = PersistedQueries.from_settings(settings, store)
-    view = GraphQLView(build_schema(settings), settings, persisted)
+    broker = make_broker(settings.redis_url)
+    view = GraphQLView(build_schema(settings), settings, persisted, broker)
     generation = ContentGeneration(store, refresh_seconds=settings.cache_generation_seconds)
     graphql = ResponseCache(view, settings=settings, store=store, generation=generation)
     if settings.graphiql_enabled:
@@ -43,14 +45,13 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         Path(settings.media_dir).mkdir(parents=True, exist_ok=True)
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(store.close)
             if manage_database:
-                async with db.lifespan(settings):
-                    yield
-            else:
-                yield
-        finally:
-            await store.close()
+                await stack.enter_async_context(db.lifespan(settings))
+            await broker.start()
+            stack.push_async_callback(broker.close)
+            yield
 
     metrics = Metrics()
     middleware = [Middleware(MetricsMiddleware, metrics=metrics)]
@@ -68,6 +69,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", routes.healthz),
+            Route("/feed.xml", feeds.rss),
+            Route("/feed.json", feeds.json_feed),
             Route("/metrics", metrics_endpoint(metrics)),
             Mount("/media", MediaFiles(settings.media_dir), name="media"),
         ],
@@ -76,6 +79,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     )
     app.state.settings = settings
     app.state.response_cache = graphql
+    app.state.broker = broker
     return app
 
 

@@ -9,17 +9,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from cms.auth import tokens
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.config import Settings
+from cms.content.links import Links
 from cms.errors import Unauthenticated
+from cms.events.broker import InMemoryBroker
 from cms.http import graphiql
 from cms.http.persisted import PersistedQueries, PersistedQueryError
 from schema import Context, NewsdeskSchema
-from schema.links import Links
 
 __all__ = ["GraphQLView", "viewer_from_header"]
 
@@ -48,6 +50,7 @@ class GraphQLView(GraphQL[Context, None]):
         schema: NewsdeskSchema,
         settings: Settings,
         persisted: PersistedQueries | None = None,
+        broker: InMemoryBroker | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -61,6 +64,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.settings = settings
         self.links = Links.from_settings(settings)
         self.persisted = persisted
+        self.broker = broker
 
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)
@@ -79,7 +83,21 @@ class GraphQLView(GraphQL[Context, None]):
             viewer=viewer,
             request=request,
             response=response,
+            broker=self.broker,
         )
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """graphql-transport-ws: the token comes in connection_init's payload as
+        {"authorization": "Bearer …"}; a bad one closes the socket with 4403."""
+        params = context.connection_params or {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        try:
+            context.viewer = await viewer_from_header(
+                authorization if isinstance(authorization, str) else None
+            )
+        except Unauthenticated as error:
+            raise ConnectionRejectionError({"message": error.message}) from None
+        return await super().on_ws_connect(context)
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         try:

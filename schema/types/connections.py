@@ -7,8 +7,8 @@ from datetime import datetime
 import strawberry
 
 from cms.content import feed
+from cms.content.links import Links
 from schema.context import Info
-from schema.links import Links
 from schema.selection import connection_include, root_field
 from schema.types.content import Content, content_from_record
 

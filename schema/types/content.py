@@ -10,10 +10,10 @@ import strawberry
 
 from cms.auth import policy
 from cms.content import rendering, visibility
+from cms.content.links import Links
 from cms.content.records import ContentRecord
 from cms.models import ContentKind, ContentStatus
 from schema.context import Info
-from schema.links import Links
 from schema.permissions import require
 from schema.types.media import Media
 from schema.types.nodes import Node, encode_id
@@ -97,7 +97,7 @@ class Article(Content):
     markdown: strawberry.Private[str]
 
     @strawberry.field(description="The body as sanitized HTML (default), Markdown or text.")
-    def body(self, format: BodyFormat = BodyFormat.HTML) -> str:
+    def body(self, format: BodyFormat | None = BodyFormat.HTML) -> str:
         if format is BodyFormat.MARKDOWN:
             return self.markdown
         if format is BodyFormat.TEXT:

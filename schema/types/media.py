@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import strawberry
 
+from cms.content.links import Links
 from cms.content.records import MediaRecord
-from schema.links import Links
 from schema.types.nodes import Node, encode_id
 
 __all__ = ["Media"]

@@ -1,11 +1,10 @@
-"""The Relay Node interface and opaque global IDs ("Article:42", base64-encoded)."""
+"""The Relay Node interface; IDs come from cms.content.ids."""
 
 from __future__ import annotations
 
 import strawberry
-from strawberry.relay import GlobalID, GlobalIDValueError
 
-from cms.errors import Invalid
+from cms.content import ids
 
 __all__ = ["Node", "decode_id", "encode_id"]
 
@@ -16,13 +15,8 @@ class Node:
 
 
 def encode_id(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(str(GlobalID(type_name, str(pk))))
+    return strawberry.ID(ids.encode(type_name, pk))
 
 
 def decode_id(value: str, *, field: str = "id") -> tuple[str, int]:
-    """(type name, primary key) of a global ID; Invalid when it is not one of ours."""
-    try:
-        global_id = GlobalID.from_id(value)
-        return global_id.type_name, int(global_id.node_id)
-    except (GlobalIDValueError, ValueError):
-        raise Invalid(f"{field} is not a valid ID", field=field) from None
+    return ids.decode(value, field=field)

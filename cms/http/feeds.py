@@ -1,0 +1,138 @@
+"""/feed.xml (RSS 2.0) and /feed.json (JSON Feed 1.1): the newest public items.
+
+`?section=SLUG` and `?author=SLUG` narrow a feed (a slug that names nothing gives a valid,
+empty feed); a malformed one is a 400 with a one-line message. Responses carry an ETag
+(a hash of the body) and Last-Modified, and a conditional GET that matches gets a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import urlencode
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from cms import clock
+from cms.config import Settings
+from cms.content import feed, lookups, slugs, syndication
+from cms.content.links import Links
+from cms.errors import Invalid
+
+__all__ = ["json_feed", "rss"]
+
+RSS_TYPE = "application/rss+xml; charset=utf-8"
+JSON_FEED_TYPE = "application/feed+json"
+CACHE_CONTROL = "public, max-age=60"
+SITE_NAME = "Newsdesk"
+_FILTERS = ("section", "author")
+
+Render = Callable[[syndication.Channel, Sequence[syndication.Entry]], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class _Filters:
+    section: str | None = None
+    author: str | None = None
+
+    @classmethod
+    def from_request(cls, request: Request) -> _Filters:
+        values: dict[str, str] = {}
+        for name in _FILTERS:
+            given = request.query_params.getlist(name)
+            if len(given) > 1:
+                raise Invalid(f"give {name} at most once", field=name)
+            if given:
+                try:
+                    values[name] = slugs.check(given[0], field=name)
+                except Invalid:
+                    raise Invalid(
+                        f"{name} must be a slug: lower-case letters, digits and single "
+                        f"hyphens, at most {slugs.MAX_LENGTH} characters",
+                        field=name,
+                    ) from None
+        return cls(**values)
+
+    def query(self) -> str:
+        given = {name: getattr(self, name) for name in _FILTERS if getattr(self, name)}
+        return f"?{urlencode(given)}" if given else ""
+
+
+def _render_json(channel: syndication.Channel, entries: Sequence[syndication.Entry]) -> bytes:
+    return orjson.dumps(syndication.json_feed(channel, entries))
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _http_date(value: datetime) -> str:
+    return format_datetime(value.astimezone(UTC), usegmt=True)
+
+
+def _not_modified(request: Request, etag: str, last_modified: datetime | None) -> bool:
+    """RFC 9110 §13.1: If-None-Match decides when present; else If-Modified-Since."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since is None or last_modified is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False  # an invalid date is ignored
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return last_modified.replace(microsecond=0) <= since
+
+
+async def _serve(request: Request, *, path: str, media_type: str, render: Render) -> Response:
+    try:
+        filters = _Filters.from_request(request)
+    except Invalid as error:
+        return PlainTextResponse(error.message, status_code=400)
+    settings: Settings = request.app.state.settings
+    links = Links.from_settings(settings)
+    now = clock.utcnow()
+    page = await feed.feed(
+        now=now,
+        first=syndication.FEED_SIZE,
+        section=filters.section,
+        author=filters.author,
+        include=lookups.EVERYTHING,
+    )
+    entries = [syndication.entry(record, links=links) for record in page.items]
+    last_modified = await syndication.changed_at(entries, now=now)
+    channel = syndication.Channel(
+        title=SITE_NAME,
+        description=f"The newest stories from {SITE_NAME}",
+        home_page_url=settings.website_url,
+        feed_url=f"{settings.public_url}{path}{filters.query()}",
+        language=settings.default_locale,
+        updated=last_modified,
+    )
+    body = render(channel, entries)
+    etag = _etag(body)
+    headers: dict[str, str] = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if last_modified is not None:
+        headers["Last-Modified"] = _http_date(last_modified)
+    if _not_modified(request, etag, last_modified):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+async def rss(request: Request) -> Response:
+    """/feed.xml: RSS 2.0."""
+    return await _serve(request, path="/feed.xml", media_type=RSS_TYPE, render=syndication.rss)
+
+
+async def json_feed(request: Request) -> Response:
+    """/feed.json: JSON Feed 1.1."""
+    return await _serve(request, path="/feed.json", media_type=JSON_FEED_TYPE, render=_render_json)

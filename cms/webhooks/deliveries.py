@@ -1,0 +1,311 @@
+"""Webhook deliveries: recorded with the event, then sent, retried and recorded.
+
+`enqueue` runs inside the dispatcher's transaction: one pending row per webhook that
+subscribes to the event's type, its body fixed there, so every attempt sends the same
+bytes and a restart loses nothing. `deliver_due` claims the rows that are due, sends them
+signed (see `cms.webhooks.signing`) and records each attempt: 2xx delivers; network
+errors, timeouts, 408, 429, 5xx (and a redirect, never followed) retry on the schedule;
+any other 4xx fails at once; after the last scheduled attempt the delivery fails.
+
+Several workers may run `deliver_due` at once: a row is claimed by a conditional UPDATE
+(still pending, still due, not claimed by anyone else) whose row count says who won, and
+the claim lasts until the attempt is over, so one delivery is never sent twice at once.
+At-least-once all the same: a worker that dies mid-attempt leaves its claim to expire and
+the row to be sent again. Receivers de-duplicate on `webhook-id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import httpx
+import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+
+from cms import clock
+from cms.content import ids
+from cms.errors import NotFound
+from cms.models import ContentKind, DeliveryStatus, OutboxEvent, Webhook, WebhookDelivery
+from cms.webhooks import addresses, signing
+
+__all__ = [
+    "DEFAULT_RETRY_SCHEDULE",
+    "body_bytes",
+    "deliver_due",
+    "enqueue",
+    "parse_schedule",
+    "redeliver",
+    "retry_schedule",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,50400,72000,86400"
+"""Seconds between attempts: 10 attempts over about 3 days, the first retry within ~5 s."""
+
+JITTER = 0.10
+CLAIM_MARGIN_SECONDS = 30.0
+MAX_ERROR_LENGTH = 200
+
+
+# --- settings --------------------------------------------------------------------------
+
+
+def parse_schedule(value: str) -> tuple[float, ...]:
+    """Seconds between attempts: "5,300,1800" -> (5.0, 300.0, 1800.0); "" for none."""
+    delays = tuple(float(part) for part in value.replace(" ", "").split(",") if part)
+    if any(delay < 0 or not math.isfinite(delay) for delay in delays):
+        raise ValueError("retry delays are seconds, zero or more")
+    return delays
+
+
+def retry_schedule(settings: Any) -> tuple[float, ...]:
+    return parse_schedule(str(getattr(settings, "webhook_retry_schedule", DEFAULT_RETRY_SCHEDULE)))
+
+
+# --- enqueue ---------------------------------------------------------------------------
+
+
+def _message_id(webhook: Webhook, event: OutboxEvent) -> str:
+    """The delivery id: the same for one event and one webhook, so an event the dispatcher
+    hands over twice is recorded once; keyed by the webhook's secret, so ids never repeat
+    for a webhook created afresh (after a database reset, say)."""
+    digest = hmac.new(webhook.secret.encode(), f"event:{event.id}".encode(), hashlib.sha256)
+    return "msg_" + digest.hexdigest()[:32]
+
+
+def _deleted_content(event: OutboxEvent) -> dict[str, Any]:
+    """What is left of a deleted item: the event's payload, with the API's names."""
+    payload = event.payload
+    kind = ContentKind(payload.get("kind", ContentKind.ARTICLE))
+    type_name = "Article" if kind == ContentKind.ARTICLE else "VideoEpisode"
+    return {
+        "id": ids.encode(type_name, int(payload.get("id", event.content_id))),
+        "kind": kind.name,
+        "slug": payload.get("slug"),
+        "title": payload.get("title"),
+    }
+
+
+async def enqueue(
+    *, event: OutboxEvent, content: dict[str, Any] | None, connection: BaseDBAsyncClient
+) -> list[WebhookDelivery]:
+    """Record one pending delivery per webhook subscribed to `event.type`, inside the
+    caller's transaction. `content` is the item as the API shows it (None once deleted).
+    Returns the deliveries created (none for an event already recorded)."""
+    webhooks = [
+        webhook
+        for webhook in await Webhook.all().using_db(connection).order_by("id")
+        if event.type in webhook.events
+    ]
+    if not webhooks:
+        return []
+    message_ids = {webhook.id: _message_id(webhook, event) for webhook in webhooks}
+    recorded = set(
+        cast(
+            list[str],
+            await WebhookDelivery.filter(message_id__in=list(message_ids.values()))
+            .using_db(connection)
+            .values_list("message_id", flat=True),
+        )
+    )
+    data = {"content": content if content is not None else _deleted_content(event)}
+    now = clock.utcnow()
+    created = []
+    for webhook in webhooks:
+        message_id = message_ids[webhook.id]
+        if message_id in recorded:
+            continue
+        body = {
+            "id": message_id,
+            "type": event.type,
+            "occurredAt": event.occurred_at.isoformat(),
+            "data": data,
+        }
+        created.append(
+            await WebhookDelivery.create(
+                message_id=message_id,
+                webhook=webhook,
+                event_type=event.type,
+                body=body,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+                using_db=connection,
+            )
+        )
+    return created
+
+
+def body_bytes(body: dict[str, Any]) -> bytes:
+    """The bytes sent: compact JSON with sorted keys, the same on every attempt whatever
+    order the database keeps the keys in."""
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+# --- deliver ---------------------------------------------------------------------------
+
+
+def _due(now: datetime) -> Q:
+    return (
+        Q(status=DeliveryStatus.PENDING)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    )
+
+
+async def _claim(ids_due: list[int], now: datetime, until: datetime) -> list[int]:
+    """The rows this caller won: each UPDATE re-checks the conditions, so of two workers
+    racing for a row, one sees it updated and gets a row count of zero."""
+    won = []
+    for pk in ids_due:
+        if await WebhookDelivery.filter(_due(now), id=pk).update(claimed_until=until):
+            won.append(pk)
+    return won
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    delivered: bool = False
+    retry: bool = False
+    status_code: int | None = None
+    error: str | None = None
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    message = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return message[:MAX_ERROR_LENGTH]
+
+
+def _judge(status_code: int) -> _Outcome:
+    if 200 <= status_code < 300:
+        return _Outcome(delivered=True, status_code=status_code)
+    if status_code in (408, 429) or status_code >= 500:
+        return _Outcome(retry=True, status_code=status_code, error=f"HTTP {status_code}")
+    if 400 <= status_code < 500:
+        error = f"HTTP {status_code}: refused by the receiver, not retried"
+        return _Outcome(status_code=status_code, error=error)
+    error = f"HTTP {status_code}: not a success (redirects are not followed)"
+    return _Outcome(retry=True, status_code=status_code, error=error)
+
+
+async def _send(
+    delivery: WebhookDelivery, webhook: Webhook, client: httpx.AsyncClient, timeout: float
+) -> _Outcome:
+    body = body_bytes(delivery.body)
+    headers = signing.headers(
+        secret=webhook.secret,
+        message_id=delivery.message_id,
+        timestamp=int(clock.utcnow().timestamp()),  # this attempt's: new on every retry
+        body=body,
+        event_type=delivery.event_type,
+    )
+    try:
+        async with asyncio.timeout(timeout):  # the whole attempt, however slow the answer
+            async with client.stream(
+                "POST", webhook.url, content=body, headers=headers, timeout=timeout
+            ) as response:
+                return _judge(response.status_code)  # the response body is never read
+    except addresses.AddressRefused as error:
+        return _Outcome(error=str(error)[:MAX_ERROR_LENGTH])
+    except (TimeoutError, httpx.TimeoutException):
+        return _Outcome(retry=True, error=f"timed out after {timeout:g} s")
+    except httpx.HTTPError as error:
+        return _Outcome(retry=True, error=_short(error))
+    except Exception as error:  # a delivery must not take the others down with it
+        log.exception("webhook delivery %s failed unexpectedly", delivery.message_id)
+        return _Outcome(retry=True, error=_short(error))
+
+
+def _next_delay(schedule: tuple[float, ...], attempts: int) -> float | None:
+    """Seconds until the next attempt after `attempts` attempts, with ±10% jitter; None
+    when the schedule is over."""
+    if attempts > len(schedule):
+        return None
+    delay = schedule[attempts - 1]
+    return delay * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+async def _attempt(
+    delivery: WebhookDelivery,
+    *,
+    client: httpx.AsyncClient,
+    timeout: float,
+    schedule: tuple[float, ...],
+    claimed_until: datetime,
+) -> None:
+    started = clock.utcnow()
+    outcome = await _send(delivery, delivery.webhook, client, timeout)
+    attempts = delivery.attempts + 1
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "last_attempt_at": started,
+        "last_status_code": outcome.status_code,
+        "last_error": outcome.error,
+        "claimed_until": None,
+        "next_attempt_at": None,
+    }
+    delay = _next_delay(schedule, attempts) if outcome.retry else None
+    if outcome.delivered:
+        values["status"] = DeliveryStatus.DELIVERED
+    elif delay is not None:
+        values["next_attempt_at"] = clock.utcnow() + timedelta(seconds=delay)
+    else:
+        values["status"] = DeliveryStatus.FAILED
+    # Only while the claim is ours: a worker that overran its claim records nothing.
+    await WebhookDelivery.filter(id=delivery.id, claimed_until=claimed_until).update(**values)
+
+
+async def deliver_due(*, client: httpx.AsyncClient, settings: Any, limit: int = 50) -> int:
+    """Send the deliveries that are due (at most `limit`, concurrently); the number sent.
+
+    `client` should come from `cms.webhooks.addresses.http_client(settings)`: it checks
+    the address actually connected to when private addresses are refused."""
+    now = clock.utcnow()
+    timeout = addresses.timeout_seconds(settings)
+    claimed_until = now + timedelta(seconds=2 * timeout + CLAIM_MARGIN_SECONDS)
+    due = cast(
+        list[int],
+        await WebhookDelivery.filter(_due(now))
+        .order_by("next_attempt_at", "id")
+        .limit(limit)
+        .values_list("id", flat=True),
+    )
+    won = await _claim(due, now, claimed_until)
+    if not won:
+        return 0
+    deliveries = await WebhookDelivery.filter(id__in=won).order_by("id").select_related("webhook")
+    schedule = retry_schedule(settings)
+    await asyncio.gather(
+        *(
+            _attempt(
+                delivery,
+                client=client,
+                timeout=timeout,
+                schedule=schedule,
+                claimed_until=claimed_until,
+            )
+            for delivery in deliveries
+        )
+    )
+    return len(deliveries)
+
+
+async def redeliver(*, delivery_id: int) -> WebhookDelivery:
+    """Send one delivery again: the same message id and body, a new attempt now. Its
+    attempts are kept; further retries follow the schedule from there."""
+    updated = await WebhookDelivery.filter(id=delivery_id).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=clock.utcnow()
+    )
+    if not updated:
+        raise NotFound("no webhook delivery has that id")
+    return await WebhookDelivery.get(id=delivery_id)

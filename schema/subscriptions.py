@@ -1,0 +1,70 @@
+"""The Subscription root: live feed events over graphql-transport-ws."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+
+from cms import clock
+from cms.content import items, visibility
+from cms.events.outbox import EventType
+from cms.models import ContentKind
+from schema.context import Info
+from schema.selection import content_include, fields_under, root_field
+from schema.types.content import Content, content_from_record
+from schema.types.nodes import encode_id
+
+__all__ = ["FeedEvent", "Subscription"]
+
+strawberry.enum(EventType, name="FeedEventType", description="What happened to a content item.")
+
+
+@strawberry.type(
+    description="A change in the feed; `content` is null when it is not (or no longer) visible."
+)
+class FeedEvent:
+    type: EventType
+    content_id: strawberry.ID
+    content: Content | None
+    at: datetime
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Content events as they happen; filter by section slugs and kinds."
+    )
+    async def feed_events(
+        self,
+        info: Info,
+        sections: list[str] | None = None,
+        kinds: list[ContentKind] | None = None,
+    ) -> AsyncGenerator[FeedEvent, None]:
+        broker = info.context.broker
+        if broker is None:
+            raise RuntimeError("subscriptions need the app's broker")
+        viewer = info.context.viewer
+        include = content_include(fields_under(root_field(info).selections, "content"))
+        async with broker.subscribe() as messages:
+            async for message in messages:
+                if sections is not None and message.section not in sections:
+                    continue
+                if kinds and message.kind not in kinds:
+                    continue
+                if not visibility.may_hear(viewer, public=message.public):
+                    continue
+                now = clock.utcnow()
+                record = await items.by_id(
+                    id=message.content_id, viewer=viewer, now=now, include=include
+                )
+                type_name = "Article" if message.kind == ContentKind.ARTICLE else "VideoEpisode"
+                yield FeedEvent(
+                    type=EventType(message.type),
+                    content_id=encode_id(type_name, message.content_id),
+                    content=content_from_record(record, info.context.links, now)
+                    if record
+                    else None,
+                    at=datetime.fromisoformat(message.at),
+                )

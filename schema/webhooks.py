@@ -1,0 +1,94 @@
+"""Webhook fields for the Query and Mutation roots (admins only), merged in by
+schema/__init__.py. Thin: read arguments, call cms.webhooks.service, map the result."""
+
+from __future__ import annotations
+
+import strawberry
+
+from cms.auth import policy
+from cms.errors import NotFound
+from cms.webhooks import service
+from schema.context import Info
+from schema.errors import as_result
+from schema.permissions import require
+from schema.types.errors import Deleted, DeleteResult, NotFoundError, ValidationError
+from schema.types.nodes import decode_id
+from schema.types.webhooks import (
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryResult,
+    WebhookEventType,
+    WebhookResult,
+)
+
+__all__ = ["WebhookMutation", "WebhookQuery"]
+
+
+def _pk(id: strawberry.ID, type_name: str, what: str) -> int:
+    kind, pk = decode_id(id)
+    if kind != type_name:
+        raise NotFound(f"no {what} has that id")
+    return pk
+
+
+def _not_found(result: object) -> object:
+    """A malformed ID reads as "no such thing" where the union has no ValidationError."""
+    if isinstance(result, ValidationError):
+        return NotFoundError(message=result.message)
+    return result
+
+
+@strawberry.type
+class WebhookQuery:
+    @strawberry.field(
+        description="Every webhook, oldest first (admins).",
+        extensions=require(policy.Action.MANAGE_WEBHOOKS),
+    )
+    async def webhooks(self, info: Info) -> list[Webhook]:
+        rows = await service.list_webhooks(viewer=info.context.viewer)
+        return [Webhook.from_row(row) for row in rows]
+
+
+@strawberry.type
+class WebhookMutation:
+    @strawberry.mutation(
+        description="A new webhook; its signing secret is in this answer and never again.",
+        extensions=require(policy.Action.MANAGE_WEBHOOKS),
+    )
+    async def create_webhook(
+        self, info: Info, url: str, events: list[WebhookEventType]
+    ) -> WebhookResult:
+        async def work() -> Webhook:
+            row, secret = await service.create(
+                viewer=info.context.viewer,
+                url=url,
+                events=[event.value for event in events],
+                settings=info.context.settings,
+            )
+            return Webhook.from_row(row, secret=secret)
+
+        return await as_result(work())
+
+    @strawberry.mutation(
+        description="Delete a webhook and its deliveries.",
+        extensions=require(policy.Action.MANAGE_WEBHOOKS),
+    )
+    async def delete_webhook(self, info: Info, id: strawberry.ID) -> DeleteResult:
+        async def work() -> Deleted:
+            pk = _pk(id, "Webhook", "webhook")
+            await service.delete(viewer=info.context.viewer, id=pk)
+            return Deleted(id=id)
+
+        return _not_found(await as_result(work()))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Send one delivery again: the same webhook-id and body, now.",
+        extensions=require(policy.Action.MANAGE_WEBHOOKS),
+    )
+    async def redeliver(self, info: Info, delivery_id: strawberry.ID) -> WebhookDeliveryResult:
+        async def work() -> WebhookDelivery:
+            pk = _pk(delivery_id, "WebhookDelivery", "webhook delivery")
+            row = await service.redeliver(viewer=info.context.viewer, delivery_id=pk)
+            return WebhookDelivery.from_row(row)
+
+        return _not_found(await as_result(work()))  # type: ignore[return-value]

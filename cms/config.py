@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     graphiql_assets_url: str | None = None
     cors_origins: str = ""
     auto_migrate: bool = True
+    run_dispatcher: bool = True
 
     max_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=1)

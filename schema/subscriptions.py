@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 
@@ -18,14 +19,20 @@ from schema.types.nodes import encode_id
 
 __all__ = ["FeedEvent", "Subscription"]
 
-strawberry.enum(EventType, name="FeedEventType", description="What happened to a content item.")
+
+@strawberry.enum(description="What happened to a content item.")
+class FeedEventType(Enum):
+    CONTENT_PUBLISHED = EventType.PUBLISHED.value
+    CONTENT_UPDATED = EventType.UPDATED.value
+    CONTENT_UNPUBLISHED = EventType.UNPUBLISHED.value
+    CONTENT_DELETED = EventType.DELETED.value
 
 
 @strawberry.type(
     description="A change in the feed; `content` is null when it is not (or no longer) visible."
 )
 class FeedEvent:
-    type: EventType
+    type: FeedEventType
     content_id: strawberry.ID
     content: Content | None
     at: datetime
@@ -61,7 +68,7 @@ class Subscription:
                 )
                 type_name = "Article" if message.kind == ContentKind.ARTICLE else "VideoEpisode"
                 yield FeedEvent(
-                    type=EventType(message.type),
+                    type=FeedEventType(message.type),
                     content_id=encode_id(type_name, message.content_id),
                     content=content_from_record(record, info.context.links, now)
                     if record

@@ -93,6 +93,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         public_url="http://testserver",
         site_url="https://news.example",
         redis_url=None,
+        # Background work off by default: tests that need the dispatcher turn it on.
+        run_dispatcher=False,
     )
 
 

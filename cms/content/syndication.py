@@ -185,16 +185,18 @@ def _json_item(item: Entry) -> dict[str, Any]:
         "date_published": _rfc3339(item.published),
         "date_modified": _rfc3339(item.modified),
         "language": item.language,
-        "authors": [
+    }
+    if item.authors:  # "one or more" when present, says the spec
+        document["authors"] = [
             {
                 "name": author.name,
                 **({"url": f"mailto:{author.email}"} if author.email else {}),
                 **({"avatar": author.avatar_url} if author.avatar_url else {}),
             }
             for author in item.authors
-        ],
-        "tags": list(item.categories),
-    }
+        ]
+    if item.categories:
+        document["tags"] = list(item.categories)
     if item.summary:
         document["summary"] = item.summary
     if item.image_url:

@@ -24,12 +24,12 @@ from cms import clock
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
 from cms.config import Settings
-from cms.content import editing, items, payloads, visibility
+from cms.content import editing, items, payloads
 from cms.content.links import Links
 from cms.events import outbox
 from cms.events.broker import FeedMessage, InMemoryBroker
 from cms.models import Content, OutboxEvent
-from cms.webhooks import deliveries
+from cms.webhooks import addresses, deliveries
 
 __all__ = ["Dispatcher"]
 
@@ -38,8 +38,10 @@ LEASE = timedelta(seconds=30)
 SYSTEM = Viewer(name="dispatcher", role=Role.ADMIN)
 
 
-def _was_public(event: OutboxEvent) -> bool:
-    """For events about items that are gone or withdrawn: was it public before?"""
+def _public_when_recorded(event: OutboxEvent) -> bool:
+    """Whether anonymous readers may hear of the event: the item was public when the
+    event was recorded (judged from the event, not from the item's state now, so a late
+    dispatch of a draft's edit stays private)."""
     if event.type == outbox.EventType.UNPUBLISHED:
         return True  # recorded only when a public item is withdrawn
     published_at = event.payload.get("published_at")
@@ -63,9 +65,7 @@ class Dispatcher:
         self._http: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
-        self._http = httpx.AsyncClient(
-            transport=deliveries.transport(self.settings), follow_redirects=False
-        )
+        self._http = addresses.http_client(self.settings)
         self._task = asyncio.create_task(self._run(), name="newsdesk-dispatcher")
 
     async def stop(self) -> None:
@@ -137,28 +137,27 @@ class Dispatcher:
     async def dispatch_outbox(self, limit: int = 100) -> int:
         events = await self._claim(limit)
         for event in events:
-            await self._dispatch(event)
+            try:
+                await self._dispatch(event)
+            except Exception:  # this one waits for its lease to run out; the rest go on
+                log.exception("could not dispatch outbox event %s", event.id)
         return len(events)
 
     async def _dispatch(self, event: OutboxEvent) -> None:
         now = clock.utcnow()
         record = await items.by_id(id=event.content_id, viewer=SYSTEM, now=now)
-        public_now = record is not None and visibility.is_public(record, now)
         message = FeedMessage(
             type=event.type,
             content_id=event.content_id,
             at=event.occurred_at.isoformat(),
             kind=str(record.kind) if record else str(event.payload.get("kind", "")),
             section=record.section.slug if record and record.section else None,
-            public=public_now or (
-                event.type in (outbox.EventType.UNPUBLISHED, outbox.EventType.DELETED)
-                and _was_public(event)
-            ),
-        )  # fmt: skip
+            public=_public_when_recorded(event),
+        )
         content = payloads.content_payload(record, self.links, now) if record else None
         # Broker first, then mark dispatched: a crash in between repeats the event
         # (at-least-once) rather than losing it.
         await self.broker.publish(message)
         async with in_transaction() as connection:
-            await deliveries.enqueue(event, content, connection)
+            await deliveries.enqueue(event=event, content=content, connection=connection)
             await OutboxEvent.filter(id=event.id).using_db(connection).update(dispatched_at=now)

@@ -15,7 +15,8 @@ from cms import db
 from cms.cache.stores import MemoryStore, RedisStore, Store
 from cms.config import Settings
 from cms.events.broker import make_broker
-from cms.http import feeds, graphiql, routes
+from cms.events.dispatcher import Dispatcher
+from cms.http import graphiql, routes
 from cms.http.cache import ContentGeneration, ResponseCache
 from cms.http.graphql import GraphQLView
 from cms.http.media import MediaFiles
@@ -51,6 +52,10 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                 await stack.enter_async_context(db.lifespan(settings))
             await broker.start()
             stack.push_async_callback(broker.close)
+            if settings.run_dispatcher:
+                dispatcher = Dispatcher(settings, broker)
+                await dispatcher.start()
+                stack.push_async_callback(dispatcher.stop)
             yield
 
     metrics = Metrics()
@@ -69,8 +74,6 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", routes.healthz),
-            Route("/feed.xml", feeds.rss),
-            Route("/feed.json", feeds.json_feed),
             Route("/metrics", metrics_endpoint(metrics)),
             Mount("/media", MediaFiles(settings.media_dir), name="media"),
         ],

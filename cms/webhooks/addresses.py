@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeAlias
@@ -53,6 +54,7 @@ IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver: TypeAlias = Callable[[str, int], Awaitable[list[IPAddress]]]
 
 MAX_URL_LENGTH = 2000
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _SHARED = ipaddress.IPv4Network("100.64.0.0/10")  # carrier-grade NAT (RFC 6598)
 
@@ -70,8 +72,6 @@ def timeout_seconds(settings: Any) -> float:
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
     if address.sixtofour is not None:
         return address.sixtofour
     if address.teredo is not None:
@@ -84,6 +84,8 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
 def is_refused(address: IPAddress) -> bool:
     """Whether a delivery may not connect to `address` when private addresses are refused."""
     if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d reaches a.b.c.d
+            return is_refused(address.ipv4_mapped)
         embedded = _embedded_ipv4(address)
         if embedded is not None and is_refused(embedded):
             return True
@@ -115,6 +117,9 @@ def parse(url: str) -> httpx.URL:
         raise Invalid("url must start with http:// or https://", field="url")
     if not parsed.host:
         raise Invalid("url has no host", field="url")
+    host = parsed.raw_host.decode("ascii")
+    if not (_HOST_NAME.fullmatch(host) or ":" in host):  # a name, IPv4, or an IPv6 literal
+        raise Invalid(f"url's host {host} is not a valid host name", field="url")
     return parsed
 
 
@@ -205,14 +210,17 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             extensions["sni_hostname"] = host
         last: httpx.ConnectError | None = None
         for address in addresses:  # the next checked address when one does not answer
-            request.url = url.copy_with(host=str(address))
-            request.extensions = extensions
+            pinned = httpx.Request(
+                request.method,
+                url.copy_with(host=str(address)),
+                headers=request.headers,  # with the Host header of the name
+                stream=request.stream,
+                extensions=extensions,
+            )
             try:
-                return await transport.handle_async_request(request)
+                return await transport.handle_async_request(pinned)
             except httpx.ConnectError as error:
                 last = error
-            finally:
-                request.url = url
         assert last is not None
         raise last
 

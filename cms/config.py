@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     media_dir: str = "data/media"
     public_url: str = "http://127.0.0.1:8000"
     site_url: str | None = None
+    site_name: str = "Newsdesk"
     env: Literal["development", "production", "test"] = "development"
     graphiql: bool | None = None
     graphiql_assets_url: str | None = None

@@ -16,7 +16,7 @@ from cms.cache.stores import MemoryStore, RedisStore, Store
 from cms.config import Settings
 from cms.events.broker import make_broker
 from cms.events.dispatcher import Dispatcher
-from cms.http import graphiql, routes
+from cms.http import feeds, graphiql, routes
 from cms.http.cache import ContentGeneration, ResponseCache
 from cms.http.graphql import GraphQLView
 from cms.http.media import MediaFiles
@@ -75,6 +75,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             WebSocketRoute("/graphql", view),
             Route("/healthz", routes.healthz),
             Route("/metrics", metrics_endpoint(metrics)),
+            Route("/feed.xml", feeds.rss),
+            Route("/feed.json", feeds.json_feed),
             Mount("/media", MediaFiles(settings.media_dir), name="media"),
         ],
         middleware=middleware,

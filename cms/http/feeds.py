@@ -29,7 +29,6 @@ __all__ = ["json_feed", "rss"]
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 JSON_FEED_TYPE = "application/feed+json"
 CACHE_CONTROL = "public, max-age=60"
-SITE_NAME = "Newsdesk"
 _FILTERS = ("section", "author")
 
 Render = Callable[[syndication.Channel, Sequence[syndication.Entry]], bytes]
@@ -111,8 +110,8 @@ async def _serve(request: Request, *, path: str, media_type: str, render: Render
     entries = [syndication.entry(record, links=links) for record in page.items]
     last_modified = await syndication.changed_at(entries, now=now)
     channel = syndication.Channel(
-        title=SITE_NAME,
-        description=f"The newest stories from {SITE_NAME}",
+        title=settings.site_name,
+        description=f"The newest stories from {settings.site_name}",
         home_page_url=settings.website_url,
         feed_url=f"{settings.public_url}{path}{filters.query()}",
         language=settings.default_locale,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Literal
 
@@ -29,6 +30,10 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     run_dispatcher: bool = True
 
+    webhook_allow_private: bool = True
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,50400,72000,86400"
+
     max_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=2000, ge=1)
@@ -50,6 +55,17 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _retry_schedule(cls, value: str) -> str:
+        try:
+            delays = [float(part) for part in value.replace(" ", "").split(",") if part]
+        except ValueError:
+            delays = [-1.0]
+        if any(delay < 0 or not math.isfinite(delay) for delay in delays):
+            raise ValueError("seconds between attempts, such as 5,300,1800")
+        return value
 
     @field_validator("article_path", "video_episode_path")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from cms.config import Settings
@@ -17,6 +18,7 @@ from schema.types.content import Article, VideoEpisode
 from schema.types.media import Media
 from schema.types.people import Author
 from schema.types.taxonomy import Section, Tag
+from schema.webhooks import WebhookMutation, WebhookQuery
 
 __all__ = ["Context", "Info", "NewsdeskSchema", "build_schema"]
 
@@ -32,8 +34,8 @@ class NewsdeskSchema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> NewsdeskSchema:
     return NewsdeskSchema(
-        query=Query,
-        mutation=Mutation,
+        query=merge_types("Query", (Query, WebhookQuery)),
+        mutation=merge_types("Mutation", (Mutation, WebhookMutation)),
         subscription=Subscription,
         types=[Article, VideoEpisode, Author, Section, Tag, Media],
         extensions=extensions(settings),

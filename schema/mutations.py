@@ -86,7 +86,10 @@ class Mutation:
     async def create_article(self, info: Info, input: inputs.ArticleInput) -> ArticleResult:
         return await _content_write(
             info, lambda: editing.create(
-                kind=ContentKind.ARTICLE, data=inputs.to_content_input(input),
+                kind=ContentKind.ARTICLE,
+                data=inputs.to_content_input(
+                    input, default_locale=info.context.settings.default_locale
+                ),
                 viewer=info.context.viewer,
             ),
         )  # fmt: skip
@@ -116,7 +119,10 @@ class Mutation:
     ) -> VideoEpisodeResult:
         return await _content_write(
             info, lambda: editing.create(
-                kind=ContentKind.VIDEO_EPISODE, data=inputs.to_content_input(input),
+                kind=ContentKind.VIDEO_EPISODE,
+                data=inputs.to_content_input(
+                    input, default_locale=info.context.settings.default_locale
+                ),
                 viewer=info.context.viewer,
             ),
         )  # fmt: skip

@@ -26,6 +26,8 @@ from cms.models import Content, ContentAuthor, ContentKind, ContentStatus, Conte
 __all__ = ["Change", "create", "event_payload", "save", "update"]
 
 _ATTEMPTS = 8
+_SLUG_TRIES = 50
+DEFAULT_LOCALE = "en"
 
 
 @dataclass
@@ -145,6 +147,40 @@ async def _existing(external_id: str, kind: ContentKind) -> Content | None:
     return existing
 
 
+class _ExternalIdTaken(Exception):
+    """Another writer created the item with this externalId a moment ago."""
+
+
+async def _insert(
+    kind: ContentKind, values: dict[str, Any], viewer: Viewer, connection: BaseDBAsyncClient
+) -> Content:
+    """Insert the row; a generated slug taken meanwhile by another writer moves on to the
+    next free number (each try in a savepoint, so the transaction survives a collision)."""
+    chosen_slug = "slug" in values
+    for _ in range(_SLUG_TRIES):
+        if not chosen_slug:
+            values["slug"] = await _free_slug(
+                slugs.slugify(values["title"]), values["locale"], connection
+            )
+        try:
+            async with in_transaction() as savepoint:
+                return await Content.create(
+                    kind=kind,
+                    status=ContentStatus.DRAFT,
+                    version=1,
+                    created_by_token_id=viewer.token_id,
+                    using_db=savepoint,
+                    **values,
+                )
+        except IntegrityError:
+            external_id = values.get("external_id")
+            if external_id and await Content.exists(external_id=external_id, using_db=connection):
+                raise _ExternalIdTaken from None
+            if chosen_slug:
+                raise Invalid("that slug is already used in this locale", field="slug") from None
+    raise Conflict("could not choose a free slug; try again or pass one")
+
+
 async def create(*, kind: ContentKind, data: fields.ContentInput, viewer: Viewer) -> Content:
     """A new DRAFT. With an externalId that exists already, the existing item comes back
     and nothing changes (the unique constraint decides when two retries race)."""
@@ -152,37 +188,19 @@ async def create(*, kind: ContentKind, data: fields.ContentInput, viewer: Viewer
     external_id = data.external_id or None
     if external_id and (existing := await _existing(external_id, kind)):
         return existing
-    for _ in range(_ATTEMPTS):
-        try:
-            async with in_transaction() as connection:
-                resolved = await fields.resolve(kind, data, creating=True, connection=connection)
-                values = resolved.values
-                values.setdefault("locale", "en")
-                chosen_slug = "slug" in values
-                if not chosen_slug:
-                    values["slug"] = await _free_slug(
-                        slugs.slugify(values["title"]), values["locale"], connection
-                    )
-                content = await Content.create(
-                    kind=kind,
-                    status=ContentStatus.DRAFT,
-                    version=1,
-                    created_by_token_id=viewer.token_id,
-                    using_db=connection,
-                    **values,
-                )
-                change = Change(
-                    author_ids=resolved.author_ids or [], tag_ids=resolved.tag_ids or []
-                )
-                await _record(content, change, viewer, connection)
-            return content
-        except IntegrityError:
-            if external_id and (existing := await _existing(external_id, kind)):
-                return existing
-            if chosen_slug:
-                raise Invalid("that slug is already used in this locale", field="slug") from None
-            # Another writer took the generated slug a moment ago: choose again.
-    raise Conflict("could not choose a free slug; try again or pass one")
+    try:
+        async with in_transaction() as connection:
+            resolved = await fields.resolve(kind, data, creating=True, connection=connection)
+            resolved.values.setdefault("locale", DEFAULT_LOCALE)
+            content = await _insert(kind, resolved.values, viewer, connection)
+            change = Change(author_ids=resolved.author_ids or [], tag_ids=resolved.tag_ids or [])
+            await _record(content, change, viewer, connection)
+        return content
+    except _ExternalIdTaken:
+        assert external_id is not None
+        existing = await _existing(external_id, kind)
+        assert existing is not None
+        return existing
 
 
 async def save(
@@ -201,7 +219,11 @@ async def save(
     for _ in range(_ATTEMPTS):
         try:
             async with in_transaction() as connection:
-                current = await Content.get_or_none(id=id, using_db=connection)
+                # Lock the row: concurrent writers queue here instead of racing (PostgreSQL;
+                # SQLite runs one write transaction at a time anyway).
+                current = (
+                    await Content.filter(id=id).select_for_update().using_db(connection).first()
+                )
                 if current is None:
                     raise NotFound("no content has that id")
                 policy.require(viewer, action, current)

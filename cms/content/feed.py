@@ -88,7 +88,7 @@ async def _page(
     include: lookups.Include,
 ) -> Page:
     query = query.order_by(f"-{time_field}", "-id").limit(first + 1)  # FEED_ORDER for the feed
-    records = await lookups.content_records(query, include) if first else []
+    records = await lookups.content_records(query, include)
     has_next = len(records) > first
     records = records[:first]
     await lookups.attach_relations(records, include)

@@ -7,9 +7,9 @@ signed (see `cms.webhooks.signing`) and records each attempt: 2xx delivers; netw
 errors, timeouts, 408, 429, 5xx (and a redirect, never followed) retry on the schedule;
 any other 4xx fails at once; after the last scheduled attempt the delivery fails.
 
-Several workers may run `deliver_due` at once: a row is claimed by a conditional UPDATE
-(still pending, still due, not claimed by anyone else) whose row count says who won, and
-the claim lasts until the attempt is over, so one delivery is never sent twice at once.
+Several workers may run `deliver_due` at once: rows are claimed by one conditional UPDATE
+(still pending, still due, not claimed by anyone else) that stamps a claim token, and the
+claim lasts until the attempts are over, so one delivery is never sent twice at once.
 At-least-once all the same: a worker that dies mid-attempt leaves its claim to expire and
 the row to be sent again. Receivers de-duplicate on `webhook-id`.
 """
@@ -22,6 +22,7 @@ import hmac
 import logging
 import math
 import random
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -162,14 +163,30 @@ def _due(now: datetime) -> Q:
     )
 
 
-async def _claim(ids_due: list[int], now: datetime, until: datetime) -> list[int]:
-    """The rows this caller won: each UPDATE re-checks the conditions, so of two workers
-    racing for a row, one sees it updated and gets a row count of zero."""
-    won = []
-    for pk in ids_due:
-        if await WebhookDelivery.filter(_due(now), id=pk).update(claimed_until=until):
-            won.append(pk)
-    return won
+async def _claim(*, now: datetime, until: datetime, limit: int) -> list[WebhookDelivery]:
+    """Claim up to `limit` due deliveries for this call; the rows it won, with webhooks.
+
+    One UPDATE of the chosen ids that re-checks the conditions in its own WHERE: a row
+    another worker claimed meanwhile no longer matches, so each row gets one owner, whose
+    claim token then finds it."""
+    due = cast(
+        list[int],
+        await WebhookDelivery.filter(_due(now))
+        .order_by("next_attempt_at", "id")
+        .limit(limit)
+        .values_list("id", flat=True),
+    )
+    if not due:
+        return []
+    token = secrets.token_hex(16)
+    await WebhookDelivery.filter(_due(now), id__in=due).update(
+        claimed_by=token, claimed_until=until
+    )
+    return (
+        await WebhookDelivery.filter(claimed_by=token, status=DeliveryStatus.PENDING)
+        .order_by("id")
+        .select_related("webhook")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +258,6 @@ async def _attempt(
     client: httpx.AsyncClient,
     timeout: float,
     schedule: tuple[float, ...],
-    claimed_until: datetime,
 ) -> None:
     started = clock.utcnow()
     outcome = await _send(delivery, delivery.webhook, client, timeout)
@@ -251,6 +267,7 @@ async def _attempt(
         "last_attempt_at": started,
         "last_status_code": outcome.status_code,
         "last_error": outcome.error,
+        "claimed_by": None,
         "claimed_until": None,
         "next_attempt_at": None,
     }
@@ -261,8 +278,12 @@ async def _attempt(
         values["next_attempt_at"] = clock.utcnow() + timedelta(seconds=delay)
     else:
         values["status"] = DeliveryStatus.FAILED
+        log.warning(
+            "webhook delivery %s to webhook %s failed after %d attempt(s): %s",
+            delivery.message_id, delivery.webhook.id, attempts, outcome.error,
+        )  # fmt: skip
     # Only while the claim is ours: a worker that overran its claim records nothing.
-    await WebhookDelivery.filter(id=delivery.id, claimed_until=claimed_until).update(**values)
+    await WebhookDelivery.filter(id=delivery.id, claimed_by=delivery.claimed_by).update(**values)
 
 
 async def deliver_due(*, client: httpx.AsyncClient, settings: Any, limit: int = 50) -> int:
@@ -272,32 +293,19 @@ async def deliver_due(*, client: httpx.AsyncClient, settings: Any, limit: int = 
     the address actually connected to when private addresses are refused."""
     now = clock.utcnow()
     timeout = addresses.timeout_seconds(settings)
-    claimed_until = now + timedelta(seconds=2 * timeout + CLAIM_MARGIN_SECONDS)
-    due = cast(
-        list[int],
-        await WebhookDelivery.filter(_due(now))
-        .order_by("next_attempt_at", "id")
-        .limit(limit)
-        .values_list("id", flat=True),
-    )
-    won = await _claim(due, now, claimed_until)
-    if not won:
+    # The claim outlasts the attempts, which run side by side, each cut off at `timeout`.
+    until = now + timedelta(seconds=2 * timeout + CLAIM_MARGIN_SECONDS)
+    claimed = await _claim(now=now, until=until, limit=limit)
+    if not claimed:
         return 0
-    deliveries = await WebhookDelivery.filter(id__in=won).order_by("id").select_related("webhook")
     schedule = retry_schedule(settings)
     await asyncio.gather(
         *(
-            _attempt(
-                delivery,
-                client=client,
-                timeout=timeout,
-                schedule=schedule,
-                claimed_until=claimed_until,
-            )
-            for delivery in deliveries
+            _attempt(delivery, client=client, timeout=timeout, schedule=schedule)
+            for delivery in claimed
         )
     )
-    return len(deliveries)
+    return len(claimed)
 
 
 async def redeliver(*, delivery_id: int) -> WebhookDelivery:

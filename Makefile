@@ -37,8 +37,12 @@ lint: $(VENV)/.installed-dev
 schema: $(VENV)/.installed
 	$(BIN)/cms schema > schema/schema.graphql
 
-bench: $(VENV)/.installed-dev
-	@echo "make bench: not yet (the benchmark suite comes with the performance issue)"
+# Benchmark (bench/): `make bench ARGS="--items 1000000"` passes options to bench/run.py.
+# wrk comes from Debian; without it bench falls back to its own Python load generator.
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
+		|| echo "make bench: wrk could not be installed; using bench/loadgen.py instead"
+	$(BIN)/python -m bench.run $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

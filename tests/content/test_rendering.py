@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -34,6 +35,9 @@ def _markup(html: str) -> _Markup:
     return parser
 
 
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
+
+
 def _unsafe_markup(html: str) -> list[str]:
     """What in `html` could run script: a script/style/iframe tag, an on* handler, or a
     URL attribute whose scheme is not http(s) or mailto."""
@@ -46,8 +50,10 @@ def _unsafe_markup(html: str) -> list[str]:
         if name.startswith("on") or name == "style":
             problems.append(f"{tag} {name}=")
         if name in {"href", "src"}:
-            scheme = "".join(value.split()).lower().partition(":")
-            if scheme[1] and scheme[0] not in {"http", "https", "mailto"} and "/" not in scheme[0]:
+            # A scheme is a letter then letters, digits, "+", "-" or "." (RFC 3986); without
+            # one (":", "/a:b", "a/b:c") the URL is relative and cannot run anything.
+            scheme = _SCHEME.match("".join(value.split()).lower())
+            if scheme and scheme.group(1) not in {"http", "https", "mailto"}:
                 problems.append(f"{tag} {name}={value}")
     return problems
 

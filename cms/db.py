@@ -32,6 +32,7 @@ class DatabaseUnavailable(CmsError):
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     connection = expand_db_url(settings.database_url)
     if connection["engine"] == "tortoise.backends.sqlite":
+        connection["engine"] = "cms.sqlite"  # write transactions BEGIN IMMEDIATE
         for pragma, value in SQLITE_PRAGMAS.items():
             connection["credentials"].setdefault(pragma, value)
     return {

@@ -69,6 +69,19 @@ class Query:
         )
         return connections.connection_from_page(page, info.context.links, info.context.now)
 
+    @strawberry.field(description="Public items containing every word of `query`, newest first.")
+    async def search(
+        self, info: Info, query: str, first: int | None = 20, after: str | None = None
+    ) -> connections.ContentConnection:
+        page = await feed.search(
+            text=query,
+            now=info.context.now,
+            first=connections.page_size(info, first),
+            after=connections.decode_cursor(after),
+            include=connection_include(root_field(info)),
+        )
+        return connections.connection_from_page(page, info.context.links, info.context.now)
+
     @strawberry.field(
         description="Every item whatever its status, for token holders.",
         extensions=require(policy.Action.PREVIEW),

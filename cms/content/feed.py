@@ -29,6 +29,8 @@ __all__ = [
     "feed",
     "page_size",
     "public_query",
+    "search",
+    "search_terms",
 ]
 
 FEED_ORDER = ("-published_at", "-id")
@@ -153,6 +155,43 @@ async def feed(
         now=now, after=after, section=section, tag=tag, author=author, author_id=author_id,
         kinds=kinds, locale=locale,
     )  # fmt: skip
+    return await _page(query, first=first, after=after, time_field="published_at", include=include)
+
+
+MAX_SEARCH_TERMS = 8
+MAX_SEARCH_LENGTH = 200
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of a search, checked: at least one, at most MAX_SEARCH_TERMS."""
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise Invalid(f"query must be at most {MAX_SEARCH_LENGTH} characters", field="query")
+    terms = list(dict.fromkeys(text.split()))
+    if not terms:
+        raise Invalid("query must contain a word to search for", field="query")
+    if len(terms) > MAX_SEARCH_TERMS:
+        raise Invalid(f"query may have at most {MAX_SEARCH_TERMS} words", field="query")
+    return terms
+
+
+async def search(
+    *,
+    text: str,
+    now: datetime,
+    first: int,
+    after: Cursor | None = None,
+    include: lookups.Include = lookups.EVERYTHING,
+) -> Page:
+    """Public items containing every word of `text` (title, dek, body or description,
+    ignoring case), newest first."""
+    query = public_query(now=now, after=after)
+    for term in search_terms(text):
+        query = query.filter(
+            Q(title__icontains=term)
+            | Q(dek__icontains=term)
+            | Q(body__icontains=term)
+            | Q(description__icontains=term)
+        )
     return await _page(query, first=first, after=after, time_field="published_at", include=include)
 
 

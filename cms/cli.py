@@ -84,6 +84,30 @@ def _database_command(function: Callable[..., Awaitable[T]]) -> Callable[..., T]
     return command
 
 
+# uvicorn's logging, with the request id on every line written while serving a request.
+LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "cms.http.middleware.RequestIdFilter"}},
+    "formatters": {
+        "default": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+    },
+    "handlers": {
+        "default": {
+            "class": "logging.StreamHandler",
+            "formatter": "default",
+            "filters": ["request_id"],
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "": {"handlers": ["default"], "level": "INFO"},
+        "uvicorn.error": {"level": "INFO"},
+        "uvicorn.access": {"level": "INFO"},
+    },
+}
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -101,6 +125,7 @@ def serve(
     typer.echo(f"Newsdesk serving http://{host}:{port}/graphql", err=True)
     uvicorn.run(
         "cms.http.app:app_from_environment",
+        log_config=LOG_CONFIG,
         factory=True,
         host=host,
         port=port,

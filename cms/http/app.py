@@ -21,6 +21,7 @@ from cms.http.cache import ContentGeneration, ResponseCache
 from cms.http.graphql import GraphQLView
 from cms.http.media import MediaFiles
 from cms.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from cms.http.middleware import RequestIdMiddleware
 from cms.http.persisted import PersistedQueries
 from schema import build_schema
 
@@ -59,7 +60,10 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             yield
 
     metrics = Metrics()
-    middleware = [Middleware(MetricsMiddleware, metrics=metrics)]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(MetricsMiddleware, metrics=metrics),
+    ]
     if settings.allowed_origins:
         middleware.append(
             Middleware(

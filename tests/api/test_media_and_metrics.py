@@ -53,3 +53,13 @@ async def test_metrics_count_requests_by_route_and_status(client: httpx.AsyncCli
     assert 'newsdesk_http_requests_total{method="POST",route="/graphql",status="200"} 1.0' in lines
     assert 'newsdesk_http_requests_total{method="GET",route="/media",status="404"} 1.0' in lines
     assert any(line.startswith("newsdesk_http_request_duration_seconds_bucket") for line in lines)
+
+
+async def test_every_response_carries_a_request_id(client: httpx.AsyncClient) -> None:
+    generated = await client.get("/healthz")
+    echoed = await client.get("/healthz", headers={"X-Request-ID": "edge-42"})
+    refused = await client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
+
+    assert len(generated.headers["x-request-id"]) == 16
+    assert echoed.headers["x-request-id"] == "edge-42"
+    assert refused.headers["x-request-id"] != "bad id\twith spaces"

@@ -88,11 +88,20 @@ async def open(settings: Settings) -> None:  # noqa: A001 - mirrors close()
         # that ran the lifespan) find the connections, as Tortoise's Starlette glue does.
         await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
         await ping()
+        if settings.is_sqlite:
+            await _refresh_statistics()
     except DatabaseUnavailable:
         raise
     except Exception as error:
         await Tortoise.close_connections()
         raise _unavailable(settings, error) from error
+
+
+async def _refresh_statistics() -> None:
+    """A quick, sampled ANALYZE (a few ms even at a million rows). Without statistics
+    SQLite's planner may read `article(slug)` through the feed index instead of the slug
+    index: 100 ms instead of 0.1 ms on a 100,000-item newsroom."""
+    await Tortoise.get_connection("default").execute_script("PRAGMA analysis_limit=1000; ANALYZE;")
 
 
 async def close() -> None:

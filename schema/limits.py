@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -26,11 +27,18 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Extension factories (Strawberry makes one instance per operation)."""
+    """Extension factories (Strawberry makes one instance per operation).
+
+    The depth and alias rules are built once: the validation cache is keyed by the rule
+    classes, and a fresh limiter per request would make a fresh class and miss it.
+    """
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     chosen: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         # Parsing and validation cost more than the SQL of a feed page: cache both.
         lambda: ParserCache(maxsize=512),

@@ -26,7 +26,7 @@ async def by_slug(
     rule = visibility.visible_q(viewer, now)
     if rule is not None:
         query = query.filter(rule)
-    records = await lookups.content_records(query.order_by("id").limit(20), include)
+    records = await lookups.content_records(query.limit(20), include)
     if not records:
         return None
     record = next((r for r in records if r.locale == default_locale), records[0])

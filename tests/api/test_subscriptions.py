@@ -37,7 +37,7 @@ async def test_a_publish_reaches_an_anonymous_subscriber(
     draft = await factories.make_article(title="Breaking")
     async with subscribe(server) as ws:
         await post(server, PUBLISH, tokens_by_role["editor"], id=global_id("Article", draft.id))
-        event = await next_event(ws, timeout=1.5)
+        event = await next_event(ws, timeout=1.0)  # "within a second of a publish"
 
     assert event["type"] == "CONTENT_PUBLISHED"
     assert event["contentId"] == global_id("Article", draft.id)

@@ -1,0 +1,1 @@
+"""`make bench`: a generated newsroom, Newsdesk and a raw baseline under load, a report."""

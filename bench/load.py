@@ -1,0 +1,177 @@
+"""Load generation: wrk (one thread, pinned to its own core) with a Lua script that rotates
+request bodies and prints a JSON summary, or bench.loadgen when wrk is not installed.
+Both print one line `BENCH {...}` with the same fields."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.servers import REPO_ROOT, pinned
+
+__all__ = ["LoadResult", "Requests", "available_tool", "probe", "run_load"]
+
+TIMEOUT = 30
+
+_DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"requests": %.0f, "duration_us": %.0f, "p50_us": %.0f, "p99_us": %.0f, ' ..
+    '"errors": %.0f, "non_2xx": %.0f}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Requests:
+    """What to send, rotating through `bodies` (or one GET when there are none)."""
+
+    method: str
+    path: str
+    bodies: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    tool: str
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    non_2xx: int
+
+
+def available_tool(preferred: str) -> str:
+    """ "wrk" when asked for and installed, else the bundled Python load generator."""
+    return "wrk" if preferred == "wrk" and shutil.which("wrk") else "python"
+
+
+def _long_string(text: str) -> str:
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
+
+
+def _lua(requests: Requests) -> str:
+    bodies = [body.decode() for body in requests.bodies] or [""]
+    method, path = json.dumps(requests.method), json.dumps(requests.path)
+    headers = '{["Content-Type"] = "application/json"}' if requests.bodies else "{}"
+    body = "body" if requests.bodies else "nil"
+    items = ",\n".join(_long_string(text) for text in bodies)
+    return f"""
+local bodies = {{
+{items}
+}}
+local prepared = {{}}
+local next_index = 0
+init = function(args)
+  for i, body in ipairs(bodies) do
+    prepared[i] = wrk.format({method}, {path}, {headers}, {body})
+  end
+end
+request = function()
+  next_index = next_index % #prepared + 1
+  return prepared[next_index]
+end
+{_DONE}"""
+
+
+def _parse(output: str, tool: str) -> LoadResult:
+    line = next((line for line in output.splitlines() if line.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"{tool} printed no summary:\n{output[-2000:]}")
+    data = json.loads(line.removeprefix("BENCH "))
+    seconds = data["duration_us"] / 1e6
+    return LoadResult(
+        tool=tool,
+        requests=int(data["requests"]),
+        seconds=round(seconds, 2),
+        rps=round(data["requests"] / seconds, 1),
+        p50_ms=round(data["p50_us"] / 1000, 3),
+        p99_ms=round(data["p99_us"] / 1000, 3),
+        errors=int(data["errors"]),
+        non_2xx=int(data["non_2xx"]),
+    )
+
+
+def run_load(
+    url: str,
+    requests: Requests,
+    *,
+    seconds: float,
+    connections: int,
+    workdir: Path,
+    name: str,
+    tool: str = "wrk",
+    core: int = 1,
+) -> LoadResult:
+    """Load `url` for `seconds` with `connections` connections from one thread on `core`."""
+    if tool == "wrk":
+        script = workdir / f"{name}.lua"
+        script.write_text(_lua(requests))
+        # --timeout: slow answers are measured, not dropped
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"--timeout={TIMEOUT}s"]
+        command += ["--latency", "-s", str(script), url + requests.path]
+    else:
+        spec = workdir / f"{name}.json"
+        bodies = [body.decode() for body in requests.bodies]
+        spec.write_text(
+            json.dumps({"method": requests.method, "path": requests.path, "bodies": bodies})
+        )
+        command = [sys.executable, "-m", "bench.loadgen", "--url", url, "--spec", str(spec)]
+        command += ["--seconds", str(seconds), "--connections", str(connections)]
+    done = subprocess.run(
+        pinned(command, core),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=seconds + TIMEOUT + 30,
+        check=False,
+    )
+    (workdir / f"{name}.out").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        raise RuntimeError(f"{tool} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+    return _parse(done.stdout, tool)
+
+
+def probe(url: str, requests: Requests, *, count: int = 3) -> LoadResult:
+    """`count` requests one after another: for answers too slow for a load run to see
+    any of them complete."""
+    bodies = requests.bodies or (b"",)
+    timings = []
+    with httpx.Client(base_url=url, timeout=600, trust_env=False) as client:
+        for number in range(count):
+            started = time.perf_counter()
+            if requests.bodies:
+                content = bodies[number % len(bodies)]
+                headers = {"content-type": "application/json"}
+                response = client.post(requests.path, content=content, headers=headers)
+            else:
+                response = client.get(requests.path)
+            timings.append(time.perf_counter() - started)
+            response.raise_for_status()
+    ordered = sorted(timings)
+    return LoadResult(
+        tool=f"{count} sequential requests",
+        requests=count,
+        seconds=round(sum(timings), 2),
+        rps=round(count / sum(timings), 2),
+        p50_ms=round(statistics.median(ordered) * 1000, 3),
+        p99_ms=round(ordered[-1] * 1000, 3),
+        errors=0,
+        non_2xx=0,
+    )

@@ -1,0 +1,294 @@
+"""`make bench`: generate (or reuse) a newsroom, then measure Newsdesk and the baseline.
+
+    python -m bench.run [--items N] [--regenerate] [--seconds S] [--loadgen wrk|python]
+
+Each server runs as one uvicorn worker pinned to core 0 (only the one under load is
+busy); the load generator runs on core 1. Newsdesk runs twice: with the response cache
+off (CMS_RESPONSE_CACHE=false) for the uncached figures, sent as POST requests that no
+cache serves anyway, and with its default settings for the cached figure (one GET
+repeated) and the publish mutation, timed last since it writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import os
+import platform
+import shlex
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from rich.console import Console
+
+from bench import generate, report, servers, targets
+from bench.load import available_tool, probe, run_load
+from bench.plan import Plan, make_plan
+from bench.publish import measure_publish
+
+__all__ = ["main"]
+
+SQL_PAGE_SIZES = (1, 20, 100)
+SCENARIOS = ("feed_uncached", "feed_deep", "article", "search", "feed_cached")
+
+console = Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Benchmark Newsdesk against a raw baseline.")
+    parser.add_argument(
+        "--items",
+        type=int,
+        default=generate.DEFAULT_ITEMS,
+        help="articles in the newsroom (plus 10%% video episodes)",
+    )
+    parser.add_argument("--regenerate", action="store_true", help="generate the newsroom anew")
+    parser.add_argument("--seconds", type=int, default=10, help="load per figure")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up load before each figure")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--loadgen", choices=("wrk", "python"), default="wrk")
+    parser.add_argument("--publishes", type=int, default=200, help="publish mutations timed")
+    return parser.parse_args()
+
+
+def _machine() -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    models = [
+        line.split(":", 1)[1].strip()
+        for line in cpuinfo.splitlines()
+        if line.startswith("model name")
+    ]
+    return {
+        "cpu": models[0] if models else platform.processor() or "unknown",
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "load_average": " ".join(f"{load:.2f}" for load in os.getloadavg()),
+    }
+
+
+def _cms(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "cms", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"cms {' '.join(args)} exited {done.returncode}: {done.stderr}")
+    return done.stdout
+
+
+def _prepare(newsroom: generate.GeneratedNewsroom, run_dir: Path) -> Path:
+    """A scratch copy of the cached newsroom (the publish figure writes to it), migrated."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    database = run_dir / "newsroom.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(newsroom.path, database)
+    _cms(["migrate"], servers.base_env(database), run_dir)
+    return database
+
+
+def _post(url: str, body: bytes) -> Any:
+    response = httpx.post(
+        f"{url}/graphql",
+        content=body,
+        timeout=30,
+        trust_env=False,
+        headers={"content-type": "application/json"},
+    )
+    response.raise_for_status()
+    data = response.json()
+    if data.get("errors"):
+        raise RuntimeError(f"{url} answered errors: {data['errors']}")
+    return data
+
+
+class Session:
+    """One run's servers, figures and answers."""
+
+    def __init__(self, args: argparse.Namespace, run_dir: Path, plan: Plan) -> None:
+        self.args = args
+        self.run_dir = run_dir
+        self.plan = plan
+        self.tool = available_tool(args.loadgen)
+        self.scenarios: dict[str, dict[str, Any]] = {}
+        self.rss: dict[str, float] = {}
+        self.answers: dict[str, dict[str, Any]] = {}
+        self.one_request_p50: dict[str, dict[str, float]] = {}
+
+    def answer(self, server: servers.Server, who: str) -> None:
+        """Ask once for each kind of answer (and fail early if one is an error)."""
+        checks = self.plan.checks(who)
+        self.answers[who] = {name: _post(server.url, body) for name, body in checks.items()}
+
+    def one_at_a_time(self, server: servers.Server, who: str, *, rounds: int = 100) -> None:
+        """p50 latency of the first and the deep page, one request at a time, the two
+        interleaved so that both see the same machine: the deep-page figure that drift
+        on a shared machine cannot tilt."""
+        scenarios = ("feed_uncached", "feed_deep")
+        bodies = {scenario: self.plan.requests(who, scenario).bodies[0] for scenario in scenarios}
+        timings: dict[str, list[float]] = {scenario: [] for scenario in scenarios}
+        headers = {"content-type": "application/json"}
+        with httpx.Client(base_url=server.url, timeout=60, trust_env=False) as client:
+            for _ in range(rounds):
+                for scenario, body in bodies.items():
+                    started = time.perf_counter()
+                    client.post("/graphql", content=body, headers=headers).raise_for_status()
+                    timings[scenario].append((time.perf_counter() - started) * 1000)
+        p50 = {
+            scenario: round(statistics.median(values), 3) for scenario, values in timings.items()
+        }
+        console.print(
+            f"  {who:<24} one at a time: p50 first {p50['feed_uncached']:.2f} ms, "
+            f"deep {p50['feed_deep']:.2f} ms"
+        )
+        self.one_request_p50[who] = p50
+
+    def answer_get(self, server: servers.Server, who: str) -> None:
+        """The cached figure's GET, asked twice: the second answer may come from a cache."""
+        path = self.plan.requests(who, "feed_cached").path
+        for _ in range(2):
+            response = httpx.get(server.url + path, timeout=30, trust_env=False)
+            response.raise_for_status()
+        self.answers[who]["feed (cached GET)"] = response.json()
+
+    def measure(self, server: servers.Server, who: str, scenario: str) -> None:
+        requests = self.plan.requests(who, scenario)
+        name = f"{who}-{scenario}"
+        common = {"connections": self.args.connections, "workdir": self.run_dir, "tool": self.tool}
+        run_load(server.url, requests, seconds=self.args.warmup, name=f"{name}-warmup", **common)
+        cpu_before = server.cpu_seconds()
+        result = run_load(server.url, requests, seconds=self.args.seconds, name=name, **common)
+        if not result.requests:  # every answer took longer than the run
+            server.wait_idle()
+            cpu_before = server.cpu_seconds()
+            result = probe(server.url, requests)
+        cpu = server.cpu_seconds() - cpu_before
+        cpu_ms = round(cpu * 1000 / result.requests, 3)
+        server.wait_idle()
+        if result.errors or result.non_2xx:
+            console.print(
+                f"[red]{name}: {result.errors} socket errors, {result.non_2xx} non-2xx[/red]"
+            )
+        console.print(
+            f"  {name:<24} {result.rps:>8,.1f} req/s  p50 {result.p50_ms:8.2f} ms  "
+            f"p99 {result.p99_ms:8.2f} ms  CPU {cpu_ms:6.2f} ms/request  ({result.tool})"
+        )
+        self.scenarios.setdefault(scenario, {})[who] = asdict(result) | {"cpu_ms": cpu_ms}
+
+    def same_json(self) -> dict[str, bool]:
+        for who, served in self.answers.items():
+            path = self.run_dir / f"answers-{who}.json"
+            path.write_bytes(orjson.dumps(served, option=orjson.OPT_INDENT_2))
+        newsdesk, base = self.answers["newsdesk"], self.answers["baseline"]
+        same = {name: newsdesk[name] == base[name] for name in newsdesk}
+        same["cached GET = POST"] = newsdesk["feed (cached GET)"] == newsdesk["feed"]
+        for name, ok in same.items():
+            if not ok:
+                console.print(f"[red]{name}: the answers differ ({self.run_dir}/answers-*)[/red]")
+        return same
+
+
+def _count_sql(env: dict[str, str], run_dir: Path) -> dict[str, dict[str, int]]:
+    console.print("counting SQL statements per feed page (in-process)")
+    command = [sys.executable, "-m", "bench.sqlcount", *map(str, SQL_PAGE_SIZES)]
+    done = subprocess.run(command, env=env, cwd=run_dir, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.sqlcount exited {done.returncode}:\n{done.stderr}")
+    counts: dict[str, dict[str, int]] = orjson.loads(done.stdout.strip().splitlines()[-1])
+    return counts
+
+
+def main() -> None:
+    args = _arguments()
+    options = shlex.join(sys.argv[1:])
+    if os.environ.get("MAKELEVEL"):
+        command = "make bench" + (f' ARGS="{options}"' if options else "")
+    else:
+        command = f"python -m bench.run {options}".strip()
+    started = time.perf_counter()
+    machine = _machine()
+    if os.getloadavg()[0] > 1:
+        console.print(
+            f"[yellow]the machine is busy (load average {machine['load_average']}): figures "
+            "will be noisy; the ratios hold better than the absolute numbers[/yellow]"
+        )
+    newsroom = generate.ensure(args.items, regenerate=args.regenerate)
+    console.print(f"newsroom: {newsroom.path.name}, {newsroom.public:,} public items")
+    run_dir = generate.WORK_DIR / f"run-{args.items}"
+    database = _prepare(newsroom, run_dir)
+    env = servers.base_env(database)
+    uncached_env = {**env, "CMS_RESPONSE_CACHE": "false"}
+    session = Session(args, run_dir, make_plan(database, public=newsroom.public))
+    sql = _count_sql(uncached_env, run_dir)
+
+    token = _cms(["token", "create", "--name", "bench", "--role", "editor"], env, run_dir)
+    serve = functools.partial(servers.serve, log_dir=run_dir)
+    with serve("newsdesk", ["cms", "serve"], env) as nd:
+        with contextlib.ExitStack() as others:
+            nd_off = others.enter_context(
+                serve("newsdesk-cache-off", ["cms", "serve"], uncached_env)
+            )
+            base = others.enter_context(serve("baseline", ["bench.baseline"], env))
+            session.answer(nd_off, "newsdesk")
+            session.answer(base, "baseline")
+            session.answer_get(nd, "newsdesk")
+            session.answer_get(base, "baseline")
+            # Each Newsdesk figure right before the baseline's, so that both see the same
+            # machine: the ratios hold even when the load on a shared machine drifts.
+            for scenario in SCENARIOS:
+                session.measure(nd if scenario == "feed_cached" else nd_off, "newsdesk", scenario)
+                session.measure(base, "baseline", scenario)
+            session.one_at_a_time(nd_off, "newsdesk")
+            session.one_at_a_time(base, "baseline")
+            session.rss |= {"newsdesk_uncached": nd_off.rss_mb(), "baseline": base.rss_mb()}
+        # With the other servers stopped: the publish figure is one worker's, on SQLite.
+        console.print(f"  timing {args.publishes} publish mutations")
+        publish = measure_publish(nd.url, token.strip().splitlines()[-1], count=args.publishes)
+        session.rss["newsdesk"] = nd.rss_mb()
+
+    run = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "machine": machine,
+        "newsroom": {key: value for key, value in asdict(newsroom).items() if key != "path"},
+        "load": {
+            "tool": session.tool,
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "warmup": args.warmup,
+        },
+        "deep_depth": session.plan.deep_depth,
+        "scenarios": session.scenarios,
+        "sql_per_page": sql,
+        "rss_mb": session.rss,
+        "publish": asdict(publish),
+        "one_request_p50_ms": session.one_request_p50,
+        "same_json": session.same_json(),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    runs = report.save(run)
+    report.print_table(run, console)
+    for verdict in targets.judge(runs, args.items):
+        state = {True: "[green]met[/green]", False: "[red]NOT MET[/red]", None: "not measured"}
+        console.print(f"  {state[verdict.met]}: {verdict.target}: {verdict.measured}")
+    console.print(f"wrote {report.RESULTS_MD} and {report.RESULTS_JSON} ({run['wall_seconds']} s)")
+
+
+if __name__ == "__main__":
+    main()

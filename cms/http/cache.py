@@ -75,8 +75,10 @@ def _canonical_json(raw: str | None) -> str | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def _cache_key(query_string: bytes) -> str | None:
-    """What identifies a cacheable GET, or None when the request is not one."""
+    """What identifies a cacheable GET, or None when the request is not one (memoized:
+    a popular feed URL is parsed and hashed once)."""
     params = dict(parse_qsl(query_string.decode("latin-1")))
     variables = _canonical_json(params.get("variables"))
     extensions = _canonical_json(params.get("extensions"))

@@ -14,13 +14,11 @@ import httpx
 import pytest
 
 from cms.auth import tokens
-from cms.auth.roles import Role
-from cms.auth.viewer import Viewer
-from cms.content import editing, fields, people, publishing
 from cms.models import Author, AuthorKind, Content, ContentKind, Section
+from tests import factories
 
 ROLES = ("viewer", "author", "editor", "admin")
-SEED_VIEWER = Viewer(name="tests", role=Role.ADMIN)
+SEED_VIEWER = factories.ADMIN_VIEWER
 
 ERROR_FIELDS = """
 fragment ErrorFields on Error {
@@ -92,13 +90,11 @@ async def tokens_by_role(db: None) -> dict[str, str]:
 
 
 async def seed_section(*, slug: str = "war", name: str = "War") -> Section:
-    return await people.create_section(viewer=SEED_VIEWER, name=name, slug=slug)
+    return await factories.make_section(slug=slug, name=name)
 
 
 async def seed_author(*, slug: str = "news-desk", name: str = "News desk") -> Author:
-    return await people.create_author(
-        viewer=SEED_VIEWER, name=name, slug=slug, kind=AuthorKind.DESK
-    )
+    return await factories.make_author(slug=slug, name=name, kind=AuthorKind.DESK)
 
 
 async def seed_content(
@@ -111,18 +107,10 @@ async def seed_content(
     tags: tuple[str, ...] = (),
 ) -> Content:
     """A draft (or, with `published_at`, published at that time) article or episode."""
-    data = fields.ContentInput(title=title, tag_slugs=list(tags), author_slugs=list(authors))
-    if section is not None:
-        data.section_slug = section
-    if kind == ContentKind.ARTICLE:
-        data.body = "The *first* paragraph."
-    else:
-        data.video_url = "https://video.example/episode.mp4"
-        data.duration_seconds = 600
-    content = await editing.create(kind=kind, data=data, viewer=SEED_VIEWER)
-    if published_at is not None:
-        content = await publishing.publish(id=content.id, viewer=SEED_VIEWER, at=published_at)
-    return content
+    make = factories.make_article if kind == ContentKind.ARTICLE else factories.make_video_episode
+    return await make(
+        title=title, published_at=published_at, section=section, authors=authors, tags=tags
+    )
 
 
 async def seed_draft(**options: Any) -> Content:

@@ -11,6 +11,7 @@ from cms.config import Settings
 from schema.context import Context, Info
 from schema.errors import is_expected
 from schema.limits import extensions
+from schema.media_uploads import MediaMutation
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.subscriptions import Subscription
@@ -35,7 +36,7 @@ class NewsdeskSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> NewsdeskSchema:
     return NewsdeskSchema(
         query=merge_types("Query", (Query, WebhookQuery)),
-        mutation=merge_types("Mutation", (Mutation, WebhookMutation)),
+        mutation=merge_types("Mutation", (Mutation, MediaMutation, WebhookMutation)),
         subscription=Subscription,
         types=[Article, VideoEpisode, Author, Section, Tag, Media],
         extensions=extensions(settings),

@@ -110,6 +110,9 @@ class GraphQLView(GraphQL[Context, None]):
             )
         except PersistedQueryError as error:
             return _error_response(error.message, error.code, error.status)
+        finally:
+            if isinstance(request, Request):
+                await request.close()  # a multipart request's files: close their temporary files
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A persisted-query GET carries no `query` either: it is for the API, not the IDE.

@@ -1,0 +1,5 @@
+"""Uploads: image inspection (Pillow), where the bytes are stored, and the upload service."""
+
+from cms.media import images, service, storage
+
+__all__ = ["images", "service", "storage"]

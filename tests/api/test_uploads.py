@@ -1,0 +1,223 @@
+"""uploadMedia over HTTP, per the GraphQL multipart request spec: `operations` (the
+document and variables, the file as null), `map` (file part -> variable path), then the
+file parts. Authors and up upload; the type comes from the bytes; errors are data."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from cms.media import service
+from tests.api.conftest import ERROR_FIELDS, error_code, gql_data
+
+UPLOAD = (
+    """
+mutation Upload($file: Upload!, $altText: String, $caption: String, $credit: String) {
+  uploadMedia(file: $file, altText: $altText, caption: $caption, credit: $credit) {
+    __typename
+    ... on Media { id url mimeType width height altText caption credit }
+    ...ErrorFields
+  }
+}
+"""
+    + ERROR_FIELDS
+)
+
+CREATE_WITH_HERO = """
+mutation Create($input: ArticleInput!) {
+  createArticle(input: $input) {
+    __typename
+    ... on Article { id heroImage { id url width height mimeType altText } }
+    ... on ValidationError { field message }
+  }
+}
+"""
+
+
+def _png(size: tuple[int, int] = (40, 30), colour: str = "teal") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def _upload(
+    client: httpx.AsyncClient,
+    data: bytes,
+    *,
+    token: str | None,
+    filename: str = "photo.png",
+    content_type: str = "image/png",
+    **variables: Any,
+) -> httpx.Response:
+    operations = {"query": UPLOAD, "variables": {"file": None, **variables}}
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return await client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": (filename, data, content_type)},
+        headers=headers,
+    )
+
+
+async def _uploaded(client: httpx.AsyncClient, data: bytes, **options: Any) -> dict[str, Any]:
+    response = await _upload(client, data, **options)
+    body = response.json()
+    assert "errors" not in body, body
+    assert response.status_code == 200, body
+    result: dict[str, Any] = body["data"]["uploadMedia"]
+    return result
+
+
+async def test_an_author_uploads_a_png_and_it_is_served_at_its_url(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    data = _png((40, 30))
+
+    media = await _uploaded(
+        client,
+        data,
+        token=tokens_by_role["author"],
+        altText="Boats in the harbour",
+        caption="The fleet returns at dawn.",
+        credit="Newsdesk",
+    )
+
+    assert media["__typename"] == "Media"
+    assert (media["mimeType"], media["width"], media["height"]) == ("image/png", 40, 30)
+    assert media["altText"] == "Boats in the harbour"
+    assert (media["caption"], media["credit"]) == ("The fleet returns at dawn.", "Newsdesk")
+    assert media["url"].startswith("http://testserver/media/uploads/")
+    assert media["url"].endswith(".png")
+    served = await client.get(media["url"])
+    assert served.status_code == 200
+    assert served.content == data
+    assert served.headers["content-type"] == "image/png"
+    assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+async def test_the_type_comes_from_the_bytes_not_the_filename_or_content_type(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    media = await _uploaded(
+        client,
+        _png(),
+        token=tokens_by_role["editor"],
+        filename="photo.jpg",
+        content_type="image/jpeg",
+    )
+
+    assert media["mimeType"] == "image/png"
+    assert media["url"].endswith(".png")
+
+
+async def test_the_same_bytes_twice_give_the_same_media(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    first = await _uploaded(client, _png(), token=tokens_by_role["author"], caption="First")
+    again = await _uploaded(client, _png(), token=tokens_by_role["admin"], caption="Second")
+
+    assert again["id"] == first["id"]
+    assert again["caption"] == "First"
+
+
+async def test_an_anonymous_upload_is_unauthenticated(client: httpx.AsyncClient) -> None:
+    response = await _upload(client, _png(), token=None)
+
+    body = response.json()
+    assert error_code(body) == "UNAUTHENTICATED", body
+    assert body["data"] is None
+
+
+async def test_a_viewer_may_not_upload(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    response = await _upload(client, _png(), token=tokens_by_role["viewer"])
+
+    body = response.json()
+    assert error_code(body) == "FORBIDDEN", body
+    assert "may not upload media" in body["errors"][0]["message"]
+    assert body["data"] is None
+
+
+async def test_a_text_file_is_a_validation_error_on_file(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    result = await _uploaded(
+        client,
+        b"Not a picture: the council met on Tuesday.\n",
+        token=tokens_by_role["author"],
+        filename="notes.png",
+        content_type="image/png",
+    )
+
+    assert result["__typename"] == "ValidationError"
+    assert result["field"] == "file"
+    assert "JPEG, PNG, GIF or WebP" in result["message"]
+
+
+async def test_an_svg_is_refused(client: httpx.AsyncClient, tokens_by_role: dict[str, str]) -> None:
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+    result = await _uploaded(
+        client,
+        svg,
+        token=tokens_by_role["author"],
+        filename="logo.svg",
+        content_type="image/svg+xml",
+    )
+
+    assert result["__typename"] == "ValidationError"
+    assert result["field"] == "file"
+    assert "SVG is not accepted" in result["message"]
+
+
+async def test_a_file_over_the_limit_is_a_validation_error_naming_it(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    too_large = _png() + b"\x00" * service.MAX_BYTES
+
+    result = await _uploaded(client, too_large, token=tokens_by_role["author"])
+
+    assert result["__typename"] == "ValidationError"
+    assert result["field"] == "file"
+    assert "limit of 20 MB (20971520 bytes)" in result["message"]
+
+
+async def test_a_file_sent_as_json_instead_of_multipart_is_a_validation_error(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    data = await gql_data(client, UPLOAD, {"file": "aGVsbG8="}, token=tokens_by_role["author"])
+
+    result = data["uploadMedia"]
+    assert result["__typename"] == "ValidationError"
+    assert result["field"] == "file"
+    assert "multipart" in result["message"]
+
+
+async def test_an_uploaded_image_becomes_an_articles_hero_image(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    author = tokens_by_role["author"]
+    media = await _uploaded(client, _png((120, 80)), token=author, altText="A hero")
+
+    data = await gql_data(
+        client,
+        CREATE_WITH_HERO,
+        {"input": {"title": "Harbour reopens", "heroImageId": media["id"]}},
+        token=author,
+    )
+
+    article = data["createArticle"]
+    assert article["__typename"] == "Article", article
+    assert article["heroImage"] == {
+        "id": media["id"],
+        "url": media["url"],
+        "width": 120,
+        "height": 80,
+        "mimeType": "image/png",
+        "altText": "A hero",
+    }

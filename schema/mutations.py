@@ -11,7 +11,7 @@ import strawberry
 
 from cms import clock
 from cms.auth import policy
-from cms.content import editing, items, people, publishing
+from cms.content import editing, items, lookups, people, publishing
 from cms.content.lookups import Include
 from cms.errors import NotFound
 from cms.models import Content as ContentRow
@@ -238,8 +238,6 @@ class Mutation:
 
 
 async def _author(info: Info, pk: int) -> Author:
-    from cms.content import lookups
-
     record = await lookups.author(id=pk)
     if record is None:
         raise NotFound("no author has that id")

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from cms.content.fields import UNSET, ContentInput
+from cms.errors import Invalid
 from schema.types.nodes import decode_id
 from schema.types.people import AuthorKind
 
@@ -33,8 +34,6 @@ def media_pk(value: Any, field: str) -> Any:
         return value
     type_name, pk = decode_id(str(value), field=field)
     if type_name != "Media":
-        from cms.errors import Invalid
-
         raise Invalid(f"{field} must be the ID of a Media", field=field)
     return pk
 

@@ -33,7 +33,7 @@ class Author(Node):
     async def content(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Annotated[ContentConnection, strawberry.lazy("schema.types.connections")]:
-        from schema.types import connections
+        from schema.types import connections  # here: connections imports this module
 
         return await connections.author_content(info, author_id=self.pk, first=first, after=after)
 

@@ -11,7 +11,7 @@ import strawberry
 
 from cms import clock
 from cms.auth import policy
-from cms.content import editing, items, lookups, people, publishing
+from cms.content import editing, ids, items, lookups, people, publishing
 from cms.content.lookups import Include
 from cms.errors import NotFound
 from cms.models import Content as ContentRow
@@ -47,13 +47,12 @@ SectionResult = Annotated[
     Section | ValidationError | NotFoundError | ConflictError, strawberry.union("SectionResult")
 ]
 
-_KINDS = {"Article": ContentKind.ARTICLE, "VideoEpisode": ContentKind.VIDEO_EPISODE}
-
 
 def _content_pk(id: strawberry.ID, kind: ContentKind | None = None) -> int:
     """The primary key of a content ID (of `kind`, when given)."""
     type_name, pk = decode_id(id)
-    if type_name not in _KINDS or (kind is not None and _KINDS[type_name] != kind):
+    found = ids.CONTENT_KINDS.get(type_name)
+    if found is None or (kind is not None and found != kind):
         raise NotFound(f"no {(kind or 'content').replace('_', ' ')} has that id")
     return pk
 

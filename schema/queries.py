@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from cms.auth import policy
-from cms.content import feed, items, lookups
+from cms.content import feed, ids, items, lookups
 from schema.context import Info
 from schema.permissions import require
 from schema.selection import connection_include, content_include, fields_under, root_field
@@ -127,8 +127,7 @@ class Query:
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         type_name, pk = decode_id(id)
         links = info.context.links
-        if type_name in ("Article", "VideoEpisode"):
-            kind = ContentKind.ARTICLE if type_name == "Article" else ContentKind.VIDEO_EPISODE
+        if kind := ids.CONTENT_KINDS.get(type_name):
             record = await items.by_id(
                 id=pk,
                 kind=kind,

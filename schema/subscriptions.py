@@ -9,13 +9,12 @@ from enum import Enum
 import strawberry
 
 from cms import clock
-from cms.content import items, visibility
+from cms.content import ids, items, visibility
 from cms.events.outbox import EventType
 from cms.models import ContentKind
 from schema.context import Info
 from schema.selection import content_include, fields_under, root_field
 from schema.types.content import Content, content_from_record
-from schema.types.nodes import encode_id
 
 __all__ = ["FeedEvent", "Subscription"]
 
@@ -66,10 +65,9 @@ class Subscription:
                 record = await items.by_id(
                     id=message.content_id, viewer=viewer, now=now, include=include
                 )
-                type_name = "Article" if message.kind == ContentKind.ARTICLE else "VideoEpisode"
                 yield FeedEvent(
                     type=FeedEventType(message.type),
-                    content_id=encode_id(type_name, message.content_id),
+                    content_id=strawberry.ID(ids.content_id(message.kind, message.content_id)),
                     content=content_from_record(record, info.context.links, now)
                     if record
                     else None,

@@ -11,6 +11,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -98,15 +99,19 @@ async def _page(
     return Page(records, cursors, has_next=has_next, has_previous=after is not None)
 
 
+def _before(after: Cursor, time_field: str) -> Q:
+    """Strictly after `after` in the (time, id) descending order, within its time bound."""
+    earlier: dict[str, Any] = {f"{time_field}__lt": after.at}
+    return Q(**earlier) | Q(id__lt=after.id)
+
+
 def _public(now: datetime, after: Cursor | None) -> QuerySet[Content]:
     # One upper bound, not two: the smaller of now and the cursor's time, then the tie-break
     # on id. A separate `<= now` beside `< cursor` lets the database seek from now and step
     # over every newer row on a deep page.
     if after is None or after.at > now:
         return Content.filter(visibility.public_q(now))
-    return Content.filter(visibility.public_q(after.at)).filter(
-        Q(published_at__lt=after.at) | Q(id__lt=after.id)
-    )
+    return Content.filter(visibility.public_q(after.at)).filter(_before(after, "published_at"))
 
 
 def public_query(
@@ -236,7 +241,5 @@ async def contents(
     if kinds:
         query = query.filter(kind__in=list(kinds))
     if after is not None:
-        query = query.filter(updated_at__lte=after.at).filter(
-            Q(updated_at__lt=after.at) | Q(id__lt=after.id)
-        )
+        query = query.filter(updated_at__lte=after.at).filter(_before(after, "updated_at"))
     return await _page(query, first=first, after=after, time_field="updated_at", include=include)

@@ -22,10 +22,7 @@ async def by_slug(
     include: lookups.Include = lookups.EVERYTHING,
 ) -> ContentRecord | None:
     """The item of `kind` with `slug` that `viewer` may read; the default locale wins."""
-    query = Content.filter(kind=kind, slug=slug)
-    rule = visibility.visible_q(viewer, now)
-    if rule is not None:
-        query = query.filter(rule)
+    query = visibility.visible_to(Content.filter(kind=kind, slug=slug), viewer=viewer, now=now)
     records = await lookups.content_records(query.limit(20), include)
     if not records:
         return None
@@ -45,9 +42,7 @@ async def by_id(
     query = Content.filter(id=id)
     if kind is not None:
         query = query.filter(kind=kind)
-    rule = visibility.visible_q(viewer, now)
-    if rule is not None:
-        query = query.filter(rule)
+    query = visibility.visible_to(query, viewer=viewer, now=now)
     records = await lookups.content_records(query.limit(1), include)
     await lookups.attach_relations(records, include)
     return records[0] if records else None

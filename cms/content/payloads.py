@@ -47,7 +47,7 @@ def _author(author: AuthorRecord, links: Links) -> dict[str, Any]:
 def content_payload(record: ContentRecord, links: Links, now: datetime) -> dict[str, Any]:
     is_article = record.kind == ContentKind.ARTICLE
     payload: dict[str, Any] = {
-        "id": ids.encode("Article" if is_article else "VideoEpisode", record.id),
+        "id": ids.content_id(record.kind, record.id),
         "kind": record.kind.name,
         "title": record.title,
         "slug": record.slug,

@@ -43,7 +43,6 @@ _ATOM = "http://www.w3.org/2005/Atom"
 _DC = "http://purl.org/dc/elements/1.1/"
 _CONTENT = "http://purl.org/rss/1.0/modules/content/"
 
-_TYPE_NAMES = {ContentKind.ARTICLE: "Article", ContentKind.VIDEO_EPISODE: "VideoEpisode"}
 _VIDEO_TYPES = {
     ".mp4": "video/mp4",
     ".m4v": "video/x-m4v",
@@ -135,7 +134,7 @@ def entry(record: ContentRecord, *, links: Links) -> Entry:
             duration_seconds=record.duration_seconds,
         )
     return Entry(
-        id=ids.encode(_TYPE_NAMES[ContentKind(record.kind)], record.id),
+        id=ids.content_id(record.kind, record.id),
         url=links.content_url(record.kind, record.slug),
         title=record.title,
         summary=record.dek,

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.models import ContentStatus
+from cms.models import Content, ContentStatus
 
-__all__ = ["can_preview", "is_public", "may_hear", "public_q", "status_at", "visible_q"]
+__all__ = ["can_preview", "is_public", "may_hear", "public_q", "status_at", "visible_to"]
 
 
 class _Publishable(Protocol):
@@ -50,9 +51,9 @@ def may_hear(viewer: Viewer, *, public: bool) -> bool:
     return public or can_preview(viewer)
 
 
-def visible_q(viewer: Viewer, now: datetime) -> Q | None:
-    """The filter for what `viewer` may read; None means everything."""
-    return None if can_preview(viewer) else public_q(now)
+def visible_to(query: QuerySet[Content], *, viewer: Viewer, now: datetime) -> QuerySet[Content]:
+    """`query` narrowed to what `viewer` may read."""
+    return query if can_preview(viewer) else query.filter(public_q(now))
 
 
 def status_at(item: _Publishable, now: datetime) -> ContentStatus:

@@ -88,9 +88,8 @@ def _deleted_content(event: OutboxEvent) -> dict[str, Any]:
     """What is left of a deleted item: the event's payload, with the API's names."""
     payload = event.payload
     kind = ContentKind(payload.get("kind", ContentKind.ARTICLE))
-    type_name = "Article" if kind == ContentKind.ARTICLE else "VideoEpisode"
     return {
-        "id": ids.encode(type_name, int(payload.get("id", event.content_id))),
+        "id": ids.content_id(kind, int(payload.get("id", event.content_id))),
         "kind": kind.name,
         "slug": payload.get("slug"),
         "title": payload.get("title"),

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from cms.auth import policy
-from cms.content import rendering, visibility
+from cms.content import ids, rendering, visibility
 from cms.content.links import Links
 from cms.content.records import ContentRecord
 from cms.models import ContentKind, ContentStatus
@@ -119,9 +119,8 @@ def content_from_record(
 ) -> Article | VideoEpisode:
     """The GraphQL object for a record whose relations are already loaded."""
     is_article = record.kind == ContentKind.ARTICLE
-    type_name = "Article" if is_article else "VideoEpisode"
     common: dict[str, Any] = {
-        "id": encode_id(type_name, record.id),
+        "id": strawberry.ID(ids.content_id(record.kind, record.id)),
         "pk": record.id,
         "kind": record.kind,
         "title": record.title,

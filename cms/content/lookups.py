@@ -117,13 +117,29 @@ async def content_records(query: QuerySet[Content], include: Include) -> list[Co
     return records
 
 
+_AUTHOR_COLUMNS = ("id", "name", "slug", "kind", "bio", "email")
+
+
+def _author(row: dict[str, Any], prefix: str, *, avatar: bool) -> AuthorRecord:
+    """An author from a row whose author columns start with `prefix`."""
+    return AuthorRecord(
+        id=row[f"{prefix}id"],
+        name=row[f"{prefix}name"],
+        slug=row[f"{prefix}slug"],
+        kind=AuthorKind(row[f"{prefix}kind"]),
+        bio=row[f"{prefix}bio"],
+        email=row[f"{prefix}email"],
+        avatar=_media(row, "avatar__") if avatar else None,
+    )
+
+
 async def authors_for(
     content_ids: Sequence[int], *, avatars: bool = False
 ) -> dict[int, list[AuthorRecord]]:
     """Bylines in order, per content id: one query."""
     if not content_ids:
         return {}
-    joined = _joined("author__", "author", ("id", "name", "slug", "kind", "bio", "email"))
+    joined = _joined("author__", "author", _AUTHOR_COLUMNS)
     if avatars:
         joined |= _joined("avatar__", "author__avatar", _MEDIA_COLUMNS)
     rows = await (
@@ -133,17 +149,7 @@ async def authors_for(
     )
     bylines: dict[int, list[AuthorRecord]] = {}
     for row in rows:
-        bylines.setdefault(row["content_id"], []).append(
-            AuthorRecord(
-                id=row["author__id"],
-                name=row["author__name"],
-                slug=row["author__slug"],
-                kind=AuthorKind(row["author__kind"]),
-                bio=row["author__bio"],
-                email=row["author__email"],
-                avatar=_media(row, "avatar__") if avatars else None,
-            )
-        )
+        bylines.setdefault(row["content_id"], []).append(_author(row, "author__", avatar=avatars))
     return bylines
 
 
@@ -183,19 +189,8 @@ async def author(
     """One author by slug or id, with the avatar joined in."""
     query = Author.filter(slug=slug) if slug is not None else Author.filter(id=id)
     joined = _joined("avatar__", "avatar", _MEDIA_COLUMNS) if avatar else {}
-    rows = await query.limit(1).values("id", "name", "slug", "kind", "bio", "email", **joined)
-    if not rows:
-        return None
-    row = rows[0]
-    return AuthorRecord(
-        id=row["id"],
-        name=row["name"],
-        slug=row["slug"],
-        kind=AuthorKind(row["kind"]),
-        bio=row["bio"],
-        email=row["email"],
-        avatar=_media(row, "avatar__") if avatar else None,
-    )
+    rows = await query.limit(1).values(*_AUTHOR_COLUMNS, **joined)
+    return _author(rows[0], "", avatar=avatar) if rows else None
 
 
 async def sections() -> list[SectionRecord]:

@@ -3,7 +3,7 @@ and maps the outcome; domain failures come back as result-union members."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -61,19 +61,43 @@ def _include(info: Info) -> Include:
     return content_include(fields_under(root_field(info).selections))
 
 
-async def _saved(info: Info, work: Awaitable[ContentRow]) -> Article | VideoEpisode:
-    """Run a content write; answer with the item as that write saved it."""
-    row = await work
-    record = await items.as_saved(row, include=_include(info))
-    # After the write: "publish now" must read as PUBLISHED, not SCHEDULED.
-    return content_from_record(record, info.context.links, clock.utcnow())
+async def _write(info: Info, write: Callable[[], Awaitable[ContentRow]]) -> Any:
+    """Run a content write; answer with the item as that write saved it, or with the
+    domain error as a result-union member (raised while writing or reading the ID)."""
+
+    async def saved() -> Article | VideoEpisode:
+        record = await items.as_saved(await write(), include=_include(info))
+        # After the write: "publish now" must read as PUBLISHED, not SCHEDULED.
+        return content_from_record(record, info.context.links, clock.utcnow())
+
+    return await as_result(saved())
 
 
-async def _content_write(info: Info, write: Any) -> Any:
-    async def work() -> Article | VideoEpisode:
-        return await _saved(info, write())
+async def _create(info: Info, kind: ContentKind, input: object) -> Any:
+    default_locale = info.context.settings.default_locale
+    return await _write(
+        info,
+        lambda: editing.create(
+            kind=kind,
+            data=inputs.to_content_input(input, default_locale=default_locale),
+            viewer=info.context.viewer,
+        ),
+    )
 
-    return await as_result(work())
+
+async def _update(
+    info: Info, kind: ContentKind, id: strawberry.ID, input: object, expected_version: int | None
+) -> Any:
+    return await _write(
+        info,
+        lambda: editing.update(
+            id=_content_pk(id, kind),
+            kind=kind,
+            data=inputs.to_content_input(input),
+            viewer=info.context.viewer,
+            expected_version=expected_version,
+        ),
+    )
 
 
 @strawberry.type
@@ -83,15 +107,7 @@ class Mutation:
         extensions=require(policy.Action.CREATE_CONTENT),
     )
     async def create_article(self, info: Info, input: inputs.ArticleInput) -> ArticleResult:
-        return await _content_write(
-            info, lambda: editing.create(
-                kind=ContentKind.ARTICLE,
-                data=inputs.to_content_input(
-                    input, default_locale=info.context.settings.default_locale
-                ),
-                viewer=info.context.viewer,
-            ),
-        )  # fmt: skip
+        return await _create(info, ContentKind.ARTICLE, input)
 
     @strawberry.mutation(
         description="Change an article. A stale expectedVersion gives ConflictError.",
@@ -101,13 +117,7 @@ class Mutation:
         self, info: Info, id: strawberry.ID, input: inputs.ArticlePatch,
         expected_version: int | None = None,
     ) -> ArticleResult:  # fmt: skip
-        return await _content_write(
-            info, lambda: editing.update(
-                id=_content_pk(id, ContentKind.ARTICLE), kind=ContentKind.ARTICLE,
-                data=inputs.to_content_input(input), viewer=info.context.viewer,
-                expected_version=expected_version,
-            ),
-        )  # fmt: skip
+        return await _update(info, ContentKind.ARTICLE, id, input, expected_version)
 
     @strawberry.mutation(
         description="A new DRAFT video episode.",
@@ -116,15 +126,7 @@ class Mutation:
     async def create_video_episode(
         self, info: Info, input: inputs.VideoEpisodeInput
     ) -> VideoEpisodeResult:
-        return await _content_write(
-            info, lambda: editing.create(
-                kind=ContentKind.VIDEO_EPISODE,
-                data=inputs.to_content_input(
-                    input, default_locale=info.context.settings.default_locale
-                ),
-                viewer=info.context.viewer,
-            ),
-        )  # fmt: skip
+        return await _create(info, ContentKind.VIDEO_EPISODE, input)
 
     @strawberry.mutation(
         description="Change a video episode.", extensions=require(policy.Action.EDIT_CONTENT)
@@ -133,13 +135,7 @@ class Mutation:
         self, info: Info, id: strawberry.ID, input: inputs.VideoEpisodePatch,
         expected_version: int | None = None,
     ) -> VideoEpisodeResult:  # fmt: skip
-        return await _content_write(
-            info, lambda: editing.update(
-                id=_content_pk(id, ContentKind.VIDEO_EPISODE), kind=ContentKind.VIDEO_EPISODE,
-                data=inputs.to_content_input(input), viewer=info.context.viewer,
-                expected_version=expected_version,
-            ),
-        )  # fmt: skip
+        return await _update(info, ContentKind.VIDEO_EPISODE, id, input, expected_version)
 
     @strawberry.mutation(
         description="Publish now; `at` in the future schedules, in the past back-dates.",
@@ -148,14 +144,14 @@ class Mutation:
     async def publish(
         self, info: Info, id: strawberry.ID, at: datetime | None = None
     ) -> ContentResult:
-        return await _content_write(
+        return await _write(
             info,
             lambda: publishing.publish(id=_content_pk(id), viewer=info.context.viewer, at=at),
         )  # fmt: skip
 
     @strawberry.mutation(description="Back to DRAFT.", extensions=require(policy.Action.PUBLISH))
     async def unpublish(self, info: Info, id: strawberry.ID) -> ContentResult:
-        return await _content_write(
+        return await _write(
             info, lambda: publishing.unpublish(id=_content_pk(id), viewer=info.context.viewer)
         )
 
@@ -164,7 +160,7 @@ class Mutation:
         extensions=require(policy.Action.PUBLISH),
     )
     async def archive(self, info: Info, id: strawberry.ID) -> ContentResult:
-        return await _content_write(
+        return await _write(
             info, lambda: publishing.archive(id=_content_pk(id), viewer=info.context.viewer)
         )
 
@@ -192,7 +188,7 @@ class Mutation:
                 raise NotFound("no revision has that id")
             return publishing.restore_revision(revision_id=pk, viewer=info.context.viewer)
 
-        return await _content_write(info, restore)
+        return await _write(info, restore)
 
     @strawberry.mutation(
         description="A new byline.", extensions=require(policy.Action.MANAGE_PEOPLE)

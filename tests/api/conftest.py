@@ -16,6 +16,7 @@ import pytest
 from cms.auth import tokens
 from cms.models import Author, AuthorKind, Content, ContentKind, Section
 from tests import factories
+from tests.api.graphql_client import gql
 
 ROLES = ("viewer", "author", "editor", "admin")
 SEED_VIEWER = factories.ADMIN_VIEWER
@@ -28,21 +29,6 @@ fragment ErrorFields on Error {
   ... on ConflictError { currentVersion }
 }
 """
-
-
-async def gql(
-    client: httpx.AsyncClient,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    token: str | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """POST `query` to /graphql (as `token`'s holder, or anonymously); (status, JSON body)."""
-    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    payload: dict[str, Any] = {"query": query}
-    if variables is not None:
-        payload["variables"] = variables
-    response = await client.post("/graphql", json=payload, headers=headers)
-    return response.status_code, response.json()
 
 
 async def gql_data(

@@ -10,7 +10,22 @@ import httpx
 
 from cms.config import Settings
 
-__all__ = ["app_client", "error_codes", "post_graphql"]
+__all__ = ["app_client", "error_codes", "gql", "post_graphql"]
+
+
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """POST `query` to /graphql (as `token`'s holder, or anonymously); (status, JSON body)."""
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    payload: dict[str, Any] = {"query": query}
+    if variables is not None:
+        payload["variables"] = variables
+    response = await client.post("/graphql", json=payload, headers=headers)
+    return response.status_code, response.json()
 
 
 async def post_graphql(
@@ -21,13 +36,8 @@ async def post_graphql(
     token: str | None = None,
 ) -> dict[str, Any]:
     """The JSON body of POST /graphql; fails the test unless the server answered 200."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    payload: dict[str, Any] = {"query": query}
-    if variables is not None:
-        payload["variables"] = variables
-    response = await client.post("/graphql", json=payload, headers=headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
+    status, body = await gql(client, query, variables, token)
+    assert status == 200, body
     return body
 
 

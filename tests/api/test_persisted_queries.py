@@ -12,6 +12,7 @@ import pytest
 
 from cms.config import Settings
 from cms.http.app import create_app
+from tests.api.graphql_client import app_client
 
 FEED = "{ feed(first: 1) { edges { cursor } } }"
 FEED_HASH = hashlib.sha256(FEED.encode()).hexdigest()
@@ -65,16 +66,9 @@ async def locked_down(
 ) -> AsyncIterator[httpx.AsyncClient]:
     manifest = tmp_path / "persisted.json"
     manifest.write_text(json.dumps({FEED_HASH: FEED}))
-    app = create_app(
-        settings.model_copy(
-            update={"persisted_only": True, "persisted_queries_file": str(manifest)}
-        ),
-        manage_database=False,
-    )
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    update = {"persisted_only": True, "persisted_queries_file": str(manifest)}
+    async with app_client(settings.model_copy(update=update)) as http:
+        yield http
 
 
 async def test_allow_list_mode_runs_only_known_documents_for_anonymous_readers(

@@ -260,3 +260,22 @@ def test_token_revoke(cms: Cms) -> None:
 
 def test_token_revoke_of_an_unknown_name_fails_with_one_line(cms: Cms) -> None:
     assert "nobody" in _failed_with_one_line(cms("token", "revoke", "nobody"))
+
+
+# --- token local (what `make serve` prints) ---------------------------------------------
+
+
+def test_token_local_prints_a_working_editor_token_and_a_new_one_each_time(cms: Cms) -> None:
+    first = _ok(cms("token", "local")).stdout.strip().splitlines()[-1]
+    second = _ok(cms("token", "local")).stdout.strip().splitlines()[-1]
+    listed = _ok(cms("token", "list")).stdout
+
+    assert first.startswith("Local editor token (development only): ndk_")
+    assert second != first
+    assert "local-editor\teditor" in listed
+
+
+def test_token_local_is_refused_in_production(cms: Cms) -> None:
+    line = _failed_with_one_line(cms("token", "local", CMS_ENV="production"))
+
+    assert "production" in line

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: serve test lint bench schema clean
+.PHONY: serve test lint bench schema token graphiql-assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check cms schema tests
 	$(BIN)/ruff format --check cms schema tests
 	$(BIN)/mypy
+
+# `make token NAME=wire-service ROLE=author`: one more API token for the local database.
+token: $(VENV)/.installed
+	@test -n "$(NAME)" -a -n "$(ROLE)" || \
+		{ echo "usage: make token NAME=<name> ROLE=<viewer|author|editor|admin>" >&2; exit 2; }
+	$(BIN)/cms token create --name "$(NAME)" --role "$(ROLE)"
+
+# GraphiQL's browser files from npm, served by `make serve` itself (offline, strict networks).
+graphiql-assets: $(VENV)/.installed
+	$(BIN)/cms graphiql-assets
 
 schema: $(VENV)/.installed
 	$(BIN)/cms schema > schema/schema.graphql

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import sys
+import os
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
@@ -60,15 +60,22 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -
         return await work()
 
 
+def _say_database(settings: Settings) -> None:
+    typer.echo(f"database: {db.describe(settings)}", err=True)
+
+
 def _database_command(function: Callable[..., Awaitable[T]]) -> Callable[..., T]:
-    """Wrap `async def f(settings, ...)` as a command that migrates, opens the database,
-    and reports failures as one line."""
+    """Wrap `async def f(settings, ...)` as a command on an existing Newsdesk database: it
+    says which database, refuses one that does not exist (never creating it), applies
+    pending migrations, opens it, and reports failures as one line."""
 
     @functools.wraps(function)
     def command(*args: Any, **kwargs: Any) -> T:
         settings = _settings()
+        _say_database(settings)
 
         async def main() -> T:
+            await db.require_existing(settings)
             await db.migrate(settings)
             return await _with_database(settings, lambda: function(settings, *args, **kwargs))
 
@@ -108,6 +115,15 @@ LOG_CONFIG: dict[str, Any] = {
 }
 
 
+def served_url(host: str, port: int) -> str:
+    """This server's URL as a local client reaches it (a wildcard address is reached on
+    the loopback one)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -118,11 +134,16 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    _say_database(settings)
     if settings.auto_migrate:
         applied = _run(db.migrate(settings))
         for name in applied:
             typer.echo(f"applied migration {name}")
-    typer.echo(f"Newsdesk serving http://{host}:{port}/graphql", err=True)
+    if "public_url" not in settings.model_fields_set:
+        # Links to this server (media, the feeds' self links) name the port really served.
+        os.environ["CMS_PUBLIC_URL"] = served_url(host, port)
+        get_settings.cache_clear()
+    typer.echo(f"Newsdesk serving {served_url(host, port)}/graphql", err=True)
     uvicorn.run(
         "cms.http.app:app_from_environment",
         log_config=LOG_CONFIG,
@@ -137,8 +158,10 @@ def serve(
 
 @app.command()
 def migrate() -> None:
-    """Apply pending migrations (safe to run again)."""
-    applied = _run(db.migrate(_settings()))
+    """Apply pending migrations (safe to run again); creates the database if needed."""
+    settings = _settings()
+    _say_database(settings)
+    applied = _run(db.migrate(settings))
     for name in applied:
         typer.echo(f"applied migration {name}")
     typer.echo("database is up to date" if not applied else f"{len(applied)} migration(s) applied")
@@ -175,6 +198,26 @@ def schema() -> None:
     from schema import build_schema
 
     typer.echo(build_schema(_settings()).as_str())
+
+
+@app.command("graphiql-assets")
+def graphiql_assets(
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Where to put them (default: CMS_GRAPHIQL_ASSETS_DIR)."),
+    ] = None,
+) -> None:
+    """Fetch GraphiQL's browser files with npm, at the exact versions the page loads; the
+    server then serves them itself instead of the page loading them from a CDN."""
+    from cms.http import graphiql_assets as assets
+
+    settings = _settings()
+    target = directory or Path(settings.graphiql_assets_dir)
+    try:
+        site = assets.install(target, progress=lambda line: typer.echo(line, err=True))
+    except assets.AssetsUnavailable as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"GraphiQL's assets are in {site}; `cms serve` serves them at /graphiql-assets/")
 
 
 @token_app.command("create")
@@ -227,11 +270,7 @@ async def token_local(settings: Settings) -> None:
         raise CmsError("refusing to make a local editor token with CMS_ENV=production")
     secret = await tokens.ensure_dev_token()
     typer.echo(f"Local editor token (development only): {secret}")
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+    typer.echo(
+        "More tokens: make token NAME=<name> ROLE=<viewer|author|editor|admin> "
+        "(the same as .venv/bin/cms token create --name <name> --role <role>)"
+    )

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     env: Literal["development", "production", "test"] = "development"
     graphiql: bool | None = None
     graphiql_assets_url: str | None = None
+    graphiql_assets_dir: str = "data/graphiql-assets"
     cors_origins: str = ""
     auto_migrate: bool = True
     run_dispatcher: bool = True

@@ -15,7 +15,18 @@ from tortoise.migrations import api as migrations_api
 from cms.config import Settings, get_settings
 from cms.errors import CmsError
 
-__all__ = ["DatabaseUnavailable", "close", "lifespan", "migrate", "open", "ping", "tortoise_config"]
+__all__ = [
+    "DatabaseMissing",
+    "DatabaseUnavailable",
+    "close",
+    "describe",
+    "lifespan",
+    "migrate",
+    "open",
+    "ping",
+    "require_existing",
+    "tortoise_config",
+]
 
 SQLITE_PRAGMAS = {
     "journal_mode": "WAL",
@@ -27,6 +38,10 @@ SQLITE_PRAGMAS = {
 
 class DatabaseUnavailable(CmsError):
     """The database cannot be reached or opened."""
+
+
+class DatabaseMissing(CmsError):
+    """The configured database holds no Newsdesk: nothing was created in its place."""
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
@@ -57,11 +72,45 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def _sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite database file (None for PostgreSQL and in-memory SQLite)."""
+    if not settings.is_sqlite:
+        return None
+    file_path = expand_db_url(settings.database_url)["credentials"]["file_path"]
+    return None if file_path == ":memory:" else Path(file_path)
+
+
 def _ensure_sqlite_dir(settings: Settings) -> None:
-    if settings.is_sqlite:
-        file_path = expand_db_url(settings.database_url)["credentials"]["file_path"]
-        if file_path != ":memory:":
-            Path(file_path).parent.mkdir(parents=True, exist_ok=True)
+    path = _sqlite_file(settings)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def describe(settings: Settings) -> str:
+    """Which database a command uses, for people: the SQLite file's absolute path, or the
+    URL with its password hidden."""
+    path = _sqlite_file(settings)
+    if path is not None:
+        return f"SQLite {path.resolve()}"
+    return _redacted(settings.database_url)
+
+
+async def require_existing(settings: Settings) -> None:
+    """Refuse to go on unless the configured database holds Newsdesk's tables. Commands other
+    than `migrate` and `serve` call this first, so that one run from another folder does not
+    quietly create an empty database there (which the running server knows nothing of)."""
+    missing = DatabaseMissing(
+        f"no Newsdesk database at {describe(settings)}: "
+        "run `cms migrate` (or `make serve`) here first, or set CMS_DATABASE_URL"
+    )
+    path = _sqlite_file(settings)
+    if path is not None and not path.is_file():
+        raise missing
+    async with lifespan(settings):
+        try:
+            await Tortoise.get_connection("default").execute_query("SELECT 1 FROM content LIMIT 1")
+        except Exception:
+            raise missing from None
 
 
 def _unavailable(settings: Settings, error: BaseException) -> DatabaseUnavailable:

@@ -89,6 +89,7 @@ def run_live_server(
         ),
         **(extra_env or {}),
     )
+    cms(["migrate"], env=env, cwd=workdir)
     cms(["seed", "--demo"], env=env, cwd=workdir)
     created = cms(
         ["token", "create", "--name", "live-test", "--role", "editor"], env=env, cwd=workdir

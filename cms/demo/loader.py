@@ -28,6 +28,13 @@ class Report:
     existing: int = 0
     skipped_not_empty: bool = False
 
+    def count(self, created: bool) -> None:
+        """One demo record (media, section, tag, author or item): new, or already there."""
+        if created:
+            self.created += 1
+        else:
+            self.existing += 1
+
 
 async def _media(media_dir: Path, report: Report) -> dict[str, int]:
     ids: dict[str, int] = {}
@@ -48,7 +55,7 @@ async def _media(media_dir: Path, report: Report) -> dict[str, int]:
                 "credit": item["credit"],
             },
         )
-        report.created += created
+        report.count(created)
         ids[item["key"]] = media.id
     return ids
 
@@ -62,7 +69,7 @@ async def _people(media_ids: dict[str, int], report: Report) -> None:
             report.created += 1
     for tag in newsroom.TAGS:
         _, created = await Tag.get_or_create(slug=tag["slug"], defaults={"name": tag["name"]})
-        report.created += created
+        report.count(created)
     for author in newsroom.AUTHORS:
         if await Author.exists(slug=author["slug"]):
             report.existing += 1

@@ -272,5 +272,6 @@ async def token_local(settings: Settings) -> None:
     typer.echo(f"Local editor token (development only): {secret}")
     typer.echo(
         "More tokens: make token NAME=<name> ROLE=<viewer|author|editor|admin> "
-        "(the same as .venv/bin/cms token create --name <name> --role <role>)"
+        "(the same as .venv/bin/cms token create --name <name> --role <role>)",
+        err=True,
     )

@@ -139,10 +139,12 @@ async def open(settings: Settings) -> None:  # noqa: A001 - mirrors close()
         await ping()
         if settings.is_sqlite:
             await _refresh_statistics()
-    except DatabaseUnavailable:
-        raise
     except Exception as error:
+        # Whatever failed, release the half-opened connections (and Tortoise's global
+        # context with them), so that the process can open a database again.
         await Tortoise.close_connections()
+        if isinstance(error, DatabaseUnavailable):
+            raise
         raise _unavailable(settings, error) from error
 
 

@@ -73,22 +73,28 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def run_live_server(
-    workdir: Path, *, extra_env: dict[str, str] | None = None, workers: int = 1
+    workdir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    workers: int = 1,
+    set_public_url: bool = True,
 ) -> Iterator[LiveServer]:
-    """Seed the demo, create an editor token, serve, wait for /healthz; stop at the end."""
+    """Seed the demo, create an editor token, serve, wait for /healthz; stop at the end.
+    With `set_public_url=False`, CMS_PUBLIC_URL is left unset, as after a plain `make serve`."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {key: value for key, value in os.environ.items() if not key.startswith("CMS_")}
     env.update(
         CMS_DATABASE_URL=f"sqlite://{workdir / 'cms.sqlite3'}",
         CMS_MEDIA_DIR=str(workdir / "media"),
-        CMS_PUBLIC_URL=url,
         CMS_ENV="development",
         PYTHONPATH=os.pathsep.join(
             part for part in (str(REPO_ROOT), env.get("PYTHONPATH")) if part
         ),
         **(extra_env or {}),
     )
+    if set_public_url:
+        env.setdefault("CMS_PUBLIC_URL", url)
     cms(["migrate"], env=env, cwd=workdir)
     cms(["seed", "--demo"], env=env, cwd=workdir)
     created = cms(

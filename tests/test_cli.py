@@ -57,10 +57,18 @@ class Cms:
 
 
 @pytest.fixture
-def cms(tmp_path: Path) -> Iterator[Cms]:
+def fresh(tmp_path: Path) -> Iterator[Cms]:
+    """`cms` in a folder with no database yet."""
     get_settings.cache_clear()
     yield Cms(tmp_path)
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def cms(fresh: Cms) -> Cms:
+    """`cms` on a migrated, empty database (what `make serve` leaves)."""
+    _ok(fresh("migrate"))
+    return fresh
 
 
 def _ok(result: Result) -> Result:
@@ -73,9 +81,13 @@ def _failed_with_one_line(result: Result) -> str:
     assert result.exit_code not in (0, None), (result.stdout, result.stderr)
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
+    lines = [line for line in result.stderr.strip().splitlines() if not _names_database(line)]
     assert len(lines) == 1, result.stderr
     return lines[0]
+
+
+def _names_database(line: str) -> bool:
+    return line.startswith("database: ")
 
 
 def _all_tables_counts(cms: Cms) -> dict[str, int]:
@@ -86,7 +98,8 @@ def _all_tables_counts(cms: Cms) -> dict[str, int]:
 # --- migrate -----------------------------------------------------------------------------
 
 
-def test_migrate_twice(cms: Cms) -> None:
+def test_migrate_twice(fresh: Cms) -> None:
+    cms = fresh
     first = _ok(cms("migrate"))
     second = _ok(cms("migrate"))
 
@@ -98,8 +111,8 @@ def test_migrate_twice(cms: Cms) -> None:
     assert cms.count("content") == 0
 
 
-def test_migrate_against_an_unreachable_database_fails_with_one_line(cms: Cms) -> None:
-    result = cms("migrate", CMS_DATABASE_URL=UNREACHABLE_POSTGRES)
+def test_migrate_against_an_unreachable_database_fails_with_one_line(fresh: Cms) -> None:
+    result = fresh("migrate", CMS_DATABASE_URL=UNREACHABLE_POSTGRES)
 
     line = _failed_with_one_line(result)
     assert "database" in line.lower()
@@ -112,10 +125,52 @@ def test_a_command_needing_the_database_fails_with_one_line_when_unreachable(cms
     assert "database" in _failed_with_one_line(result).lower()
 
 
-def test_an_invalid_setting_fails_with_one_line(cms: Cms) -> None:
-    result = cms("migrate", CMS_MAX_PAGE_SIZE="many")
+def test_an_invalid_setting_fails_with_one_line(fresh: Cms) -> None:
+    result = fresh("migrate", CMS_MAX_PAGE_SIZE="many")
 
     assert "CMS_MAX_PAGE_SIZE" in _failed_with_one_line(result)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("token", "create", "--name", "x", "--role", "editor"),
+        ("token", "list"),
+        ("token", "revoke", "x"),
+        ("token", "local"),
+        ("seed", "--demo"),
+    ],
+)
+def test_commands_other_than_migrate_refuse_a_missing_database(
+    fresh: Cms, command: tuple[str, ...]
+) -> None:
+    """Run from another folder, a command must not quietly create a database the server
+    knows nothing of (a token made there is refused by the server)."""
+    line = _failed_with_one_line(fresh(*command))
+
+    assert line.startswith("error: no Newsdesk database at SQLite ")
+    assert str(fresh.database_file) in line
+    assert "cms migrate" in line
+    assert "CMS_DATABASE_URL" in line
+    assert not fresh.database_file.exists()
+    assert not fresh.database_file.parent.exists()
+
+
+def test_a_database_without_newsdesk_tables_is_refused(fresh: Cms) -> None:
+    fresh.database_file.parent.mkdir(parents=True)
+    sqlite3.connect(fresh.database_file).close()  # an empty file: some other program's
+
+    line = _failed_with_one_line(fresh("token", "list"))
+
+    assert "no Newsdesk database" in line
+
+
+def test_every_command_names_its_database(cms: Cms) -> None:
+    expected = f"database: SQLite {cms.database_file}"
+
+    assert expected in _ok(cms("migrate")).stderr.splitlines()
+    assert expected in _ok(cms("token", "list")).stderr.splitlines()
+    assert expected in _ok(cms("seed", "--demo")).stderr.splitlines()
 
 
 # --- seed --------------------------------------------------------------------------------
@@ -135,6 +190,10 @@ def test_seed_demo_twice_changes_nothing_the_second_time(cms: Cms) -> None:
     assert cms.count("revision") == 2 * expected_items  # created, then published: once
     assert " 0 created" not in first.stdout
     assert " 0 created" in second.stdout
+    # both runs count the same records: what the first made, the second finds
+    made = re.search(r"(\d+) created, 0 already there", first.stdout)
+    assert made is not None, first.stdout
+    assert f"0 created, {made[1]} already there" in second.stdout
     for item in newsroom.MEDIA:
         assert (cms.media_dir / item["key"]).is_file(), item["key"]
 

@@ -21,7 +21,9 @@ mutation { createArticle(input: {title: "Live wire"}) { __typename ... on Articl
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with run_live_server(tmp_path_factory.mktemp("live"), workers=2) as live:
+    # No CMS_PUBLIC_URL, as after `make serve PORT=P`: the server derives it from its port.
+    workdir = tmp_path_factory.mktemp("live")
+    with run_live_server(workdir, workers=2, set_public_url=False) as live:
         yield live
 
 
@@ -64,3 +66,19 @@ def test_a_wrong_token_is_refused_not_downgraded(server: LiveServer) -> None:
 
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+AVATARS = '{ author(slug: "news-desk") { avatar { url } } }'
+
+
+def test_links_to_this_server_name_the_port_it_serves(server: LiveServer) -> None:
+    """`make serve PORT=P` without CMS_PUBLIC_URL: media and feed links point at port P
+    (in every worker process), not at the default 8000."""
+    feed = httpx.get(f"{server.url}/feed.json", timeout=5, trust_env=False).json()
+    avatars = [_post(server, AVATARS).json() for _ in range(4)]  # both workers answer
+
+    assert ":8000" not in server.url
+    assert feed["feed_url"] == f"{server.url}/feed.json"
+    for body in avatars:
+        assert "errors" not in body
+        assert body["data"]["author"]["avatar"]["url"] == f"{server.url}/media/demo/news-desk.svg"

@@ -14,6 +14,7 @@ from typing import Final
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
 from cms.errors import Forbidden, Unauthenticated
+from cms.models.content import ContentStatus
 
 __all__ = ["MINIMUM_ROLE", "Action", "can", "require"]
 
@@ -79,9 +80,8 @@ _OWN_DRAFTS_ONLY = "edit content other than its own drafts"
 
 def _is_own_draft(viewer: Viewer, target: object) -> bool:
     status = getattr(target, "status", None)
-    status = getattr(status, "value", status)  # a StrEnum member or a plain string
     owner = getattr(target, "created_by_token_id", None)
-    return status == "draft" and owner is not None and owner == viewer.token_id
+    return status == ContentStatus.DRAFT and owner is not None and owner == viewer.token_id
 
 
 def _needs_own_draft(viewer: Viewer, action: Action, target: object | None) -> bool:

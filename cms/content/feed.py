@@ -212,19 +212,6 @@ async def by_author(
     return await feed(now=now, first=first, after=after, author_id=author_id, include=include)
 
 
-def _status_q(statuses: Sequence[ContentStatus], now: datetime) -> Q:
-    """Statuses as readers see them: SCHEDULED is stored PUBLISHED with a future time."""
-    rules = []
-    for status in set(statuses):
-        if status == ContentStatus.SCHEDULED:
-            rules.append(Q(status=ContentStatus.PUBLISHED, published_at__gt=now))
-        elif status == ContentStatus.PUBLISHED:
-            rules.append(visibility.public_q(now))
-        else:
-            rules.append(Q(status=status))
-    return Q(*rules, join_type=Q.OR)
-
-
 async def contents(
     *,
     now: datetime,
@@ -237,7 +224,7 @@ async def contents(
     """Every item whatever its status (for token holders), most recently updated first."""
     query = Content.all()
     if statuses:
-        query = query.filter(_status_q(statuses, now))
+        query = query.filter(visibility.status_q(statuses, now))
     if kinds:
         query = query.filter(kind__in=list(kinds))
     if after is not None:

@@ -6,6 +6,8 @@ subscriptions) asks this module. Scheduled items become public by this rule alon
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -16,7 +18,16 @@ from cms.auth import policy
 from cms.auth.viewer import Viewer
 from cms.models import Content, ContentStatus
 
-__all__ = ["can_preview", "is_public", "may_hear", "public_q", "status_at", "visible_to"]
+__all__ = [
+    "Snapshot",
+    "can_preview",
+    "is_public",
+    "may_hear",
+    "public_q",
+    "status_at",
+    "status_q",
+    "visible_to",
+]
 
 
 class _Publishable(Protocol):
@@ -25,6 +36,15 @@ class _Publishable(Protocol):
 
     @property
     def published_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The two fields the rule reads, as recorded somewhere else than in a row (an outbox
+    event's payload), so that the rule can judge an item as it was then."""
+
+    status: str
+    published_at: datetime | None
 
 
 def public_q(now: datetime) -> Q:
@@ -63,3 +83,17 @@ def status_at(item: _Publishable, now: datetime) -> ContentStatus:
     if status == ContentStatus.PUBLISHED and item.published_at and item.published_at > now:
         return ContentStatus.SCHEDULED
     return status
+
+
+def status_q(statuses: Sequence[ContentStatus], now: datetime) -> Q:
+    """Items whose status, as `status_at` shows it, is one of `statuses`: SCHEDULED is
+    stored PUBLISHED with a future time, and PUBLISHED means public."""
+    rules = []
+    for status in set(statuses):
+        if status == ContentStatus.SCHEDULED:
+            rules.append(Q(status=ContentStatus.PUBLISHED, published_at__gt=now.astimezone(UTC)))
+        elif status == ContentStatus.PUBLISHED:
+            rules.append(public_q(now))
+        else:
+            rules.append(Q(status=status))
+    return Q(*rules, join_type=Q.OR)

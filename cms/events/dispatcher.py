@@ -24,7 +24,7 @@ from cms import clock
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
 from cms.config import Settings
-from cms.content import editing, items, payloads
+from cms.content import editing, items, payloads, visibility
 from cms.content.links import Links
 from cms.events import outbox
 from cms.events.broker import FeedMessage, InMemoryBroker
@@ -45,11 +45,11 @@ def _public_when_recorded(event: OutboxEvent) -> bool:
     if event.type == outbox.EventType.UNPUBLISHED:
         return True  # recorded only when a public item is withdrawn
     published_at = event.payload.get("published_at")
-    return (
-        event.payload.get("status") == "published"
-        and published_at is not None
-        and datetime.fromisoformat(published_at) <= event.occurred_at
+    then = visibility.Snapshot(
+        status=str(event.payload.get("status")),
+        published_at=datetime.fromisoformat(published_at) if published_at else None,
     )
+    return visibility.is_public(then, event.occurred_at)
 
 
 class Dispatcher:

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: serve test lint bench schema token graphiql-assets clean
+.PHONY: serve test check lint bench schema token graphiql-assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ serve: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
+
+# What CI runs: the linters and type checker, then the whole suite under coverage with the
+# floor set in pyproject.toml ([tool.coverage.report] fail_under).
+check: lint
+	$(BIN)/python -m pytest --cov --cov-report=term
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check cms schema tests

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
 
@@ -33,7 +34,11 @@ class Settings(BaseSettings):
 
     webhook_allow_private: bool = True
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
-    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,50400,72000,86400"
+    # Seconds between delivery attempts: 10 attempts over about 3 days, the first retry
+    # within about 5 s. From the environment: CMS_WEBHOOK_RETRY_SCHEDULE=5,300,1800.
+    webhook_retry_schedule: Annotated[tuple[float, ...], NoDecode] = (
+        5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0,
+    )  # fmt: skip
 
     max_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=1)
@@ -57,16 +62,18 @@ class Settings(BaseSettings):
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
 
-    @field_validator("webhook_retry_schedule")
+    @field_validator("webhook_retry_schedule", mode="before")
     @classmethod
-    def _retry_schedule(cls, value: str) -> str:
+    def _retry_schedule(cls, value: object) -> tuple[float, ...]:
+        """ "5,300,1800" (or a sequence of numbers) -> (5.0, 300.0, 1800.0); "" for none."""
+        parts = value.replace(" ", "").split(",") if isinstance(value, str) else value
         try:
-            delays = [float(part) for part in value.replace(" ", "").split(",") if part]
-        except ValueError:
-            delays = [-1.0]
+            delays = tuple(float(part) for part in cast(Iterable[Any], parts) if part != "")
+        except (TypeError, ValueError):
+            delays = (-1.0,)
         if any(delay < 0 or not math.isfinite(delay) for delay in delays):
-            raise ValueError("seconds between attempts, such as 5,300,1800")
-        return value
+            raise ValueError("seconds between attempts, zero or more, such as 5,300,1800")
+        return delays
 
     @field_validator("article_path", "video_episode_path")
     @classmethod

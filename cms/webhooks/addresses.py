@@ -35,19 +35,18 @@ from typing import Any, TypeAlias
 
 import httpx
 
+from cms.config import Settings
 from cms.errors import Invalid
 
 __all__ = [
     "AddressRefused",
     "GuardedTransport",
     "IPAddress",
-    "allow_private",
     "check",
     "http_client",
     "is_refused",
     "parse",
     "resolve",
-    "timeout_seconds",
 ]
 
 IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -61,14 +60,6 @@ _SHARED = ipaddress.IPv4Network("100.64.0.0/10")  # carrier-grade NAT (RFC 6598)
 
 class AddressRefused(httpx.ConnectError):
     """The host resolves to an address that webhooks may not reach."""
-
-
-def allow_private(settings: Any) -> bool:
-    return bool(getattr(settings, "webhook_allow_private", True))
-
-
-def timeout_seconds(settings: Any) -> float:
-    return float(getattr(settings, "webhook_timeout_seconds", 10.0))
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -149,13 +140,13 @@ def _refused(host: str, addresses: Iterable[IPAddress]) -> str | None:
     )
 
 
-async def check(url: str, *, settings: Any, resolver: Resolver = resolve) -> str:
+async def check(url: str, *, settings: Settings, resolver: Resolver = resolve) -> str:
     """The URL to store, when webhooks may point there; Invalid(field="url") otherwise.
 
     With private addresses refused, the host is resolved now and every address checked;
     deliveries check again on the address they connect to."""
     parsed = parse(url)
-    if not allow_private(settings):
+    if not settings.webhook_allow_private:
         host = parsed.raw_host.decode("ascii")
         try:
             addresses = await resolver(host, _port(parsed))
@@ -230,16 +221,16 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             await transport.aclose()
 
 
-def http_client(settings: Any, **options: Any) -> httpx.AsyncClient:
+def http_client(settings: Settings, **options: Any) -> httpx.AsyncClient:
     """The client deliveries are sent with: no redirects, no proxies from the environment,
     the delivery timeout, and the guarded transport when private addresses are refused."""
     transport: httpx.AsyncBaseTransport = (
-        httpx.AsyncHTTPTransport() if allow_private(settings) else GuardedTransport()
+        httpx.AsyncHTTPTransport() if settings.webhook_allow_private else GuardedTransport()
     )
     return httpx.AsyncClient(
         transport=transport,
         follow_redirects=False,
         trust_env=False,
-        timeout=timeout_seconds(settings),
+        timeout=settings.webhook_timeout_seconds,
         **options,
     )

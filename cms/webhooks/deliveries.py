@@ -20,7 +20,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import math
 import random
 import secrets
 from dataclasses import dataclass
@@ -33,44 +32,25 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
 from cms import clock
+from cms.config import Settings
 from cms.content import ids
 from cms.errors import NotFound
 from cms.models import ContentKind, DeliveryStatus, OutboxEvent, Webhook, WebhookDelivery
 from cms.webhooks import addresses, signing
 
 __all__ = [
-    "DEFAULT_RETRY_SCHEDULE",
     "body_bytes",
     "deliver_due",
     "enqueue",
-    "parse_schedule",
     "redeliver",
-    "retry_schedule",
 ]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,50400,72000,86400"
-"""Seconds between attempts: 10 attempts over about 3 days, the first retry within ~5 s."""
 
 JITTER = 0.10
 CLAIM_MARGIN_SECONDS = 30.0
 MAX_ERROR_LENGTH = 200
-
-
-# --- settings --------------------------------------------------------------------------
-
-
-def parse_schedule(value: str) -> tuple[float, ...]:
-    """Seconds between attempts: "5,300,1800" -> (5.0, 300.0, 1800.0); "" for none."""
-    delays = tuple(float(part) for part in value.replace(" ", "").split(",") if part)
-    if any(delay < 0 or not math.isfinite(delay) for delay in delays):
-        raise ValueError("retry delays are seconds, zero or more")
-    return delays
-
-
-def retry_schedule(settings: Any) -> tuple[float, ...]:
-    return parse_schedule(str(getattr(settings, "webhook_retry_schedule", DEFAULT_RETRY_SCHEDULE)))
 
 
 # --- enqueue ---------------------------------------------------------------------------
@@ -285,19 +265,19 @@ async def _attempt(
     await WebhookDelivery.filter(id=delivery.id, claimed_by=delivery.claimed_by).update(**values)
 
 
-async def deliver_due(*, client: httpx.AsyncClient, settings: Any, limit: int = 50) -> int:
+async def deliver_due(*, client: httpx.AsyncClient, settings: Settings, limit: int = 50) -> int:
     """Send the deliveries that are due (at most `limit`, concurrently); the number sent.
 
     `client` should come from `cms.webhooks.addresses.http_client(settings)`: it checks
     the address actually connected to when private addresses are refused."""
     now = clock.utcnow()
-    timeout = addresses.timeout_seconds(settings)
+    timeout = settings.webhook_timeout_seconds
     # The claim outlasts the attempts, which run side by side, each cut off at `timeout`.
     until = now + timedelta(seconds=2 * timeout + CLAIM_MARGIN_SECONDS)
     claimed = await _claim(now=now, until=until, limit=limit)
     if not claimed:
         return 0
-    schedule = retry_schedule(settings)
+    schedule = settings.webhook_retry_schedule
     await asyncio.gather(
         *(
             _attempt(delivery, client=client, timeout=timeout, schedule=schedule)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from cms.auth import policy
 from cms.auth.viewer import Viewer
+from cms.config import Settings
 from cms.errors import Invalid, NotFound
 from cms.events.outbox import EventType
 from cms.models import Webhook, WebhookDelivery
@@ -40,7 +40,7 @@ def _event_types(events: Iterable[str]) -> list[str]:
 
 
 async def create(
-    *, viewer: Viewer, url: str, events: Iterable[str], settings: Any
+    *, viewer: Viewer, url: str, events: Iterable[str], settings: Settings
 ) -> tuple[Webhook, str]:
     """A new webhook and its signing secret (kept to sign, shown to the caller only now)."""
     policy.require(viewer, policy.Action.MANAGE_WEBHOOKS)

@@ -200,7 +200,7 @@ async def _deliver_until_settled(settings: Settings, seconds: float = 15) -> Non
 
 def _fast(settings: Settings) -> Settings:
     """The first retry after a second instead of five."""
-    return settings.model_copy(update={"webhook_retry_schedule": "1,1"})
+    return settings.model_copy(update={"webhook_retry_schedule": (1.0, 1.0)})
 
 
 # --- who may -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 from tortoise.transactions import in_transaction
 
@@ -254,7 +255,7 @@ async def test_a_receiver_slower_than_the_timeout_is_retried(
     desk: Desk, send: Callable[..., Awaitable[int]]
 ) -> None:
     [delivery] = await _event()
-    settings = _settings(desk.settings, timeout_seconds=0.2, retry_schedule="0")
+    settings = _settings(desk.settings, timeout_seconds=0.2, retry_schedule=(0.0,))
     receiver = Receiver([200, 200], delay=5)
 
     started = asyncio.get_running_loop().time()
@@ -291,7 +292,7 @@ async def test_a_delivery_fails_when_the_schedule_is_over(
     desk: Desk, send: Callable[..., Awaitable[int]]
 ) -> None:
     [delivery] = await _event()
-    settings = _settings(desk.settings, retry_schedule="0,0")
+    settings = _settings(desk.settings, retry_schedule=(0.0, 0.0))
     receiver = Receiver([500])
 
     sent = [await send(receiver, settings) for _ in range(4)]
@@ -318,7 +319,7 @@ async def test_the_default_schedule_spans_about_three_days_in_ten_attempts(
 
     assert row.status == DeliveryStatus.FAILED
     assert row.attempts == 10
-    total = sum(deliveries.parse_schedule(deliveries.DEFAULT_RETRY_SCHEDULE))
+    total = sum(Settings(_env_file=None).webhook_retry_schedule)
     assert total * 0.9 <= (at - now).total_seconds() <= total * 1.1
 
 
@@ -395,18 +396,22 @@ def test_the_body_bytes_do_not_depend_on_key_order() -> None:
     ("value", "schedule"),
     [("5,300,1800", (5.0, 300.0, 1800.0)), ("0, 0", (0.0, 0.0)), ("", ()), ("1.5", (1.5,))],
 )
-def test_the_schedule_is_seconds_between_attempts(value: str, schedule: tuple[float, ...]) -> None:
-    assert deliveries.parse_schedule(value) == schedule
+def test_the_schedule_is_seconds_between_attempts(
+    value: str, schedule: tuple[float, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CMS_WEBHOOK_RETRY_SCHEDULE", value)
+
+    assert Settings(_env_file=None).webhook_retry_schedule == schedule
 
 
 @pytest.mark.parametrize("value", ["-1", "soon", "5,,x", "inf"])
 def test_a_bad_schedule_is_refused(value: str) -> None:
-    with pytest.raises(ValueError):
-        deliveries.parse_schedule(value)
+    with pytest.raises(ValidationError, match="webhook_retry_schedule"):
+        Settings(_env_file=None, webhook_retry_schedule=value)
 
 
 def test_the_default_schedule() -> None:
-    delays = deliveries.parse_schedule(deliveries.DEFAULT_RETRY_SCHEDULE)
+    delays = Settings(_env_file=None).webhook_retry_schedule
     assert len(delays) + 1 == 10
     assert delays[0] == 5
     assert timedelta(days=2.9) < timedelta(seconds=sum(delays)) < timedelta(days=3.3)

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     @field_validator("webhook_retry_schedule", mode="before")
     @classmethod
     def _retry_schedule(cls, value: object) -> tuple[float, ...]:
-        """ "5,300,1800" (or a sequence of numbers) -> (5.0, 300.0, 1800.0); "" for none."""
+        """A comma list such as "5,300,1800" (or numbers) -> (5.0, 300.0, 1800.0); "": none."""
         parts = value.replace(" ", "").split(",") if isinstance(value, str) else value
         try:
             delays = tuple(float(part) for part in cast(Iterable[Any], parts) if part != "")

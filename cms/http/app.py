@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from cms.cache.stores import MemoryStore, RedisStore, Store
 from cms.config import Settings
 from cms.events.broker import make_broker
 from cms.events.dispatcher import Dispatcher
-from cms.http import feeds, graphiql, routes
+from cms.http import feeds, graphiql, graphiql_assets, routes
 from cms.http.cache import ContentGeneration, ResponseCache
 from cms.http.graphql import GraphQLView
 from cms.http.media import MediaFiles
@@ -27,10 +28,21 @@ from schema import build_schema
 
 __all__ = ["create_app"]
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
     """Build the app. With `manage_database` the lifespan opens and closes the database
     (tests that already hold it open pass False)."""
+    assets_mount: list[Mount] = []
+    if settings.graphiql_enabled:
+        # Where GraphiQL's page loads React and GraphiQL from, decided once, here.
+        assets = graphiql_assets.page_assets(settings)
+        log.log(logging.WARNING if assets.warning else logging.INFO, "%s", assets.note)
+        if assets.directory is not None:
+            settings = settings.model_copy(update={"graphiql_assets_url": assets.url})
+            files = graphiql_assets.AssetFiles(assets.directory)
+            assets_mount.append(Mount(graphiql_assets.MOUNT_PATH, files, name="graphiql-assets"))
     store: Store = (
         RedisStore(settings.redis_url)
         if settings.redis_url
@@ -82,6 +94,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             Route("/feed.xml", feeds.rss),
             Route("/feed.json", feeds.json_feed),
             Mount("/media", MediaFiles(settings.media_dir), name="media"),
+            *assets_mount,
         ],
         middleware=middleware,
         lifespan=lifespan,

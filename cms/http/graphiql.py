@@ -4,11 +4,13 @@
 
 * GraphiQL starts with two tabs, the public feed query and a tab of example mutations
   (create a draft, publish it) whose headers pane holds a hint for the editor's token;
-* when `CMS_GRAPHIQL_ASSETS_URL` is set, every asset URL of the page (React, GraphiQL, the
-  explorer plugin, their CSS) points at `{assets_url}/{package}@{version}/{path}`: the path
-  layout of the public CDN the default page uses, so a strict-CSP or offline site mirrors
-  exactly those files. The page's subresource-integrity hashes stay: a mirror serves the
-  npm packages' files byte for byte, and, on another origin than the API, answers with an
+* when an assets URL is given, every asset URL of the page (React, GraphiQL, the explorer
+  plugin, their CSS) points at `{assets_url}/{package}@{version}/{path}`: the path layout of
+  the public CDN the default page uses, so a strict-CSP or offline site mirrors exactly
+  those files. The URL is `CMS_GRAPHIQL_ASSETS_URL` when set, or `/graphiql-assets` when
+  the app serves `CMS_GRAPHIQL_ASSETS_DIR` itself (cms.http.graphiql_assets decides at
+  start-up). The page's subresource-integrity hashes stay: a mirror serves the npm
+  packages' files byte for byte, and, on another origin than the API, answers with an
   `Access-Control-Allow-Origin` header (the tags are `crossorigin`).
 
 The page is built from Strawberry's template by small string replacements. If Strawberry
@@ -100,6 +102,9 @@ ASSET_URL = re.compile(
     r"""(?=["'])"""
 )
 
+# A tag's subresource-integrity attribute: "sha384-BASE64", possibly several hashes.
+_INTEGRITY = re.compile(r"""\bintegrity=["'](?P<value>[^"']+)["']""")
+
 # Any absolute URL loaded by a tag; after rewriting, each must start with the assets URL.
 _LOADED_URL = re.compile(r"""\b(?:src|href)=["'](?P<url>https?://[^"'\s]+)""")
 
@@ -139,11 +144,17 @@ class GraphiQLPageError(RuntimeError):
 
 @dataclass(frozen=True)
 class Asset:
-    """One file the page loads: `{package}@{version}/{path}` on the CDN or a mirror."""
+    """One file the page loads: `{package}@{version}/{path}` on the CDN or a mirror, and
+    the subresource-integrity value of its tag (None when the tag has none)."""
 
     package: str
     version: str
     path: str
+    integrity: str | None = None
+
+    @property
+    def spec(self) -> str:
+        return f"{self.package}@{self.version}"
 
     @property
     def key(self) -> str:
@@ -181,10 +192,22 @@ def _replace_once(html: str, anchor: str, replacement: str) -> str:
     return html.replace(anchor, replacement)
 
 
+def _integrity_of_tag(html: str, start: int, end: int) -> str | None:
+    """The integrity attribute of the tag around html[start:end], if it has one."""
+    tag = html[html.rfind("<", 0, start) : html.find(">", end)]
+    found = _INTEGRITY.search(tag)
+    return found["value"] if found else None
+
+
 def assets(html: str) -> list[Asset]:
     """The assets an IDE page loads, in page order."""
     return [
-        Asset(match["package"], match["version"], match["path"])
+        Asset(
+            match["package"],
+            match["version"],
+            match["path"],
+            _integrity_of_tag(html, match.start(), match.end()),
+        )
         for match in ASSET_URL.finditer(html)
     ]
 

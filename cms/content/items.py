@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cms.auth.viewer import Viewer
-from cms.content import lookups, visibility
+from cms.content import lookups, records, visibility
 from cms.content.records import ContentRecord
 from cms.models import Content, ContentKind
 
@@ -51,11 +51,11 @@ async def by_id(
 async def as_saved(row: Content, *, include: lookups.Include = lookups.EVERYTHING) -> ContentRecord:
     """The record of a row just written, as it was saved (not as it is by the time the
     caller reads again), with its relations loaded."""
-    columns = lookups.CONTENT_COLUMNS + (("body",) if include.body else ())
+    columns = records.CONTENT_COLUMNS + (records.LAZY_COLUMNS if include.body else ())
     record = ContentRecord(**{column: getattr(row, column) for column in columns})
-    if include.section and row.section_id is not None:  # type: ignore[attr-defined]
-        record.section = await lookups.section(id=row.section_id)  # type: ignore[attr-defined]
-    if include.hero_image and row.hero_image_id is not None:  # type: ignore[attr-defined]
-        record.hero_image = await lookups.media(id=row.hero_image_id)  # type: ignore[attr-defined]
+    if include.section and row.section_id is not None:
+        record.section = await lookups.section(id=row.section_id)
+    if include.hero_image and row.hero_image_id is not None:
+        record.hero_image = await lookups.media(id=row.hero_image_id)
     await lookups.attach_relations([record], include)
     return record

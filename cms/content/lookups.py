@@ -14,6 +14,8 @@ from typing import Any
 from tortoise.queryset import QuerySet
 
 from cms.content.records import (
+    CONTENT_COLUMNS,
+    LAZY_COLUMNS,
     AuthorRecord,
     ContentRecord,
     MediaRecord,
@@ -32,7 +34,6 @@ from cms.models import (
 )
 
 __all__ = [
-    "CONTENT_COLUMNS",
     "EVERYTHING",
     "Include",
     "attach_relations",
@@ -46,25 +47,6 @@ __all__ = [
     "tags_for",
 ]
 
-CONTENT_COLUMNS = (
-    "id",
-    "kind",
-    "status",
-    "title",
-    "slug",
-    "locale",
-    "version",
-    "updated_at",
-    "published_at",
-    "dek",
-    "reading_time_minutes",
-    "description",
-    "video_url",
-    "duration_seconds",
-    "show",
-    "episode_number",
-    "created_by_token_id",
-)
 _MEDIA_COLUMNS = ("id", "key", "mime_type", "width", "height", "alt_text", "caption", "credit")
 
 
@@ -97,7 +79,7 @@ def _media(row: dict[str, Any], prefix: str) -> MediaRecord | None:
 
 async def content_records(query: QuerySet[Content], include: Include) -> list[ContentRecord]:
     """Run `query` (filtered, ordered, limited) as one SELECT and return records."""
-    columns = CONTENT_COLUMNS + (("body",) if include.body else ())
+    columns = CONTENT_COLUMNS + (LAZY_COLUMNS if include.body else ())
     joined: dict[str, str] = {}
     if include.section:
         joined |= _joined("section__", "section", ("id", "name", "slug"))

@@ -1,20 +1,35 @@
-"""Content as JSON for integrations (webhook bodies): the API's field names and IDs."""
+"""Content as JSON for integrations (webhook bodies): the API's field names, values and IDs.
+
+Built from the record's own description (`records.public_fields`), so a new field reaches
+integrations with no change here; a test holds it equal to the GraphQL answer for the
+same fields.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
-from cms.content import ids, visibility
+from cms.content import ids, records, visibility
 from cms.content.links import Links
 from cms.content.records import AuthorRecord, ContentRecord, MediaRecord
-from cms.models import ContentKind
 
 __all__ = ["content_payload"]
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _json(value: Any) -> Any:
+    """A scalar as GraphQL serialises it: enums by name, times in ISO 8601."""
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 def _media(media: MediaRecord | None, links: Links) -> dict[str, Any] | None:
@@ -45,28 +60,19 @@ def _author(author: AuthorRecord, links: Links) -> dict[str, Any]:
 
 
 def content_payload(record: ContentRecord, links: Links, now: datetime) -> dict[str, Any]:
-    is_article = record.kind == ContentKind.ARTICLE
-    payload: dict[str, Any] = {
+    payload = {
+        _camel(name): _json(getattr(record, name)) for name in records.public_fields(record.kind)
+    }
+    section = record.section
+    payload |= {
         "id": ids.content_id(record.kind, record.id),
-        "kind": record.kind.name,
-        "title": record.title,
-        "slug": record.slug,
-        "dek": record.dek,
         "status": visibility.status_at(record, now).name,
-        "publishedAt": _iso(record.published_at),
-        "updatedAt": _iso(record.updated_at),
-        "version": record.version,
-        "locale": record.locale,
         "url": links.content_url(record.kind, record.slug),
         "section": (
-            {
-                "id": ids.encode("Section", record.section.id),
-                "name": record.section.name,
-                "slug": record.section.slug,
-            }
-            if record.section
+            {"id": ids.encode("Section", section.id), "name": section.name, "slug": section.slug}
+            if section
             else None
-        ),  # fmt: skip
+        ),
         "authors": [_author(author, links) for author in record.authors],
         "tags": [
             {"id": ids.encode("Tag", tag.id), "name": tag.name, "slug": tag.slug}
@@ -74,15 +80,4 @@ def content_payload(record: ContentRecord, links: Links, now: datetime) -> dict[
         ],
         "heroImage": _media(record.hero_image, links),
     }
-    if is_article:
-        payload["body"] = record.body
-        payload["readingTimeMinutes"] = record.reading_time_minutes
-    else:
-        payload |= {
-            "description": record.description,
-            "videoUrl": record.video_url,
-            "durationSeconds": record.duration_seconds,
-            "show": record.show,
-            "episodeNumber": record.episode_number,
-        }
     return payload

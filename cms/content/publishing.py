@@ -33,12 +33,15 @@ async def publish(
     when = now if at is None else at.astimezone(UTC)
 
     async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
+        values: dict[str, object] = {"status": ContentStatus.PUBLISHED, "published_at": when}
+        if not _has_been_public(current, now):
+            values["first_published_at"] = when
         if when <= now:
-            values = {"status": ContentStatus.PUBLISHED, "published_at": when, "announce_at": None}
+            values["announce_at"] = None
             return editing.Change(values, event=outbox.EventType.PUBLISHED)
         # Scheduled: public at `when` by the visibility rule alone; the scheduler records
         # the PUBLISHED event then (announce_at), for subscribers and webhooks.
-        values = {"status": ContentStatus.PUBLISHED, "published_at": when, "announce_at": when}
+        values["announce_at"] = when
         return editing.Change(values, event=outbox.EventType.UPDATED)
 
     return await editing.save(
@@ -47,13 +50,22 @@ async def publish(
     )  # fmt: skip
 
 
+def _has_been_public(item: Content, now: datetime) -> bool:
+    """Whether the item's first publication has happened (a scheduled one may not have)."""
+    return item.first_published_at is not None and item.first_published_at <= now
+
+
 async def _withdraw(
     *, id: int, viewer: Viewer, status: ContentStatus, expected_version: int | None
 ) -> Content:
     async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
-        was_public = visibility.is_public(current, clock.utcnow())
+        now = clock.utcnow()
+        was_public = visibility.is_public(current, now)
         event = outbox.EventType.UNPUBLISHED if was_public else outbox.EventType.UPDATED
-        return editing.Change({"status": status, "announce_at": None}, event=event)
+        values: dict[str, object] = {"status": status, "announce_at": None}
+        if not _has_been_public(current, now):
+            values["first_published_at"] = None  # a first publication that never came
+        return editing.Change(values, event=event)
 
     return await editing.save(
         id=id, viewer=viewer, action=policy.Action.PUBLISH, expected_version=expected_version,
@@ -106,7 +118,7 @@ async def restore_revision(*, revision_id: int, viewer: Viewer) -> Content:
         )
 
     return await editing.save(
-        id=revision.content_id,  # type: ignore[attr-defined]
+        id=revision.content_id,
         viewer=viewer,
         action=policy.Action.RESTORE_REVISION,
         expected_version=None,

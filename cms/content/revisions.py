@@ -7,27 +7,10 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from cms.content.records import RESTORABLE
 from cms.models import Content, Revision
 
 __all__ = ["RESTORABLE", "for_content", "snapshot", "write"]
-
-# The fields a restore brings back (status and publication time are not content).
-RESTORABLE = (
-    "title",
-    "slug",
-    "dek",
-    "locale",
-    "body",
-    "reading_time_minutes",
-    "description",
-    "video_url",
-    "duration_seconds",
-    "show",
-    "episode_number",
-    "section_id",
-    "hero_image_id",
-)
-
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
@@ -67,5 +50,5 @@ async def for_content(content_ids: list[int]) -> dict[int, list[Revision]]:
     """Revisions per content id, newest first: one query."""
     grouped: dict[int, list[Revision]] = {}
     for revision in await Revision.filter(content_id__in=content_ids).order_by("-version"):
-        grouped.setdefault(revision.content_id, []).append(revision)  # type: ignore[attr-defined]
+        grouped.setdefault(revision.content_id, []).append(revision)
     return grouped

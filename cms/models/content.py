@@ -57,9 +57,10 @@ class Tag(TimestampedModel):
 
 
 class Content(TimestampedModel):
-    # Articles and video episodes share this table; kind tells them apart.
-    #
-    # The feed is one keyset scan of the (status, published_at, id) index.
+    # Articles and video episodes share this table; `kind` tells them apart. The feed is
+    # one keyset scan of the (status, published_at, id) index. What reads see of a row is
+    # `cms.content.records.ContentRecord`. (Comments, not docstrings, on models: Tortoise
+    # stores a model's docstring as its table's comment, a schema change.)
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(ContentKind, max_length=16)
@@ -70,6 +71,8 @@ class Content(TimestampedModel):
     locale = fields.CharField(max_length=16, default="en")
     version = fields.IntField(default=1)
     published_at = fields.DatetimeField(null=True)
+    # The first publication: never moves when the item is republished or back-dated later.
+    first_published_at = fields.DatetimeField(null=True)
     external_id = fields.CharField(max_length=200, null=True, unique=True)
     # Set while a scheduled publication has not been announced (its PUBLISHED event);
     # the scheduler records the event when the time comes and clears it.
@@ -95,6 +98,10 @@ class Content(TimestampedModel):
     created_by_token: fields.ForeignKeyNullableRelation[ApiToken] = fields.ForeignKeyField(
         "models.ApiToken", null=True, on_delete=fields.SET_NULL, related_name=False
     )
+    # The foreign keys' columns, which Tortoise sets from the relations above.
+    section_id: int | None
+    hero_image_id: int | None
+    created_by_token_id: int | None
 
     class Meta:
         table = "content"
@@ -110,7 +117,7 @@ class Content(TimestampedModel):
 
 
 class ContentAuthor(Model):
-    # A byline on a content item; position keeps the bylines' order.
+    # A byline on a content item; `position` keeps the bylines' order.
 
     id = fields.IntField(primary_key=True)
     content: fields.ForeignKeyRelation[Content] = fields.ForeignKeyField(
@@ -154,6 +161,7 @@ class Revision(Model):
     created_by = fields.CharField(max_length=100, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     snapshot: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    content_id: int
 
     class Meta:
         table = "revision"

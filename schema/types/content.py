@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import strawberry
 
 from cms.auth import policy
-from cms.content import ids, rendering, visibility
+from cms.content import ids, records, rendering, visibility
 from cms.content.links import Links
 from cms.content.records import ContentRecord
 from cms.models import ContentKind, ContentStatus
@@ -63,6 +64,9 @@ class Content(Node):
     dek: str | None
     status: ContentStatus
     published_at: datetime | None
+    first_published_at: datetime | None = strawberry.field(
+        description="The first publication; it never moves when republished or back-dated."
+    )
     updated_at: datetime
     version: int
     locale: str
@@ -114,40 +118,33 @@ class VideoEpisode(Content):
     episode_number: int | None
 
 
+# Record fields the GraphQL object computes rather than copies.
+_COMPUTED = frozenset({"id", "status", "body"})
+
+
+@functools.cache
+def _copied(kind: ContentKind) -> tuple[str, ...]:
+    """The fields an item of `kind` shows as stored: the record's public fields (its one
+    description); each must be a field of the GraphQL type too, or building one fails."""
+    return tuple(name for name in records.public_fields(kind) if name not in _COMPUTED)
+
+
 def content_from_record(
     record: ContentRecord, links: Links, now: datetime
 ) -> Article | VideoEpisode:
     """The GraphQL object for a record whose relations are already loaded."""
-    is_article = record.kind == ContentKind.ARTICLE
-    common: dict[str, Any] = {
+    values: dict[str, Any] = {name: getattr(record, name) for name in _copied(record.kind)}
+    values |= {
         "id": strawberry.ID(ids.content_id(record.kind, record.id)),
         "pk": record.id,
-        "kind": record.kind,
-        "title": record.title,
-        "slug": record.slug,
-        "dek": record.dek,
         "status": visibility.status_at(record, now),
-        "published_at": record.published_at,
-        "updated_at": record.updated_at,
-        "version": record.version,
-        "locale": record.locale,
         "url": links.content_url(record.kind, record.slug),
         "section": Section.from_record(record.section) if record.section else None,
         "authors": [Author.from_record(author, links) for author in record.authors],
         "tags": [Tag.from_record(tag) for tag in record.tags],
         "hero_image": Media.from_record(record.hero_image, links),
     }
-    if is_article:
-        return Article(
-            **common,
-            reading_time_minutes=record.reading_time_minutes,
-            markdown=record.body or "",
-        )
-    return VideoEpisode(
-        **common,
-        description=record.description,
-        video_url=record.video_url or "",
-        duration_seconds=record.duration_seconds,
-        show=record.show,
-        episode_number=record.episode_number,
-    )
+    if record.kind == ContentKind.ARTICLE:
+        return Article(**values, markdown=record.body or "")
+    values["video_url"] = record.video_url or ""
+    return VideoEpisode(**values)

@@ -17,6 +17,7 @@ __all__ = [
     "ArticlePatch",
     "AuthorInput",
     "AuthorPatch",
+    "ContentFields",
     "SectionInput",
     "VideoEpisodeInput",
     "VideoEpisodePatch",
@@ -53,12 +54,14 @@ def to_content_input(source: object, *, default_locale: str | None = None) -> Co
     return ContentInput(**{name: values.get(name, UNSET) for name in values})
 
 
-@strawberry.input(description="A new article; the body is Markdown.")
-class ArticleInput:
-    title: str
+@strawberry.input(description="Fields every kind of content takes.")
+class ContentFields:
+    """What articles and video episodes share; each kind's patch adds its own fields, and
+    its create input makes required what a new item needs."""
+
+    title: str | None = _MISSING
     slug: str | None = _MISSING
     dek: str | None = _MISSING
-    body: str | None = _MISSING
     section_slug: str | None = _MISSING
     author_slugs: list[str] | None = _MISSING
     tag_slugs: list[str] | None = strawberry.field(
@@ -67,58 +70,35 @@ class ArticleInput:
     hero_image_id: strawberry.ID | None = _MISSING
     locale: str | None = _MISSING
     external_id: str | None = strawberry.field(
-        default=_MISSING, description="Your system's ID: retrying with it never duplicates."
+        default=_MISSING,
+        description="Your system's ID for the item, set at creation: retrying a create "
+        "with it never duplicates; it cannot change later.",
     )
 
 
 @strawberry.input(description="Changes to an article; omitted fields stay as they are.")
-class ArticlePatch:
-    title: str | None = _MISSING
-    slug: str | None = _MISSING
-    dek: str | None = _MISSING
+class ArticlePatch(ContentFields):
     body: str | None = _MISSING
-    section_slug: str | None = _MISSING
-    author_slugs: list[str] | None = _MISSING
-    tag_slugs: list[str] | None = _MISSING
-    hero_image_id: strawberry.ID | None = _MISSING
-    locale: str | None = _MISSING
-    external_id: str | None = _MISSING
 
 
-@strawberry.input(description="A new episode of a video show.")
-class VideoEpisodeInput:
+@strawberry.input(description="A new article; the body is Markdown.")
+class ArticleInput(ArticlePatch):
     title: str
-    video_url: str
-    slug: str | None = _MISSING
-    dek: str | None = _MISSING
-    description: str | None = _MISSING
-    duration_seconds: int | None = _MISSING
-    show: str | None = _MISSING
-    episode_number: int | None = _MISSING
-    section_slug: str | None = _MISSING
-    author_slugs: list[str] | None = _MISSING
-    tag_slugs: list[str] | None = _MISSING
-    hero_image_id: strawberry.ID | None = _MISSING
-    locale: str | None = _MISSING
-    external_id: str | None = _MISSING
 
 
 @strawberry.input(description="Changes to a video episode; omitted fields stay as they are.")
-class VideoEpisodePatch:
-    title: str | None = _MISSING
+class VideoEpisodePatch(ContentFields):
     video_url: str | None = _MISSING
-    slug: str | None = _MISSING
-    dek: str | None = _MISSING
     description: str | None = _MISSING
     duration_seconds: int | None = _MISSING
     show: str | None = _MISSING
     episode_number: int | None = _MISSING
-    section_slug: str | None = _MISSING
-    author_slugs: list[str] | None = _MISSING
-    tag_slugs: list[str] | None = _MISSING
-    hero_image_id: strawberry.ID | None = _MISSING
-    locale: str | None = _MISSING
-    external_id: str | None = _MISSING
+
+
+@strawberry.input(description="A new episode of a video show.")
+class VideoEpisodeInput(VideoEpisodePatch):
+    title: str
+    video_url: str
 
 
 @strawberry.input(description="A new byline: a desk or a person.")

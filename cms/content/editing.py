@@ -23,7 +23,7 @@ from cms.errors import Conflict, Invalid, NotFound
 from cms.events import outbox
 from cms.models import Content, ContentAuthor, ContentKind, ContentStatus, ContentTag
 
-__all__ = ["Change", "create", "event_payload", "save", "update"]
+__all__ = ["Change", "create", "save", "update"]
 
 _ATTEMPTS = 8
 _SLUG_TRIES = 50
@@ -42,18 +42,6 @@ class Change:
 
 class _LostRace(Exception):
     """Another writer bumped the version first; the caller gave no expectedVersion: retry."""
-
-
-def event_payload(content: Content) -> dict[str, Any]:
-    return {
-        "id": content.id,
-        "kind": str(content.kind),
-        "status": str(content.status),
-        "version": content.version,
-        "slug": content.slug,
-        "title": content.title,
-        "published_at": content.published_at.isoformat() if content.published_at else None,
-    }
 
 
 async def _replace_links(
@@ -107,12 +95,7 @@ async def _record(
         connection=connection,
     )
     if change.event is not None:
-        await outbox.record(
-            type=change.event,
-            content_id=content.id,
-            payload=event_payload(content),
-            connection=connection,
-        )
+        await outbox.record_change(type=change.event, content=content, connection=connection)
 
 
 async def _free_slug(base: str, locale: str, connection: BaseDBAsyncClient) -> str:

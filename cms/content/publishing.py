@@ -20,7 +20,7 @@ from cms.errors import Invalid, NotFound
 from cms.events import outbox
 from cms.models import Content, ContentStatus, Revision
 
-__all__ = ["archive", "delete", "publish", "restore_revision", "unpublish"]
+__all__ = ["announce_due", "archive", "delete", "publish", "restore_revision", "unpublish"]
 
 
 async def publish(
@@ -94,11 +94,8 @@ async def delete(*, id: int, viewer: Viewer) -> int:
         if current is None:
             raise NotFound("no content has that id")
         policy.require(viewer, policy.Action.DELETE_CONTENT, current)
-        await outbox.record(
-            type=outbox.EventType.DELETED,
-            content_id=id,
-            payload=editing.event_payload(current),
-            connection=connection,
+        await outbox.record_change(
+            type=outbox.EventType.DELETED, content=current, connection=connection
         )
         await current.delete(using_db=connection)
     return id
@@ -124,3 +121,24 @@ async def restore_revision(*, revision_id: int, viewer: Viewer) -> Content:
         expected_version=None,
         change=change,
     )
+
+
+async def announce_due(*, now: datetime, limit: int = 100) -> int:
+    """Record the PUBLISHED event of scheduled items whose time has come (the item became
+    public by the visibility rule alone; this tells subscribers and webhooks). Each item is
+    claimed by clearing its `announce_at`, so two workers never announce it twice."""
+    due = await Content.filter(announce_at__lte=now).order_by("announce_at").limit(limit)
+    announced = 0
+    for content in due:
+        async with in_transaction() as connection:
+            claimed = (
+                await Content.filter(id=content.id, announce_at__lte=now)
+                .using_db(connection)
+                .update(announce_at=None)
+            )
+            if claimed:
+                await outbox.record_change(
+                    type=outbox.EventType.PUBLISHED, content=content, connection=connection
+                )
+                announced += 1
+    return announced

@@ -24,11 +24,11 @@ from cms import clock
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
 from cms.config import Settings
-from cms.content import editing, items, payloads, visibility
+from cms.content import items, payloads, publishing, visibility
 from cms.content.links import Links
 from cms.events import outbox
 from cms.events.broker import FeedMessage, InMemoryBroker
-from cms.models import Content, OutboxEvent
+from cms.models import OutboxEvent
 from cms.webhooks import addresses, deliveries
 
 __all__ = ["Dispatcher"]
@@ -96,25 +96,7 @@ class Dispatcher:
 
     async def announce_due(self) -> int:
         """Record the PUBLISHED event of scheduled items whose time has come."""
-        now = clock.utcnow()
-        due = await Content.filter(announce_at__lte=now).order_by("announce_at").limit(100)
-        announced = 0
-        for content in due:
-            async with in_transaction() as connection:
-                claimed = (
-                    await Content.filter(id=content.id, announce_at__lte=now)
-                    .using_db(connection)
-                    .update(announce_at=None)
-                )
-                if claimed:
-                    await outbox.record(
-                        type=outbox.EventType.PUBLISHED,
-                        content_id=content.id,
-                        payload=editing.event_payload(content),
-                        connection=connection,
-                    )
-                    announced += 1
-        return announced
+        return await publishing.announce_due(now=clock.utcnow())
 
     async def _claim(self, limit: int) -> list[OutboxEvent]:
         now = clock.utcnow()

@@ -8,9 +8,9 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from cms import clock
-from cms.models import OutboxEvent
+from cms.models import Content, OutboxEvent
 
-__all__ = ["EventType", "record"]
+__all__ = ["EventType", "record", "record_change", "snapshot"]
 
 
 class EventType(StrEnum):
@@ -34,4 +34,27 @@ async def record(
         payload=payload,
         occurred_at=clock.utcnow(),
         using_db=connection,
+    )
+
+
+def snapshot(content: Content) -> dict[str, Any]:
+    """What an event remembers of the item as it was when recorded: enough to judge then
+    whether it was public (`cms.content.visibility`) and to name it once it is gone."""
+    return {
+        "id": content.id,
+        "kind": str(content.kind),
+        "status": str(content.status),
+        "version": content.version,
+        "slug": content.slug,
+        "title": content.title,
+        "published_at": content.published_at.isoformat() if content.published_at else None,
+    }
+
+
+async def record_change(
+    *, type: EventType, content: Content, connection: BaseDBAsyncClient
+) -> OutboxEvent:
+    """Record an event about `content`, with its snapshot, in the caller's transaction."""
+    return await record(
+        type=type, content_id=content.id, payload=snapshot(content), connection=connection
     )

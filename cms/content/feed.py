@@ -22,20 +22,17 @@ from cms.errors import Invalid
 from cms.models import Content, ContentKind, ContentStatus
 
 __all__ = [
-    "FEED_ORDER",
     "Cursor",
     "Page",
     "by_author",
     "contents",
     "feed",
+    "page_query",
     "page_size",
     "public_query",
     "search",
     "search_terms",
 ]
-
-FEED_ORDER = ("-published_at", "-id")
-
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
@@ -82,6 +79,12 @@ def page_size(first: int | None, *, default: int, maximum: int) -> int:
     return first
 
 
+def page_query(query: QuerySet[Content], *, first: int, time_field: str) -> QuerySet[Content]:
+    """One page of `query`, newest first by (time_field, id), plus one row to tell whether
+    a next page exists: the query a page runs (tests EXPLAIN it)."""
+    return query.order_by(f"-{time_field}", "-id").limit(first + 1)
+
+
 async def _page(
     query: QuerySet[Content],
     *,
@@ -90,7 +93,7 @@ async def _page(
     time_field: str,
     include: lookups.Include,
 ) -> Page:
-    query = query.order_by(f"-{time_field}", "-id").limit(first + 1)  # FEED_ORDER for the feed
+    query = page_query(query, first=first, time_field=time_field)
     records = await lookups.content_records(query, include)
     has_next = len(records) > first
     records = records[:first]

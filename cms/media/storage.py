@@ -24,10 +24,6 @@ class Storage(Protocol):
         """Store `data` under `key`, replacing what was there, atomically."""
         ...
 
-    async def delete(self, key: str) -> None:
-        """Remove `key`; a key that is not stored is not an error."""
-        ...
-
     def path(self, key: str) -> Path:
         """The local file behind `key` (refusing keys that leave the storage)."""
         ...
@@ -50,9 +46,6 @@ class LocalStorage:
 
     async def save(self, key: str, data: bytes) -> None:
         await run_in_threadpool(_write_atomically, self.path(key), data)
-
-    async def delete(self, key: str) -> None:
-        await run_in_threadpool(self.path(key).unlink, missing_ok=True)
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

@@ -9,7 +9,7 @@ from tortoise.queryset import QuerySet
 
 from cms import clock
 from cms.config import Settings
-from cms.content import feed
+from cms.content import feed, lookups
 from cms.models import Content
 from tests import factories
 
@@ -30,7 +30,9 @@ async def _plan(settings_is_sqlite: bool, sql: str) -> str:
 
 
 def _sql(query: QuerySet[Content]) -> str:
-    return query.order_by(*feed.FEED_ORDER).limit(21).values("id", "title").sql(params_inline=True)
+    """The SQL a 20-item feed page runs for its items (section and hero image joined)."""
+    page = feed.page_query(query, first=20, time_field="published_at")
+    return lookups.content_query(page, lookups.EVERYTHING).sql(params_inline=True)
 
 
 async def test_first_and_deep_feed_pages_scan_the_feed_index(db: None, settings: Settings) -> None:

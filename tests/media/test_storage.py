@@ -53,16 +53,6 @@ async def test_a_failed_write_keeps_the_old_file_and_cleans_up(
     assert [path.name for path in tmp_path.iterdir()] == ["a.png"]
 
 
-async def test_delete_removes_and_ignores_missing_keys(tmp_path: Path) -> None:
-    local = LocalStorage(tmp_path)
-    await local.save("uploads/x.gif", b"GIF89a")
-
-    await local.delete("uploads/x.gif")
-    await local.delete("uploads/x.gif")
-
-    assert not (tmp_path / "uploads" / "x.gif").exists()
-
-
 @pytest.mark.parametrize(
     "key",
     [
@@ -86,8 +76,6 @@ async def test_keys_that_escape_the_root_are_refused(tmp_path: Path, key: str) -
         local.path(key)
     with pytest.raises(ValueError):
         await local.save(key, b"payload")
-    with pytest.raises(ValueError):
-        await local.delete(key)
 
     written = [path for path in tmp_path.rglob("*") if path.is_file()]
     assert written == []

@@ -126,9 +126,11 @@ def _package_problems(site: Path, spec: str, assets: Sequence[Asset]) -> list[st
         path = folder / asset.path
         if not _safe(asset.path):
             problems.append(f"{asset.key}: the page names a path outside its package")
-        elif not path.is_file() or not path.resolve().is_relative_to(root):
-            # A link out of the folder is not served (and breaks when the folder is copied).
+        elif not path.is_file():
             problems.append(f"{asset.key} is missing")
+        elif not path.resolve().is_relative_to(root):
+            # Not served (StaticFiles stays inside its folder), and gone once copied elsewhere.
+            problems.append(f"{asset.key} links out of the folder")
         elif asset.integrity and not _integrity_matches(path.read_bytes(), asset.integrity):
             problems.append(f"{asset.key} differs from the file the page's integrity hash names")
     return problems

@@ -1,5 +1,6 @@
-"""Real-browser fixtures: Debian's chromium driven by playwright, GraphiQL's assets from npm
-served on 127.0.0.1, and a live `cms serve` on a fresh SQLite database.
+"""Real-browser fixtures: Debian's chromium driven by playwright, and a live `cms serve` on
+a fresh SQLite database serving GraphiQL's assets itself from a folder `cms graphiql-assets`
+filled (what a user following the README runs), or a mirror of them on another origin.
 
 Skipped, naming what is missing, without chromium, npm or the playwright package. Playwright
 never downloads a browser here: it drives the system chromium through executable_path."""
@@ -67,25 +68,42 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def graphiql_assets_url(chromium_path: str) -> Iterator[str]:
-    """GraphiQL's assets from npm at the page's versions, served on 127.0.0.1."""
-    try:
-        site = assets.install()
-    except assets.AssetsUnavailable as exc:
-        pytest.skip(f"browser test needs GraphiQL's assets from npm: {exc}")
-    with assets.serve(site) as url:
-        yield url
+def graphiql_site(chromium_path: str) -> Path:
+    """GraphiQL's assets as `cms graphiql-assets` lays them out, fetched with npm once."""
+    return assets.cached_site()
 
 
 @pytest.fixture(scope="session")
 def live_server(
-    graphiql_assets_url: str, tmp_path_factory: pytest.TempPathFactory
+    graphiql_site: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """`cms serve` with GraphiQL's assets from `graphiql_assets_url`."""
+    """`cms serve` with CMS_GRAPHIQL_ASSETS_DIR holding the assets: it serves them itself."""
     workdir = tmp_path_factory.mktemp("live-server")  # cwd: no .env of the checkout applies
     with run_live_server(
-        workdir, extra_env={"CMS_GRAPHIQL_ASSETS_URL": graphiql_assets_url}
+        workdir, extra_env={"CMS_GRAPHIQL_ASSETS_DIR": str(graphiql_site)}
     ) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mirror_url(graphiql_site: Path) -> Iterator[str]:
+    """The same folder on another origin of 127.0.0.1, with a CORS header: a mirror."""
+    with assets.serve(graphiql_site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def mirrored_server(
+    graphiql_site: Path, mirror_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """`cms serve` with CMS_GRAPHIQL_ASSETS_URL pointing at the mirror, and the assets
+    folder present too: the URL wins."""
+    workdir = tmp_path_factory.mktemp("mirrored-server")
+    extra_env = {
+        "CMS_GRAPHIQL_ASSETS_URL": mirror_url,
+        "CMS_GRAPHIQL_ASSETS_DIR": str(graphiql_site),
+    }
+    with run_live_server(workdir, extra_env=extra_env) as server:
         yield server
 
 

@@ -134,3 +134,24 @@ def test_page_without_cdn_assets_fails_loudly_when_a_mirror_is_set() -> None:
     changed = graphiql.ASSET_URL.sub("", STRAWBERRY_PAGE)
     with pytest.raises(graphiql.GraphiQLPageError, match="no package@version/path"):
         graphiql.render_page(changed, assets_url=MIRROR)
+
+
+def test_each_asset_carries_the_integrity_hash_of_its_tag() -> None:
+    tags = re.findall(r"<(?:script|link)\b[^>]*>", STRAWBERRY_PAGE)
+    expected = [
+        re.search(r'integrity="([^"]+)"', tag)[1]  # type: ignore[index]
+        for tag in tags
+        if LOADED_URL.search(tag)
+    ]
+    assets = graphiql.default_assets()
+    assert [asset.integrity for asset in assets] == expected
+    assert all(asset.integrity and asset.integrity.startswith("sha384-") for asset in assets)
+
+
+def test_a_same_origin_path_as_assets_url() -> None:
+    page = graphiql.render_page(STRAWBERRY_PAGE, assets_url="/graphiql-assets")
+
+    assert re.findall(r"""\b(?:src|href)=["'](/graphiql-assets/[^"']+)["']""", page) == [
+        f"/graphiql-assets/{asset.key}" for asset in graphiql.default_assets()
+    ]
+    assert not LOADED_URL.findall(page)

@@ -3,7 +3,9 @@
 A cached response is keyed by the normalized document (or its persisted-query hash), the
 variables, the operation name and the content generation. Every content event (and every
 write through the API) moves the generation on, so a publish shows at once: nothing
-cached before it is served again. Token holders bypass the cache.
+cached before it is served again. Token holders bypass the cache. Only a document whose
+one chosen operation is a query is cached, and only a 200 without errors; the same body
+goes out as application/json or application/graphql-response+json, as `Accept` asks.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import orjson
 from graphql import parse, print_ast
 from graphql.error import GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.types.graphql import OperationType
 
 from cms import clock
 from cms.cache.stores import Store
 from cms.config import Settings
 from cms.content import generation
+from cms.http import graphql as graphql_view
 
 __all__ = ["ContentGeneration", "ResponseCache"]
 
@@ -76,7 +80,7 @@ def _canonical_json(raw: str | None) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def _cache_key(query_string: bytes) -> str | None:
+def _cache_key(query_string: bytes, max_tokens: int) -> str | None:
     """What identifies a cacheable GET, or None when the request is not one (memoized:
     a popular feed URL is parsed and hashed once)."""
     params = dict(parse_qsl(query_string.decode("latin-1")))
@@ -86,9 +90,12 @@ def _cache_key(query_string: bytes) -> str | None:
         return None
     query = params.get("query")
     if query:
-        document = _normalized(query)
-        if document is None or not document.lstrip().startswith(("{", "query")):
-            return None  # malformed, or not a query: let the view answer
+        chosen = graphql_view.selected_operation(
+            query, params.get("operationName") or None, max_tokens=max_tokens
+        )
+        document = _normalized(query) if chosen is OperationType.QUERY else None
+        if document is None:
+            return None  # malformed, not exactly one operation, or not a query: the view answers
         identity = document
     elif '"sha256Hash"' in extensions:
         identity = f"apq:{extensions}"
@@ -116,6 +123,7 @@ class ResponseCache:
         self.store = store
         self.generation = generation
         self.enabled = settings.response_cache
+        self.max_tokens = settings.max_tokens
         self.cache_control = (
             f"public, max-age={settings.cache_max_age}, "
             f"stale-while-revalidate={settings.cache_stale_while_revalidate}"
@@ -131,32 +139,42 @@ class ResponseCache:
             if token and scope["method"] == "POST":
                 await self.generation.bump()  # a token holder may have written
             return
-        key = _cache_key(scope["query_string"]) if self.enabled else None
-        if key is None:
+        # The same body goes out as application/json or application/graphql-response+json,
+        # as Accept asks; a request that accepts neither is the view's to refuse (406).
+        accept = _header(scope, b"accept")
+        media_type = graphql_view.response_media_type(accept.decode("latin-1") if accept else None)
+        key = None
+        if self.enabled and media_type is not None:
+            key = _cache_key(scope["query_string"], self.max_tokens)
+        if key is None or media_type is None:
             await self.app(scope, receive, send)
             return
         key = f"response:{await self.generation.current()}:{key}"
         cached = await self.store.get(key)
         if cached is not None:
             etag, body = cached[:34], cached[34:]
-            await self._send(send, scope, etag, body)
+            await self._send(send, scope, etag, body, media_type)
             return
-        await self._fill(scope, receive, send, key)
+        await self._fill(scope, receive, send, key, media_type)
 
-    async def _send(self, send: Send, scope: Scope, etag: bytes, body: bytes) -> None:
-        headers = [(b"etag", etag), (b"cache-control", self.cache_control)]
+    async def _send(
+        self, send: Send, scope: Scope, etag: bytes, body: bytes, media_type: str
+    ) -> None:
+        headers = [(b"etag", etag), (b"cache-control", self.cache_control), (b"vary", b"Accept")]
         if _header(scope, b"if-none-match") == etag:
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
         headers += [
-            (b"content-type", b"application/json"),
+            (b"content-type", graphql_view.content_type(media_type).encode()),
             (b"content-length", str(len(body)).encode()),
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: str) -> None:
+    async def _fill(
+        self, scope: Scope, receive: Receive, send: Send, key: str, media_type: str
+    ) -> None:
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -175,4 +193,4 @@ class ResponseCache:
             return
         etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
         await self.store.set(key, etag + body)
-        await self._send(send, scope, etag, body)
+        await self._send(send, scope, etag, body, media_type)

@@ -1,19 +1,32 @@
-"""The GraphQL endpoint: Strawberry's ASGI view with Newsdesk's context, auth and JSON."""
+"""The GraphQL endpoint: Strawberry's ASGI view with Newsdesk's context, auth and JSON.
+
+GraphQL over HTTP as its specification words it: the response media type is negotiated
+from `Accept` (`application/json`, the legacy default, or
+`application/graphql-response+json`, with which a request error answers 400); every
+refusal is a JSON `{"errors": [...]}` body; a document with several operations needs an
+`operationName` that names one of them; a mutation over GET answers 405 and never runs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from functools import lru_cache
+from typing import Any, Final
 
 import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from cms.auth import tokens
@@ -26,7 +39,32 @@ from cms.http import graphiql
 from cms.http.persisted import PersistedQueries, PersistedQueryError
 from schema import Context, NewsdeskSchema
 
-__all__ = ["GraphQLView", "viewer_from_header"]
+__all__ = [
+    "GRAPHQL_RESPONSE_JSON",
+    "JSON",
+    "GraphQLView",
+    "content_type",
+    "response_media_type",
+    "selected_operation",
+    "viewer_from_header",
+]
+
+JSON: Final = "application/json"
+GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
+_CONTENT_TYPES: Final = {
+    JSON: JSON,
+    GRAPHQL_RESPONSE_JSON: f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8",
+}
+# What a refusal's status means, as `extensions.code` (Strawberry's refusals carry none).
+_HTTP_CODES: Final = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+_REQUEST_ERROR = "graphql_request_error"  # request.state flag set by process_result
 
 
 async def viewer_from_header(authorization: str | None) -> Viewer:
@@ -40,11 +78,112 @@ async def viewer_from_header(authorization: str | None) -> Viewer:
     return await tokens.verify(secret=secret.strip())
 
 
+def content_type(media_type: str) -> str:
+    """The Content-Type header of a response in `media_type` (encoding named for the new
+    type; application/json stays as every client knows it)."""
+    return _CONTENT_TYPES[media_type]
+
+
+@lru_cache(maxsize=256)
+def response_media_type(accept: str | None) -> str | None:
+    """The media type to answer in: the one `Accept` prefers (by q-value, then the most
+    specific range, then the order listed); a wildcard or no header means
+    `application/json`; None when the client accepts neither (406)."""
+    if not accept or not accept.strip():
+        return JSON
+    best: tuple[float, int, int] | None = None
+    chosen: str | None = None
+    ranges = [_media_range(part) for part in accept.split(",")]
+    for media_type in (JSON, GRAPHQL_RESPONSE_JSON):
+        kind = media_type.partition("/")[0]
+        matches = [
+            (specificity, -position, q)
+            for position, (range_, q) in enumerate(ranges)
+            for specificity, pattern in ((2, media_type), (1, f"{kind}/*"), (0, "*/*"))
+            if range_ == pattern
+        ]
+        if not matches:
+            continue
+        specificity, position, q = max(matches)  # the most specific range decides q
+        rank = (q, specificity, position)
+        if q > 0 and (best is None or rank > best):
+            best, chosen = rank, media_type
+    return chosen
+
+
+def _media_range(part: str) -> tuple[str, float]:
+    range_, *params = (piece.strip() for piece in part.split(";"))
+    q = 1.0
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                q = 0.0
+    return range_.lower(), q
+
+
+@lru_cache(maxsize=2048)
+def _operations(query: str, max_tokens: int | None) -> tuple[tuple[str, OperationType], ...] | None:
+    """(name, type) of each operation of a document, in order; None when it does not
+    parse (graphql-core then reports why)."""
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return None
+    return tuple(
+        (node.name.value if node.name else "", OperationType(node.operation.value))
+        for node in document.definitions
+        if isinstance(node, OperationDefinitionNode)
+    )
+
+
+def selected_operation(
+    query: str, operation_name: str | None, *, max_tokens: int | None = None
+) -> OperationType | GraphQLError | None:
+    """The type of the operation a request runs (the GraphQL spec's GetOperation()); a
+    request error when the document and `operation_name` do not pick exactly one; None
+    when the document does not parse. (Strawberry alone ran the first of several.)"""
+    operations = _operations(query, max_tokens)
+    if operations is None:
+        return None
+    if operation_name:
+        for name, operation_type in operations:
+            if name == operation_name:
+                return operation_type
+        return _request_error(f'Unknown operation named "{operation_name}".')
+    if len(operations) == 1:
+        return operations[0][1]
+    if not operations:
+        return _request_error("Must provide an operation.")
+    return _request_error("Must provide operation name if query contains multiple operations.")
+
+
+def _request_error(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "OPERATION_RESOLUTION_FAILURE"})
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Nothing ran: no data and no error from a field (a field error has a path)."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
+
+
 def _error_response(
-    message: str, code: str, status: int, headers: dict[str, str] | None = None
+    message: str,
+    code: str,
+    status: int,
+    headers: dict[str, str] | None = None,
+    media_type: str | None = JSON,
 ) -> JSONResponse:
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return JSONResponse(body, status_code=status, headers=headers)
+    response = JSONResponse(body, status_code=status, headers=headers)
+    response.headers["content-type"] = content_type(media_type or JSON)
+    return response
 
 
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
@@ -84,11 +223,83 @@ class GraphQLView(GraphQL[Context, None]):
         self.broker = broker
 
     async def parse_http_body(self, request: Any) -> Any:
+        if request.method == "POST":
+            await self._check_post_body(request)
         data = await super().parse_http_body(request)
-        if self.persisted is None or not isinstance(data, GraphQLRequestData):
+        if not isinstance(data, GraphQLRequestData):
+            return data
+        if not isinstance(data.operation_name, str | None):
+            raise HTTPException(
+                400,
+                "The GraphQL operation's `operationName` must be a string or null, if provided.",
+            )
+        data.operation_name = data.operation_name or None  # "" names no operation
+        if self.persisted is None:
             return data
         anonymous = "authorization" not in request.headers
         return await self.persisted.resolve(data, anonymous=anonymous)
+
+    async def _check_post_body(self, request: Any) -> None:
+        """415 for a body that is neither JSON nor an upload (Strawberry said 400); 400 for
+        JSON that is not an object (Strawberry failed with a 500 on `null` or `123`)."""
+        content_type = parse_content_type(request.content_type or "")[0]
+        if content_type == "multipart/form-data" and self.multipart_uploads_enabled:
+            return
+        if content_type != JSON:
+            raise HTTPException(
+                415, "Send the request as application/json (uploads: multipart/form-data)."
+            )
+        body = await request.get_body()
+        if body.lstrip()[:1] == b"{":
+            return  # an object: Strawberry reads it
+        try:
+            value = self.decode_json(body)
+        except ValueError:
+            return  # Strawberry answers "Unable to parse request body as JSON"
+        batching = self.schema.config.batching_config is not None
+        if not isinstance(value, dict | list) or (isinstance(value, list) and not batching):
+            raise HTTPException(
+                400, 'The request body must be a JSON object: {"query": "...", "variables": {...}}.'
+            )
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry ran the first of several operations when no `operationName` picked
+        one, and answered a mutation over GET with 400: the operation is chosen here first,
+        by the GraphQL spec's rules, and nothing runs unless exactly one is chosen."""
+        if request_data.query is not None:
+            operation = selected_operation(
+                request_data.query,
+                request_data.operation_name,
+                max_tokens=self.settings.max_tokens,
+            )
+            if isinstance(operation, GraphQLError):
+                return ExecutionResult(data=None, errors=[operation])
+            if operation is OperationType.MUTATION and request_adapter.method == "GET":
+                raise HTTPException(405, "Mutations are not allowed over GET: send them by POST.")
+            if operation is OperationType.SUBSCRIPTION:
+                message = "Subscriptions are served over WebSocket (graphql-transport-ws) only."
+                error = GraphQLError(message, extensions={"code": "BAD_REQUEST"})
+                return ExecutionResult(data=None, errors=[error])
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if _is_request_error(result):
+            # Nothing ran, so there is no `data` entry (the GraphQL spec), and with
+            # application/graphql-response+json the status is 400 (see run).
+            del response["data"]
+            setattr(request.state, _REQUEST_ERROR, True)
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         viewer = ANONYMOUS
@@ -117,18 +328,34 @@ class GraphQLView(GraphQL[Context, None]):
         return await super().on_ws_connect(context)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """Strawberry's run, with Newsdesk's refusals answered as GraphQL error bodies."""
+        """Strawberry's run, answering in the media type `Accept` asks for, with every
+        refusal (Strawberry's text/plain ones included) as a GraphQL error body."""
+        if not isinstance(request, Request):
+            return await super().run(request, context, root_value)  # a WebSocket
+        media_type = response_media_type(request.headers.get("accept"))
         try:
-            return await super().run(request, context, root_value)
+            if media_type is None and not self.should_render_graphql_ide(request):
+                message = f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}."
+                return _error_response(message, "NOT_ACCEPTABLE", 406)
+            response = await super().run(request, context, root_value)
+        except HTTPException as error:
+            headers = None
+            if error.status_code == 405:
+                headers = {"Allow": "POST" if request.method == "GET" else "GET, POST"}
+            code = _HTTP_CODES.get(error.status_code, "BAD_REQUEST")
+            return _error_response(error.reason, code, error.status_code, headers, media_type)
         except Unauthenticated as error:
-            return _error_response(
-                error.message, "UNAUTHENTICATED", 401, {"WWW-Authenticate": "Bearer"}
-            )
+            headers = {"WWW-Authenticate": "Bearer"}
+            return _error_response(error.message, "UNAUTHENTICATED", 401, headers, media_type)
         except PersistedQueryError as error:
-            return _error_response(error.message, error.code, error.status)
+            return _error_response(error.message, error.code, error.status, None, media_type)
         finally:
-            if isinstance(request, Request):
-                await request.close()  # a multipart request's files: close their temporary files
+            await request.close()  # a multipart request's files: close their temporary files
+        if media_type == GRAPHQL_RESPONSE_JSON and response.media_type == JSON:
+            response.headers["content-type"] = content_type(GRAPHQL_RESPONSE_JSON)
+            if getattr(request.state, _REQUEST_ERROR, False) and response.status_code == 200:
+                response.status_code = 400
+        return response
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A persisted-query GET carries no `query` either: it is for the API, not the IDE.

@@ -160,8 +160,29 @@ def check(site: Path, assets: Sequence[Asset] | None = None) -> list[str]:
 
 
 def _tail(output: str, lines: int = 6) -> str:
-    kept = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    """The last lines of npm's output on one line, without npm's prefix and stack frames."""
+    kept = []
+    for line in output.splitlines():
+        text = line.removeprefix("npm error").removeprefix("npm ERR!").strip()
+        if text and not text.startswith("at "):
+            kept.append(text)
     return " | ".join(kept[-lines:]) or "no output"
+
+
+def _npm_failure(done: subprocess.CompletedProcess[str]) -> str:
+    """Why npm failed, on one line: its JSON error report (`--json` puts it on stdout),
+    else the tail of what it wrote."""
+    try:
+        error = json.loads(done.stdout)["error"]
+        reason = ": ".join(str(error[key]) for key in ("code", "summary") if error.get(key))
+        detail = f" ({error['detail']})" if error.get("detail") else ""
+    except (ValueError, TypeError, KeyError):
+        return _tail(done.stderr or done.stdout)
+    if not reason:
+        return _tail(done.stderr or done.stdout)
+    log = [line for line in done.stderr.splitlines() if "complete log of this run" in line]
+    where = f"; npm's log: {log[-1].rpartition(': ')[2].strip()}" if log else ""
+    return reason + detail + where
 
 
 def _npm_pack(npm: str, specs: list[str], destination: Path, timeout: float) -> dict[str, Path]:
@@ -192,8 +213,7 @@ def _npm_pack(npm: str, specs: list[str], destination: Path, timeout: float) -> 
         raise AssetsUnavailable(f"npm could not be run: {error}") from None
     if done.returncode != 0:
         raise AssetsUnavailable(
-            f"npm pack {wanted} failed (exit {done.returncode}): "
-            + _tail(done.stderr or done.stdout)
+            f"npm pack {wanted} failed (exit {done.returncode}): {_npm_failure(done)}"
         )
     try:
         packed = json.loads(done.stdout)

@@ -184,7 +184,8 @@ def test_npm_failure_reports_its_last_lines_and_leaves_nothing(
     fake_npm(
         tmp_path,
         monkeypatch,
-        'for i in 1 2 3 4 5 6 7 8; do echo "npm error line $i" >&2; done; exit 1',
+        'for i in 1 2 3 4 5 6 7 8; do echo "npm error line $i" >&2; done; '
+        'echo "npm error     at Foo (bar.js:1:1)" >&2; exit 1',
     )
     target = tmp_path / "data" / "assets"
 
@@ -193,10 +194,40 @@ def test_npm_failure_reports_its_last_lines_and_leaves_nothing(
 
     message = str(raised.value)
     assert message.startswith("npm pack ") and "failed (exit 1)" in message
-    assert "npm error line 8" in message and "npm error line 3" in message
-    assert "npm error line 2" not in message  # the tail, not the whole log
+    assert message.endswith("failed (exit 1): line 3 | line 4 | line 5 | line 6 | line 7 | line 8")
+    assert "line 2" not in message and "bar.js" not in message  # the tail, no stack frames
     assert "\n" not in message
     assert list((tmp_path / "data").iterdir()) == []  # no target, no staging folder
+
+
+def test_npm_failure_reports_npms_own_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What npm 9-11 write with --json when the registry cannot be reached.
+    report = {
+        "error": {
+            "code": "ECONNREFUSED",
+            "summary": "FetchError: request to http://127.0.0.1:9/react failed",
+            "detail": "If you are behind a proxy, please make sure that the 'proxy' config is set",
+        }
+    }
+    (tmp_path / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    fake_npm(
+        tmp_path,
+        monkeypatch,
+        f"cat {tmp_path / 'report.json'}; echo 'npm error code ECONNREFUSED' >&2; "
+        "echo 'npm error     at ClientRequest.<anonymous> (index.js:130:14)' >&2; "
+        "echo 'npm error A complete log of this run can be found in: /tmp/npm.log' >&2; exit 1",
+    )
+
+    with pytest.raises(graphiql_assets.AssetsUnavailable) as raised:
+        graphiql_assets.install(tmp_path / "assets", progress=lambda line: None)
+
+    assert str(raised.value).endswith(
+        "failed (exit 1): ECONNREFUSED: FetchError: request to http://127.0.0.1:9/react failed "
+        "(If you are behind a proxy, please make sure that the 'proxy' config is set); "
+        "npm's log: /tmp/npm.log"
+    )
 
 
 def test_npm_that_hangs_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

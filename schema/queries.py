@@ -56,15 +56,14 @@ class Query:
         kinds: list[ContentKind] | None = None,
         locale: str | None = None,
     ) -> connections.ContentConnection:
+        filters = feed.FeedFilter(
+            section=section, tag=tag, author=author, kinds=tuple(kinds or ()), locale=locale
+        )
         page = await feed.feed(
             now=info.context.now,
             first=connections.page_size(info, first),
             after=connections.decode_cursor(after),
-            section=section,
-            tag=tag,
-            author=author,
-            kinds=kinds,
-            locale=locale,
+            filters=filters,
             include=connection_include(root_field(info)),
         )
         return connections.connection_from_page(page, info.context.links, info.context.now)

@@ -22,7 +22,9 @@ from cms.errors import Invalid
 from cms.models import Content, ContentKind, ContentStatus
 
 __all__ = [
+    "UNFILTERED",
     "Cursor",
+    "FeedFilter",
     "Page",
     "by_author",
     "contents",
@@ -33,6 +35,7 @@ __all__ = [
     "search",
     "search_terms",
 ]
+
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
@@ -117,32 +120,44 @@ def _public(now: datetime, after: Cursor | None) -> QuerySet[Content]:
     return Content.filter(visibility.public_q(after.at)).filter(_before(after, "published_at"))
 
 
+@dataclass(frozen=True, slots=True)
+class FeedFilter:
+    """What narrows the public feed: slugs of a section, tag or author, an author's id,
+    kinds and a locale. None (no kinds) narrows nothing; a slug that names nothing gives
+    an empty page."""
+
+    section: str | None = None
+    tag: str | None = None
+    author: str | None = None
+    author_id: int | None = None
+    kinds: tuple[ContentKind, ...] = ()
+    locale: str | None = None
+
+    def apply(self, query: QuerySet[Content]) -> QuerySet[Content]:
+        if self.section is not None:
+            query = query.filter(section__slug=self.section)
+        if self.tag is not None:
+            query = query.filter(taggings__tag__slug=self.tag)
+        if self.author is not None:
+            query = query.filter(bylines__author__slug=self.author)
+        if self.author_id is not None:
+            query = query.filter(bylines__author_id=self.author_id)
+        if self.kinds:
+            query = query.filter(kind__in=list(self.kinds))
+        if self.locale is not None:
+            query = query.filter(locale=self.locale)
+        return query
+
+
+UNFILTERED = FeedFilter()
+"""The whole public feed."""
+
+
 def public_query(
-    *,
-    now: datetime,
-    after: Cursor | None = None,
-    section: str | None = None,
-    tag: str | None = None,
-    author: str | None = None,
-    author_id: int | None = None,
-    kinds: Sequence[ContentKind] | None = None,
-    locale: str | None = None,
+    *, now: datetime, after: Cursor | None = None, filters: FeedFilter = UNFILTERED
 ) -> QuerySet[Content]:
     """The feed's filter (unordered); tests EXPLAIN it to check the indexes."""
-    query = _public(now, after)
-    if section is not None:
-        query = query.filter(section__slug=section)
-    if tag is not None:
-        query = query.filter(taggings__tag__slug=tag)
-    if author is not None:
-        query = query.filter(bylines__author__slug=author)
-    if author_id is not None:
-        query = query.filter(bylines__author_id=author_id)
-    if kinds:
-        query = query.filter(kind__in=list(kinds))
-    if locale is not None:
-        query = query.filter(locale=locale)
-    return query
+    return filters.apply(_public(now, after))
 
 
 async def feed(
@@ -150,19 +165,11 @@ async def feed(
     now: datetime,
     first: int,
     after: Cursor | None = None,
-    section: str | None = None,
-    tag: str | None = None,
-    author: str | None = None,
-    author_id: int | None = None,
-    kinds: Sequence[ContentKind] | None = None,
-    locale: str | None = None,
+    filters: FeedFilter = UNFILTERED,
     include: lookups.Include = lookups.EVERYTHING,
 ) -> Page:
-    """Public items, newest first. Filters that name nothing give an empty page."""
-    query = public_query(
-        now=now, after=after, section=section, tag=tag, author=author, author_id=author_id,
-        kinds=kinds, locale=locale,
-    )  # fmt: skip
+    """Public items, newest first, narrowed by `filters`."""
+    query = public_query(now=now, after=after, filters=filters)
     return await _page(query, first=first, after=after, time_field="published_at", include=include)
 
 
@@ -212,7 +219,8 @@ async def by_author(
     include: lookups.Include = lookups.EVERYTHING,
 ) -> Page:
     """An author's public items, newest first."""
-    return await feed(now=now, first=first, after=after, author_id=author_id, include=include)
+    filters = FeedFilter(author_id=author_id)
+    return await feed(now=now, first=first, after=after, filters=filters, include=include)
 
 
 async def contents(

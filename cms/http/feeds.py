@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlencode
@@ -34,32 +33,32 @@ _FILTERS = ("section", "author")
 Render = Callable[[syndication.Channel, Sequence[syndication.Entry]], bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class _Filters:
-    section: str | None = None
-    author: str | None = None
+def _slug(request: Request, name: str) -> str | None:
+    """The slug given as `?name=` (at most once), or None."""
+    given = request.query_params.getlist(name)
+    if len(given) > 1:
+        raise Invalid(f"give {name} at most once", field=name)
+    if not given:
+        return None
+    try:
+        return slugs.check(given[0], field=name)
+    except Invalid:
+        raise Invalid(
+            f"{name} must be a slug: lower-case letters, digits and single "
+            f"hyphens, at most {slugs.MAX_LENGTH} characters",
+            field=name,
+        ) from None
 
-    @classmethod
-    def from_request(cls, request: Request) -> _Filters:
-        values: dict[str, str] = {}
-        for name in _FILTERS:
-            given = request.query_params.getlist(name)
-            if len(given) > 1:
-                raise Invalid(f"give {name} at most once", field=name)
-            if given:
-                try:
-                    values[name] = slugs.check(given[0], field=name)
-                except Invalid:
-                    raise Invalid(
-                        f"{name} must be a slug: lower-case letters, digits and single "
-                        f"hyphens, at most {slugs.MAX_LENGTH} characters",
-                        field=name,
-                    ) from None
-        return cls(**values)
 
-    def query(self) -> str:
-        given = {name: getattr(self, name) for name in _FILTERS if getattr(self, name)}
-        return f"?{urlencode(given)}" if given else ""
+def _filters(request: Request) -> feed.FeedFilter:
+    """The feed's narrowing from `?section=` and `?author=`."""
+    return feed.FeedFilter(section=_slug(request, "section"), author=_slug(request, "author"))
+
+
+def _query_string(filters: feed.FeedFilter) -> str:
+    """The feed URL's query string for `filters` ("" when unfiltered)."""
+    given = {name: getattr(filters, name) for name in _FILTERS if getattr(filters, name)}
+    return f"?{urlencode(given)}" if given else ""
 
 
 def _render_json(channel: syndication.Channel, entries: Sequence[syndication.Entry]) -> bytes:
@@ -94,18 +93,14 @@ def _not_modified(request: Request, etag: str, last_modified: datetime | None) -
 
 async def _serve(request: Request, *, path: str, media_type: str, render: Render) -> Response:
     try:
-        filters = _Filters.from_request(request)
+        filters = _filters(request)
     except Invalid as error:
         return PlainTextResponse(error.message, status_code=400)
     settings: Settings = request.app.state.settings
     links = Links.from_settings(settings)
     now = clock.utcnow()
     page = await feed.feed(
-        now=now,
-        first=syndication.FEED_SIZE,
-        section=filters.section,
-        author=filters.author,
-        include=lookups.EVERYTHING,
+        now=now, first=syndication.FEED_SIZE, filters=filters, include=lookups.EVERYTHING
     )
     entries = [syndication.entry(record, links=links) for record in page.items]
     last_modified = await syndication.changed_at(entries, now=now)
@@ -113,7 +108,7 @@ async def _serve(request: Request, *, path: str, media_type: str, render: Render
         title=settings.site_name,
         description=f"The newest stories from {settings.site_name}",
         home_page_url=settings.website_url,
-        feed_url=f"{settings.public_url}{path}{filters.query()}",
+        feed_url=f"{settings.public_url}{path}{_query_string(filters)}",
         language=settings.default_locale,
         updated=last_modified,
     )

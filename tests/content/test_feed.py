@@ -145,30 +145,36 @@ async def test_the_feed_carries_each_items_relations(newsroom: Newsroom) -> None
     assert (desk_note.section, desk_note.tags[0].slug) == (None, "kharkiv")
 
 
-FILTERS: dict[str, tuple[dict[str, Any], list[str]]] = {
-    "section": ({"section": "war"}, ["Front", "Ukrainian"]),
-    "another section": ({"section": "culture"}, ["Clip"]),
-    "tag": ({"tag": "breaking"}, ["Front", "Clip"]),
-    "another tag": ({"tag": "kharkiv"}, ["Front", "Desk note"]),
-    "author": ({"author": "iryna-zavolska"}, ["Front", "Ukrainian", "Desk note"]),
-    "video episodes": ({"kinds": [ContentKind.VIDEO_EPISODE]}, ["Clip"]),
-    "articles": ({"kinds": [ContentKind.ARTICLE]}, ["Front", "Ukrainian", "Desk note"]),
+FILTERS: dict[str, tuple[feed.FeedFilter, list[str]]] = {
+    "section": (feed.FeedFilter(section="war"), ["Front", "Ukrainian"]),
+    "another section": (feed.FeedFilter(section="culture"), ["Clip"]),
+    "tag": (feed.FeedFilter(tag="breaking"), ["Front", "Clip"]),
+    "another tag": (feed.FeedFilter(tag="kharkiv"), ["Front", "Desk note"]),
+    "author": (feed.FeedFilter(author="iryna-zavolska"), ["Front", "Ukrainian", "Desk note"]),
+    "video episodes": (feed.FeedFilter(kinds=(ContentKind.VIDEO_EPISODE,)), ["Clip"]),
+    "articles": (
+        feed.FeedFilter(kinds=(ContentKind.ARTICLE,)),
+        ["Front", "Ukrainian", "Desk note"],
+    ),
     "both kinds": (
-        {"kinds": [ContentKind.ARTICLE, ContentKind.VIDEO_EPISODE]},
+        feed.FeedFilter(kinds=(ContentKind.ARTICLE, ContentKind.VIDEO_EPISODE)),
         ["Front", "Clip", "Ukrainian", "Desk note"],
     ),
-    "locale": ({"locale": "uk"}, ["Ukrainian"]),
-    "together": ({"section": "war", "author": "iryna-zavolska", "locale": "en"}, ["Front"]),
-    "unknown section": ({"section": "nowhere"}, []),
-    "unknown tag": ({"tag": "nothing"}, []),
-    "unknown author": ({"author": "nobody"}, []),
-    "unknown locale": ({"locale": "de"}, []),
+    "locale": (feed.FeedFilter(locale="uk"), ["Ukrainian"]),
+    "together": (
+        feed.FeedFilter(section="war", author="iryna-zavolska", locale="en"),
+        ["Front"],
+    ),
+    "unknown section": (feed.FeedFilter(section="nowhere"), []),
+    "unknown tag": (feed.FeedFilter(tag="nothing"), []),
+    "unknown author": (feed.FeedFilter(author="nobody"), []),
+    "unknown locale": (feed.FeedFilter(locale="de"), []),
 }
 
 
 async def test_filters_narrow_the_feed(newsroom: Newsroom) -> None:
     found = {
-        name: _titles(await feed.feed(now=NOW, first=20, **filters))
+        name: _titles(await feed.feed(now=NOW, first=20, filters=filters))
         for name, (filters, _) in FILTERS.items()
     }
 
@@ -178,7 +184,7 @@ async def test_filters_narrow_the_feed(newsroom: Newsroom) -> None:
 async def test_by_author_id_is_that_authors_public_items(newsroom: Newsroom) -> None:
     desk = await Author.get(slug="news-desk")
 
-    page = await feed.feed(now=NOW, first=20, author_id=desk.id)
+    page = await feed.feed(now=NOW, first=20, filters=feed.FeedFilter(author_id=desk.id))
     mine = await feed.by_author(author_id=desk.id, now=NOW, first=20)
 
     assert _titles(page) == _titles(mine) == ["Clip", "Desk note"]

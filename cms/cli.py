@@ -183,6 +183,7 @@ async def seed(
         raise CmsError("say what to seed: cms seed --demo")
     report = await loader.load(
         media_dir=Path(settings.media_dir),
+        default_locale=settings.default_locale,
         only_if_empty=if_empty,
         progress=lambda step: typer.echo(f"  {step}", err=True),
     )

@@ -74,13 +74,13 @@ async def _write(info: Info, write: Callable[[], Awaitable[ContentRow]]) -> Any:
 
 
 async def _create(info: Info, kind: ContentKind, input: object) -> Any:
-    default_locale = info.context.settings.default_locale
     return await _write(
         info,
         lambda: editing.create(
             kind=kind,
-            data=inputs.to_content_input(input, default_locale=default_locale),
+            data=inputs.to_content_input(input),
             viewer=info.context.viewer,
+            default_locale=info.context.settings.default_locale,
         ),
     )
 

@@ -14,11 +14,13 @@ from datetime import datetime
 
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
+from cms.config import Settings
 from cms.content import editing, fields, people, publishing
 from cms.models import Author, AuthorKind, Content, ContentKind, Media, Section
 
 __all__ = [
     "ADMIN_VIEWER",
+    "DEFAULT_LOCALE",
     "make_article",
     "make_author",
     "make_media",
@@ -27,6 +29,8 @@ __all__ = [
 ]
 
 ADMIN_VIEWER = Viewer(name="tests", role=Role.ADMIN)
+DEFAULT_LOCALE: str = Settings.model_fields["default_locale"].default
+"""CMS_DEFAULT_LOCALE's default: the locale of content made without one."""
 
 _numbers = itertools.count(1)
 
@@ -102,7 +106,9 @@ async def _make(
         data.hero_image_id = (await make_media()).id
     elif isinstance(hero_image, Media):
         data.hero_image_id = hero_image.id
-    content = await editing.create(kind=kind, data=data, viewer=ADMIN_VIEWER)
+    content = await editing.create(
+        kind=kind, data=data, viewer=ADMIN_VIEWER, default_locale=DEFAULT_LOCALE
+    )
     if published_at is None:
         return content
     return await publishing.publish(id=content.id, viewer=ADMIN_VIEWER, at=published_at)

@@ -209,6 +209,16 @@ def test_seed_demo_if_empty(cms: Cms) -> None:
     assert _all_tables_counts(cms) == counts
 
 
+def test_seed_demo_writes_its_content_in_the_default_locale(cms: Cms) -> None:
+    _ok(cms("seed", "--demo", CMS_DEFAULT_LOCALE="uk"))
+
+    with sqlite3.connect(cms.database_file) as connection:
+        locales = connection.execute("SELECT locale, COUNT(*) FROM content GROUP BY locale")
+        assert dict(locales.fetchall()) == {
+            "uk": len(newsroom.ARTICLES) + len(newsroom.VIDEO_EPISODES)
+        }
+
+
 def test_seed_without_demo_says_what_to_do(cms: Cms) -> None:
     line = _failed_with_one_line(cms("seed"))
 

@@ -27,7 +27,6 @@ __all__ = ["Change", "create", "save", "update"]
 
 _ATTEMPTS = 8
 _SLUG_TRIES = 50
-DEFAULT_LOCALE = "en"
 
 
 @dataclass
@@ -164,9 +163,12 @@ async def _insert(
     raise Conflict("could not choose a free slug; try again or pass one")
 
 
-async def create(*, kind: ContentKind, data: fields.ContentInput, viewer: Viewer) -> Content:
-    """A new DRAFT. With an externalId that exists already, the existing item comes back
-    and nothing changes (the unique constraint decides when two retries race)."""
+async def create(
+    *, kind: ContentKind, data: fields.ContentInput, viewer: Viewer, default_locale: str
+) -> Content:
+    """A new DRAFT, in `default_locale` (CMS_DEFAULT_LOCALE) unless `data` names one. With
+    an externalId that exists already, the existing item comes back and nothing changes
+    (the unique constraint decides when two retries race)."""
     policy.require(viewer, policy.Action.CREATE_CONTENT)
     external_id = data.external_id or None
     if external_id and (existing := await _existing(external_id, kind)):
@@ -174,7 +176,7 @@ async def create(*, kind: ContentKind, data: fields.ContentInput, viewer: Viewer
     try:
         async with in_transaction() as connection:
             resolved = await fields.resolve(kind, data, creating=True, connection=connection)
-            resolved.values.setdefault("locale", DEFAULT_LOCALE)
+            resolved.values.setdefault("locale", default_locale)
             content = await _insert(kind, resolved.values, viewer, connection)
             change = Change(author_ids=resolved.author_ids or [], tag_ids=resolved.tag_ids or [])
             await _record(content, change, viewer, connection)

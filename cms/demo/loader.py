@@ -87,9 +87,16 @@ async def _people(media_ids: dict[str, int], report: Report) -> None:
 
 
 async def _item(
-    kind: ContentKind, data: fields.ContentInput, minutes_ago: int, report: Report
+    kind: ContentKind,
+    data: fields.ContentInput,
+    minutes_ago: int,
+    report: Report,
+    *,
+    default_locale: str,
 ) -> None:
-    content = await editing.create(kind=kind, data=data, viewer=DEMO_VIEWER)
+    content = await editing.create(
+        kind=kind, data=data, viewer=DEMO_VIEWER, default_locale=default_locale
+    )
     if content.status != ContentStatus.DRAFT or content.version > 1:
         report.existing += 1
         return
@@ -101,6 +108,7 @@ async def _item(
 async def load(
     *,
     media_dir: Path,
+    default_locale: str,
     only_if_empty: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
@@ -121,7 +129,8 @@ async def load(
             hero_image_id=media_ids.get(article["hero_image_key"] or ""),
             external_id=f"demo:{article['slug']}",
         )  # fmt: skip
-        await _item(ContentKind.ARTICLE, data, article["published_minutes_ago"], report)
+        minutes_ago = article["published_minutes_ago"]
+        await _item(ContentKind.ARTICLE, data, minutes_ago, report, default_locale=default_locale)
     for episode in newsroom.VIDEO_EPISODES:
         say(f"video episode: {episode['title']}")
         data = fields.ContentInput(
@@ -133,5 +142,8 @@ async def load(
             hero_image_id=media_ids.get(episode["hero_image_key"] or ""),
             external_id=f"demo:{episode['slug']}",
         )  # fmt: skip
-        await _item(ContentKind.VIDEO_EPISODE, data, episode["published_minutes_ago"], report)
+        minutes_ago = episode["published_minutes_ago"]
+        await _item(
+            ContentKind.VIDEO_EPISODE, data, minutes_ago, report, default_locale=default_locale
+        )
     return report

@@ -44,11 +44,9 @@ def given(source: object) -> dict[str, Any]:
     return {name: value for name, value in vars(source).items() if value is not strawberry.UNSET}
 
 
-def to_content_input(source: object, *, default_locale: str | None = None) -> ContentInput:
-    """The service's input; a new item without a locale gets `default_locale`."""
+def to_content_input(source: object) -> ContentInput:
+    """The service's input: the fields the client sent."""
     values = given(source)
-    if default_locale is not None and values.get("locale") is None:
-        values["locale"] = default_locale
     if "hero_image_id" in values:
         values["hero_image_id"] = media_pk(values["hero_image_id"], "heroImageId")
     return ContentInput(**{name: values.get(name, UNSET) for name in values})

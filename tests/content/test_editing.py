@@ -49,7 +49,9 @@ async def _history(content_id: int) -> tuple[list[int], list[str]]:
 
 async def _article(viewer: Viewer, title: str = "Before", **values: Any) -> Content:
     data = fields.ContentInput(title=title, body="First *draft*.", **values)
-    return await editing.create(kind=ARTICLE, data=data, viewer=viewer)
+    return await editing.create(
+        kind=ARTICLE, data=data, viewer=viewer, default_locale=factories.DEFAULT_LOCALE
+    )
 
 
 # --- create -------------------------------------------------------------------------
@@ -70,7 +72,9 @@ async def test_create_makes_a_draft_at_version_1_with_its_revision_and_event(
         tag_slugs=["kharkiv", "culture"],
     )
 
-    content = await editing.create(kind=ARTICLE, data=data, viewer=editor)
+    content = await editing.create(
+        kind=ARTICLE, data=data, viewer=editor, default_locale=factories.DEFAULT_LOCALE
+    )
 
     stored = await Content.get(id=content.id)
     assert (stored.kind, stored.status, stored.version) == (ARTICLE, ContentStatus.DRAFT, 1)
@@ -120,7 +124,9 @@ async def test_create_of_a_video_episode_keeps_its_own_fields(editor: Viewer) ->
         locale="uk-UA",
     )
 
-    content = await editing.create(kind=VIDEO, data=data, viewer=editor)
+    content = await editing.create(
+        kind=VIDEO, data=data, viewer=editor, default_locale=factories.DEFAULT_LOCALE
+    )
 
     stored = await Content.get(id=content.id)
     assert stored.kind == VIDEO
@@ -132,6 +138,22 @@ async def test_create_of_a_video_episode_keeps_its_own_fields(editor: Viewer) ->
     )
     assert (stored.locale, stored.body) == ("uk-UA", None)
     assert await _history(content.id) == ([1], [UPDATED])
+
+
+async def test_create_without_a_locale_takes_the_default_locale_it_is_given(
+    editor: Viewer,
+) -> None:
+    unset = fields.ContentInput(title="Звіт з Харкова")
+    null = fields.ContentInput(title="Звіт з Києва", locale=None)
+    given = fields.ContentInput(title="Report from Kharkiv", locale="en")
+
+    made = [
+        await editing.create(kind=ARTICLE, data=data, viewer=editor, default_locale="uk")
+        for data in (unset, null, given)
+    ]
+
+    stored = [await Content.get(id=content.id) for content in made]
+    assert [content.locale for content in stored] == ["uk", "uk", "en"]
 
 
 async def test_a_create_that_fails_leaves_nothing_behind(editor: Viewer) -> None:
@@ -434,6 +456,7 @@ async def test_an_external_id_belongs_to_one_kind_and_never_changes(editor: View
                 title="Clip", video_url="https://video.example/a.mp4", external_id="wire-3"
             ),
             viewer=editor,
+            default_locale=factories.DEFAULT_LOCALE,
         )
     with pytest.raises(Invalid) as changed:
         await editing.update(
@@ -479,7 +502,9 @@ async def test_invalid_article_input_names_the_field(
     data = fields.ContentInput(**({"title": "A title"} | values))
 
     with pytest.raises(Invalid) as refused:
-        await editing.create(kind=ARTICLE, data=data, viewer=editor)
+        await editing.create(
+            kind=ARTICLE, data=data, viewer=editor, default_locale=factories.DEFAULT_LOCALE
+        )
 
     assert refused.value.field == field
     assert await Content.all().count() == 0
@@ -497,7 +522,9 @@ async def test_invalid_video_episode_input_names_the_field(
     )
 
     with pytest.raises(Invalid) as refused:
-        await editing.create(kind=VIDEO, data=data, viewer=editor)
+        await editing.create(
+            kind=VIDEO, data=data, viewer=editor, default_locale=factories.DEFAULT_LOCALE
+        )
 
     assert refused.value.field == field
     assert await Content.all().count() == 0

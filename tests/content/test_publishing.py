@@ -44,7 +44,9 @@ def frozen_clock() -> Iterator[datetime]:
 
 async def _draft(title: str = "Embargoed report", **values: object) -> Content:
     data = fields.ContentInput(title=title, body="The *report*.", **values)
-    return await editing.create(kind=ContentKind.ARTICLE, data=data, viewer=EDITOR)
+    return await editing.create(
+        kind=ContentKind.ARTICLE, data=data, viewer=EDITOR, default_locale=factories.DEFAULT_LOCALE
+    )
 
 
 async def _history(content_id: int) -> tuple[list[int], list[str]]:
@@ -334,7 +336,10 @@ async def test_an_author_may_not_publish_withdraw_delete_or_restore(db: None) ->
     _, secret = await tokens.create(name="author-one", role=Role.AUTHOR)
     author = await tokens.verify(secret=secret)
     content = await editing.create(
-        kind=ContentKind.ARTICLE, data=fields.ContentInput(title="Mine"), viewer=author
+        kind=ContentKind.ARTICLE,
+        data=fields.ContentInput(title="Mine"),
+        viewer=author,
+        default_locale=factories.DEFAULT_LOCALE,
     )
     (revision,) = await Revision.filter(content_id=content.id)
 

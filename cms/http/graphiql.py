@@ -113,8 +113,12 @@ _SCRIPT_ANCHOR = "<script>"
 _ELEMENT_ANCHOR = "React.createElement(GraphiQL, {"
 
 # Wraps Strawberry's GraphiQL element: its props pass through, ours are added.
-# - Strawberry controls `query` (its welcome text, or ?q= of a shared link); the welcome
-#   text would replace the first tab's query, so it is left out until the query changes.
+# - Strawberry controls `query` (its welcome text, or ?q= of a shared link) and passes
+#   every edit back down as that prop, a render after GraphiQL's own (debounced) change;
+#   GraphiQL writes a changed `query` prop into whichever tab is active, so one lagging
+#   behind a tab switch overwrote the tab just opened with the previous tab's query. Only
+#   the first value is passed, and only for a shared link: the welcome text would replace
+#   the first tab's query.
 # - Strawberry persists headers; GraphiQL's default (kept here) does not, and the editor
 #   may turn "Persist headers" on in GraphiQL's settings. With headers persisted, GraphiQL
 #   3 adds a duplicate of the active tab on each visit when that tab has headers. (Its
@@ -130,7 +134,9 @@ _WRAPPER = """
       function NewsdeskGraphiQL(props) {
         const initialQuery = React.useRef(props.query);
         const merged = Object.assign({}, props, NEWSDESK_GRAPHIQL_PROPS);
-        if (!NEWSDESK_SHARED_QUERY && merged.query === initialQuery.current) {
+        if (NEWSDESK_SHARED_QUERY) {
+          merged.query = initialQuery.current;
+        } else {
           delete merged.query;
         }
         return React.createElement(GraphiQL, merged);

@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import httpx
 
@@ -57,10 +58,11 @@ RESULT_SHOWN = """s => {
 }"""
 
 
-def open_graphiql(page: Page, server: LiveServer) -> None:
-    page.goto(f"{server.url}/graphql")
+def open_graphiql(page: Page, server: LiveServer, search: str = "") -> None:
+    page.goto(f"{server.url}/graphql{search}")
     page.locator(QUERY_EDITOR).wait_for()
     page.locator(".graphiql-tab").nth(1).wait_for()
+    wait_until_parsed(page)
 
 
 def editor_text(page: Page, selector: str) -> str:
@@ -237,6 +239,22 @@ def test_editor_creates_and_publishes_with_the_token_in_the_headers_pane(
     feed = run(page, live_server)
     assert "errors" not in feed, feed
     assert feed["data"]["feed"]["edges"][0]["node"]["title"] == EXAMPLE_TITLE
+    assert browser.foreign_requests == []
+
+
+def test_a_shared_link_opens_its_query_in_the_first_tab(
+    browser: BrowserSession, live_server: LiveServer
+) -> None:
+    page = browser.page
+    shared = "{ sections { name slug } }"
+    open_graphiql(page, live_server, "?q=" + quote(shared, safe=""))
+
+    assert editor_text(page, QUERY_EDITOR) == shared
+    result = run(page, live_server)
+    assert result["data"]["sections"], result
+    open_tab(page, "CreateDraft", graphiql.MUTATIONS_EXAMPLE)
+    open_tab(page, "<untitled>", shared)  # each tab keeps its own query
+    assert page.locator(".graphiql-tab-button").all_inner_texts() == ["<untitled>", "CreateDraft"]
     assert browser.foreign_requests == []
 
 

@@ -26,7 +26,7 @@ from cms import clock
 from cms.cache.stores import Store
 from cms.config import Settings
 from cms.content import generation
-from cms.http import graphql as graphql_view
+from cms.http import negotiation
 
 __all__ = ["ContentGeneration", "ResponseCache"]
 
@@ -90,7 +90,7 @@ def _cache_key(query_string: bytes, max_tokens: int) -> str | None:
         return None
     query = params.get("query")
     if query:
-        chosen = graphql_view.selected_operation(
+        chosen = negotiation.selected_operation(
             query, params.get("operationName") or None, max_tokens=max_tokens
         )
         document = _normalized(query) if chosen is OperationType.QUERY else None
@@ -142,7 +142,7 @@ class ResponseCache:
         # The same body goes out as application/json or application/graphql-response+json,
         # as Accept asks; a request that accepts neither is the view's to refuse (406).
         accept = _header(scope, b"accept")
-        media_type = graphql_view.response_media_type(accept.decode("latin-1") if accept else None)
+        media_type = negotiation.response_media_type(accept.decode("latin-1") if accept else None)
         key = None
         if self.enabled and media_type is not None:
             key = _cache_key(scope["query_string"], self.max_tokens)
@@ -166,7 +166,7 @@ class ResponseCache:
             await send({"type": "http.response.body", "body": b""})
             return
         headers += [
-            (b"content-type", graphql_view.content_type(media_type).encode()),
+            (b"content-type", negotiation.content_type(media_type).encode()),
             (b"content-length", str(len(body)).encode()),
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})

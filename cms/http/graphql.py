@@ -10,12 +10,11 @@ refusal is a JSON `{"errors": [...]}` body; a document with several operations n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any, Final
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -36,25 +35,18 @@ from cms.content.links import Links
 from cms.errors import Unauthenticated
 from cms.events.broker import InMemoryBroker
 from cms.http import graphiql
+from cms.http.negotiation import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    content_type,
+    response_media_type,
+    selected_operation,
+)
 from cms.http.persisted import PersistedQueries, PersistedQueryError
 from schema import Context, NewsdeskSchema
 
-__all__ = [
-    "GRAPHQL_RESPONSE_JSON",
-    "JSON",
-    "GraphQLView",
-    "content_type",
-    "response_media_type",
-    "selected_operation",
-    "viewer_from_header",
-]
+__all__ = ["GraphQLView", "viewer_from_header"]
 
-JSON: Final = "application/json"
-GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
-_CONTENT_TYPES: Final = {
-    JSON: JSON,
-    GRAPHQL_RESPONSE_JSON: f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8",
-}
 # What a refusal's status means, as `extensions.code` (Strawberry's refusals carry none).
 _HTTP_CODES: Final = {
     400: "BAD_REQUEST",
@@ -76,92 +68,6 @@ async def viewer_from_header(authorization: str | None) -> Viewer:
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
     return await tokens.verify(secret=secret.strip())
-
-
-def content_type(media_type: str) -> str:
-    """The Content-Type header of a response in `media_type` (encoding named for the new
-    type; application/json stays as every client knows it)."""
-    return _CONTENT_TYPES[media_type]
-
-
-@lru_cache(maxsize=256)
-def response_media_type(accept: str | None) -> str | None:
-    """The media type to answer in: the one `Accept` prefers (by q-value, then the most
-    specific range, then the order listed); a wildcard or no header means
-    `application/json`; None when the client accepts neither (406)."""
-    if not accept or not accept.strip():
-        return JSON
-    best: tuple[float, int, int] | None = None
-    chosen: str | None = None
-    ranges = [_media_range(part) for part in accept.split(",")]
-    for media_type in (JSON, GRAPHQL_RESPONSE_JSON):
-        kind = media_type.partition("/")[0]
-        matches = [
-            (specificity, -position, q)
-            for position, (range_, q) in enumerate(ranges)
-            for specificity, pattern in ((2, media_type), (1, f"{kind}/*"), (0, "*/*"))
-            if range_ == pattern
-        ]
-        if not matches:
-            continue
-        specificity, position, q = max(matches)  # the most specific range decides q
-        rank = (q, specificity, position)
-        if q > 0 and (best is None or rank > best):
-            best, chosen = rank, media_type
-    return chosen
-
-
-def _media_range(part: str) -> tuple[str, float]:
-    range_, *params = (piece.strip() for piece in part.split(";"))
-    q = 1.0
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                q = float(value)
-            except ValueError:
-                q = 0.0
-    return range_.lower(), q
-
-
-@lru_cache(maxsize=2048)
-def _operations(query: str, max_tokens: int | None) -> tuple[tuple[str, OperationType], ...] | None:
-    """(name, type) of each operation of a document, in order; None when it does not
-    parse (graphql-core then reports why)."""
-    try:
-        document = parse(query, no_location=True, max_tokens=max_tokens)
-    except GraphQLError:
-        return None
-    return tuple(
-        (node.name.value if node.name else "", OperationType(node.operation.value))
-        for node in document.definitions
-        if isinstance(node, OperationDefinitionNode)
-    )
-
-
-def selected_operation(
-    query: str, operation_name: str | None, *, max_tokens: int | None = None
-) -> OperationType | GraphQLError | None:
-    """The type of the operation a request runs (the GraphQL spec's GetOperation()); a
-    request error when the document and `operation_name` do not pick exactly one; None
-    when the document does not parse. (Strawberry alone ran the first of several.)"""
-    operations = _operations(query, max_tokens)
-    if operations is None:
-        return None
-    if operation_name:
-        for name, operation_type in operations:
-            if name == operation_name:
-                return operation_type
-        return _request_error(f'Unknown operation named "{operation_name}".')
-    if len(operations) == 1:
-        return operations[0][1]
-    if not operations:
-        return _request_error("Must provide an operation.")
-    return _request_error("Must provide operation name if query contains multiple operations.")
-
-
-def _request_error(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "OPERATION_RESOLUTION_FAILURE"})
 
 
 def _is_request_error(result: ExecutionResult) -> bool:

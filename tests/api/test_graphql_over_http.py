@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cms.http.graphql import response_media_type
+from cms.http.negotiation import response_media_type
 from cms.models import Section
 
 JSON = "application/json"

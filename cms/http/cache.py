@@ -26,7 +26,7 @@ from cms import clock
 from cms.cache.stores import Store
 from cms.config import Settings
 from cms.content import generation
-from cms.http import negotiation
+from cms.http import conditional, negotiation
 
 __all__ = ["ContentGeneration", "ResponseCache"]
 
@@ -161,7 +161,11 @@ class ResponseCache:
         self, send: Send, scope: Scope, etag: bytes, body: bytes, media_type: str
     ) -> None:
         headers = [(b"etag", etag), (b"cache-control", self.cache_control), (b"vary", b"Accept")]
-        if _header(scope, b"if-none-match") == etag:
+        if_none_match = _header(scope, b"if-none-match")
+        if conditional.not_modified(
+            etag=etag.decode(),
+            if_none_match=if_none_match.decode("latin-1") if if_none_match is not None else None,
+        ):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
@@ -191,6 +195,6 @@ class ResponseCache:
             await send(start)
             await send({"type": "http.response.body", "body": body})
             return
-        etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
+        etag = conditional.etag(body).encode()
         await self.store.set(key, etag + body)
         await self._send(send, scope, etag, body, media_type)

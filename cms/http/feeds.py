@@ -7,10 +7,9 @@ empty feed); a malformed one is a 400 with a one-line message. Responses carry a
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from urllib.parse import urlencode
 
 import orjson
@@ -22,6 +21,7 @@ from cms.config import Settings
 from cms.content import feed, lookups, slugs, syndication
 from cms.content.links import Links
 from cms.errors import Invalid
+from cms.http import conditional
 
 __all__ = ["json_feed", "rss"]
 
@@ -65,30 +65,8 @@ def _render_json(channel: syndication.Channel, entries: Sequence[syndication.Ent
     return orjson.dumps(syndication.json_feed(channel, entries))
 
 
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
 def _http_date(value: datetime) -> str:
     return format_datetime(value.astimezone(UTC), usegmt=True)
-
-
-def _not_modified(request: Request, etag: str, last_modified: datetime | None) -> bool:
-    """RFC 9110 §13.1: If-None-Match decides when present; else If-Modified-Since."""
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-        return "*" in tags or etag in tags
-    if_modified_since = request.headers.get("if-modified-since")
-    if if_modified_since is None or last_modified is None:
-        return False
-    try:
-        since = parsedate_to_datetime(if_modified_since)
-    except (TypeError, ValueError):
-        return False  # an invalid date is ignored
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
-    return last_modified.replace(microsecond=0) <= since
 
 
 async def _serve(request: Request, *, path: str, media_type: str, render: Render) -> Response:
@@ -113,11 +91,16 @@ async def _serve(request: Request, *, path: str, media_type: str, render: Render
         updated=last_modified,
     )
     body = render(channel, entries)
-    etag = _etag(body)
+    etag = conditional.etag(body)
     headers: dict[str, str] = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if last_modified is not None:
         headers["Last-Modified"] = _http_date(last_modified)
-    if _not_modified(request, etag, last_modified):
+    if conditional.not_modified(
+        etag=etag,
+        if_none_match=request.headers.get("if-none-match"),
+        last_modified=last_modified,
+        if_modified_since=request.headers.get("if-modified-since"),
+    ):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
 

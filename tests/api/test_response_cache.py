@@ -70,6 +70,44 @@ async def test_if_none_match_gives_304(client: httpx.AsyncClient) -> None:
     assert conditional.content == b""
 
 
+@pytest.mark.parametrize(
+    "validators",
+    ['"other", {etag}', "W/{etag}", "*", '"other",W/{etag} , "more"'],
+)
+async def test_if_none_match_follows_rfc_9110_as_the_feeds_do(
+    client: httpx.AsyncClient, validators: str
+) -> None:
+    """A list of tags, weak tags and `*` are matched on /graphql exactly as on /feed.xml
+    (one rule, cms.http.conditional)."""
+    await factories.make_article(published_at=clock.utcnow() - timedelta(minutes=1))
+    graphql = await client.get("/graphql", params={"query": FEED})
+    rss = await client.get("/feed.xml")
+
+    again = await client.get(
+        "/graphql",
+        params={"query": FEED},
+        headers={"If-None-Match": validators.format(etag=graphql.headers["etag"])},
+    )
+    rss_again = await client.get(
+        "/feed.xml", headers={"If-None-Match": validators.format(etag=rss.headers["etag"])}
+    )
+
+    assert (again.status_code, rss_again.status_code) == (304, 304)
+    assert again.content == b""
+
+
+async def test_a_tag_that_does_not_match_gives_the_body(client: httpx.AsyncClient) -> None:
+    await factories.make_article(published_at=clock.utcnow() - timedelta(minutes=1))
+    await client.get("/graphql", params={"query": FEED})
+
+    again = await client.get(
+        "/graphql", params={"query": FEED}, headers={"If-None-Match": '"nope", W/"nor-this"'}
+    )
+
+    assert again.status_code == 200
+    assert _titles(again)
+
+
 async def test_a_publish_is_visible_at_once(
     client: httpx.AsyncClient, tokens_by_role: dict[str, str]
 ) -> None:

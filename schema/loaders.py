@@ -1,4 +1,5 @@
-"""Per-request DataLoaders, for the paths that loading up front does not reach."""
+"""Per-request DataLoaders, for the paths that loading up front does not reach. Each
+wraps one batch reader of cms.content.lookups."""
 
 from __future__ import annotations
 
@@ -7,19 +8,19 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from cms.content import revisions
-from cms.models import Revision
+from cms.content import lookups
+from cms.content.revisions import RevisionRecord
 
 __all__ = ["Loaders"]
 
 
-async def _revisions_by_content_id(content_ids: Sequence[int]) -> list[list[Revision]]:
-    grouped = await revisions.for_content(list(content_ids))
+async def _revisions_by_content_id(content_ids: Sequence[int]) -> list[list[RevisionRecord]]:
+    grouped = await lookups.revisions_for(content_ids)
     return [grouped.get(content_id, []) for content_id in content_ids]
 
 
 @dataclass
 class Loaders:
-    revisions_by_content_id: DataLoader[int, list[Revision]] = field(
+    revisions_by_content_id: DataLoader[int, list[RevisionRecord]] = field(
         default_factory=lambda: DataLoader(load_fn=_revisions_by_content_id)
     )

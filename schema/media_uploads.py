@@ -14,7 +14,6 @@ from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from cms.auth import policy
-from cms.content.records import MediaRecord
 from cms.errors import Invalid
 from cms.media import service
 from cms.media.storage import LocalStorage
@@ -58,7 +57,7 @@ class MediaMutation:
     ) -> MediaResult:
         async def work() -> Media:
             data, filename = await _read(file)
-            row = await service.upload(
+            record = await service.upload(
                 viewer=info.context.viewer,
                 storage=LocalStorage(info.context.settings.media_dir),
                 data=data,
@@ -66,16 +65,6 @@ class MediaMutation:
                 alt_text=alt_text,
                 caption=caption,
                 credit=credit,
-            )
-            record = MediaRecord(
-                id=row.id,
-                key=row.key,
-                mime_type=row.mime_type,
-                width=row.width,
-                height=row.height,
-                alt_text=row.alt_text,
-                caption=row.caption,
-                credit=row.credit,
             )
             media = Media.from_record(record, info.context.links)
             assert media is not None

@@ -11,11 +11,11 @@ import strawberry
 
 from cms import clock
 from cms.auth import policy
-from cms.content import editing, ids, items, lookups, people, publishing
+from cms.content import editing, ids, people, publishing
+from cms.content.enums import ContentKind
 from cms.content.lookups import Include
+from cms.content.records import ContentRecord
 from cms.errors import NotFound
-from cms.models import Content as ContentRow
-from cms.models import ContentKind
 from schema.context import Info
 from schema.errors import as_result
 from schema.permissions import require
@@ -23,7 +23,7 @@ from schema.selection import content_include, fields_under, root_field
 from schema.types import inputs
 from schema.types.content import Article, VideoEpisode, content_from_record
 from schema.types.errors import ConflictError, Deleted, DeleteResult, NotFoundError, ValidationError
-from schema.types.nodes import decode_id, encode_id
+from schema.types.nodes import decode_id
 from schema.types.people import Author
 from schema.types.taxonomy import Section
 
@@ -61,12 +61,13 @@ def _include(info: Info) -> Include:
     return content_include(fields_under(root_field(info).selections))
 
 
-async def _write(info: Info, write: Callable[[], Awaitable[ContentRow]]) -> Any:
-    """Run a content write; answer with the item as that write saved it, or with the
-    domain error as a result-union member (raised while writing or reading the ID)."""
+async def _write(info: Info, write: Callable[[Include], Awaitable[ContentRecord]]) -> Any:
+    """Run a content write, loading what the selection asks for; answer with the item as
+    that write saved it, or with the domain error as a result-union member (raised while
+    writing or reading the ID)."""
 
     async def saved() -> Article | VideoEpisode:
-        record = await items.as_saved(await write(), include=_include(info))
+        record = await write(_include(info))
         # After the write: "publish now" must read as PUBLISHED, not SCHEDULED.
         return content_from_record(record, info.context.links, clock.utcnow())
 
@@ -76,11 +77,12 @@ async def _write(info: Info, write: Callable[[], Awaitable[ContentRow]]) -> Any:
 async def _create(info: Info, kind: ContentKind, input: object) -> Any:
     return await _write(
         info,
-        lambda: editing.create(
+        lambda include: editing.create(
             kind=kind,
             data=inputs.to_content_input(input),
             viewer=info.context.viewer,
             default_locale=info.context.settings.default_locale,
+            include=include,
         ),
     )
 
@@ -90,12 +92,13 @@ async def _update(
 ) -> Any:
     return await _write(
         info,
-        lambda: editing.update(
+        lambda include: editing.update(
             id=_content_pk(id, kind),
             kind=kind,
             data=inputs.to_content_input(input),
             viewer=info.context.viewer,
             expected_version=expected_version,
+            include=include,
         ),
     )
 
@@ -146,13 +149,18 @@ class Mutation:
     ) -> ContentResult:
         return await _write(
             info,
-            lambda: publishing.publish(id=_content_pk(id), viewer=info.context.viewer, at=at),
-        )  # fmt: skip
+            lambda include: publishing.publish(
+                id=_content_pk(id), viewer=info.context.viewer, at=at, include=include
+            ),
+        )
 
     @strawberry.mutation(description="Back to DRAFT.", extensions=require(policy.Action.PUBLISH))
     async def unpublish(self, info: Info, id: strawberry.ID) -> ContentResult:
         return await _write(
-            info, lambda: publishing.unpublish(id=_content_pk(id), viewer=info.context.viewer)
+            info,
+            lambda include: publishing.unpublish(
+                id=_content_pk(id), viewer=info.context.viewer, include=include
+            ),
         )
 
     @strawberry.mutation(
@@ -161,7 +169,10 @@ class Mutation:
     )
     async def archive(self, info: Info, id: strawberry.ID) -> ContentResult:
         return await _write(
-            info, lambda: publishing.archive(id=_content_pk(id), viewer=info.context.viewer)
+            info,
+            lambda include: publishing.archive(
+                id=_content_pk(id), viewer=info.context.viewer, include=include
+            ),
         )
 
     @strawberry.mutation(
@@ -182,11 +193,13 @@ class Mutation:
         extensions=require(policy.Action.RESTORE_REVISION),
     )
     async def restore_revision(self, info: Info, id: strawberry.ID) -> ContentResult:
-        def restore() -> Awaitable[ContentRow]:
+        def restore(include: Include) -> Awaitable[ContentRecord]:
             type_name, pk = decode_id(id)
             if type_name != "Revision":
                 raise NotFound("no revision has that id")
-            return publishing.restore_revision(revision_id=pk, viewer=info.context.viewer)
+            return publishing.restore_revision(
+                revision_id=pk, viewer=info.context.viewer, include=include
+            )
 
         return await _write(info, restore)
 
@@ -198,8 +211,8 @@ class Mutation:
             values = inputs.given(input)
             if "avatar_id" in values:
                 values["avatar_id"] = inputs.media_pk(values["avatar_id"], "avatarId")
-            row = await people.create_author(viewer=info.context.viewer, **values)
-            return await _author(info, row.id)
+            record = await people.create_author(viewer=info.context.viewer, **values)
+            return Author.from_record(record, info.context.links)
 
         return await as_result(work())
 
@@ -216,8 +229,8 @@ class Mutation:
             values = inputs.given(input)
             if "avatar_id" in values:
                 values["avatar_id"] = inputs.media_pk(values["avatar_id"], "avatarId")
-            await people.update_author(viewer=info.context.viewer, id=pk, **values)
-            return await _author(info, pk)
+            record = await people.update_author(viewer=info.context.viewer, id=pk, **values)
+            return Author.from_record(record, info.context.links)
 
         return await as_result(work())
 
@@ -226,14 +239,7 @@ class Mutation:
     )
     async def create_section(self, info: Info, input: inputs.SectionInput) -> SectionResult:
         async def work() -> Section:
-            row = await people.create_section(viewer=info.context.viewer, **inputs.given(input))
-            return Section(id=encode_id("Section", row.id), name=row.name, slug=row.slug)
+            record = await people.create_section(viewer=info.context.viewer, **inputs.given(input))
+            return Section.from_record(record)
 
         return await as_result(work())
-
-
-async def _author(info: Info, pk: int) -> Author:
-    record = await lookups.author(id=pk)
-    if record is None:
-        raise NotFound("no author has that id")
-    return Author.from_record(record, info.context.links)

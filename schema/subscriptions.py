@@ -10,8 +10,8 @@ import strawberry
 
 from cms import clock
 from cms.content import ids, items, visibility
+from cms.content.enums import ContentKind
 from cms.events.outbox import EventType
-from cms.models import ContentKind
 from schema.context import Info
 from schema.selection import content_include, fields_under, root_field
 from schema.types.content import Content, content_from_record

@@ -45,8 +45,8 @@ class WebhookQuery:
         extensions=require(policy.Action.MANAGE_WEBHOOKS),
     )
     async def webhooks(self, info: Info) -> list[Webhook]:
-        rows = await service.list_webhooks(viewer=info.context.viewer)
-        return [Webhook.from_row(row) for row in rows]
+        records = await service.list_webhooks(viewer=info.context.viewer)
+        return [Webhook.from_record(record) for record in records]
 
 
 @strawberry.type
@@ -59,13 +59,13 @@ class WebhookMutation:
         self, info: Info, url: str, events: list[WebhookEventType]
     ) -> WebhookResult:
         async def work() -> Webhook:
-            row, secret = await service.create(
+            record, secret = await service.create(
                 viewer=info.context.viewer,
                 url=url,
                 events=[event.value for event in events],
                 settings=info.context.settings,
             )
-            return Webhook.from_row(row, secret=secret)
+            return Webhook.from_record(record, secret=secret)
 
         return await as_result(work())
 
@@ -88,7 +88,7 @@ class WebhookMutation:
     async def redeliver(self, info: Info, delivery_id: strawberry.ID) -> WebhookDeliveryResult:
         async def work() -> WebhookDelivery:
             pk = _pk(delivery_id, "WebhookDelivery", "webhook delivery")
-            row = await service.redeliver(viewer=info.context.viewer, delivery_id=pk)
-            return WebhookDelivery.from_row(row)
+            record = await service.redeliver(viewer=info.context.viewer, delivery_id=pk)
+            return WebhookDelivery.from_record(record)
 
         return _not_found(await as_result(work()))  # type: ignore[return-value]

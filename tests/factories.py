@@ -1,9 +1,10 @@
 """Async builders over the real services (never raw content rows), for tests.
 
-Every builder takes keyword arguments only and returns the model object it made. Content
-is created as a draft through `cms.content.editing.create`; give `published_at` to publish
-it at that time (in the future: scheduled). Media rows are written directly: there is no
-media service yet.
+Every builder takes keyword arguments only and returns the model object it made (the
+services answer with records; tests may read and change rows). Content is created as a
+draft through `cms.content.editing.create`; give `published_at` to publish it at that time
+(in the future: scheduled). Media rows are written directly (an upload needs real image
+bytes: tests/media covers cms.media.service).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
 from cms.config import Settings
-from cms.content import editing, fields, people, publishing
+from cms.content import editing, fields, lookups, people, publishing
 from cms.models import Author, AuthorKind, Content, ContentKind, Media, Section
 
 __all__ = [
@@ -40,9 +41,10 @@ def _slug_of(value: Section | Author | str) -> str:
 
 
 async def make_section(*, slug: str = "war", name: str | None = None) -> Section:
-    return await people.create_section(
+    record = await people.create_section(
         viewer=ADMIN_VIEWER, name=name or slug.replace("-", " ").capitalize(), slug=slug
     )
+    return await Section.get(id=record.id)
 
 
 async def make_media(
@@ -77,7 +79,7 @@ async def make_author(
     avatar: bool = False,
 ) -> Author:
     avatar_id = (await make_media(key=f"avatars/{slug}.png")).id if avatar else None
-    return await people.create_author(
+    record = await people.create_author(
         viewer=ADMIN_VIEWER,
         name=name or slug.replace("-", " ").title(),
         slug=slug,
@@ -86,6 +88,7 @@ async def make_author(
         email=email,
         avatar_id=avatar_id,
     )
+    return await Author.get(id=record.id)
 
 
 async def _make(
@@ -107,11 +110,17 @@ async def _make(
     elif isinstance(hero_image, Media):
         data.hero_image_id = hero_image.id
     content = await editing.create(
-        kind=kind, data=data, viewer=ADMIN_VIEWER, default_locale=DEFAULT_LOCALE
+        kind=kind,
+        data=data,
+        viewer=ADMIN_VIEWER,
+        default_locale=DEFAULT_LOCALE,
+        include=lookups.NOTHING,
     )
-    if published_at is None:
-        return content
-    return await publishing.publish(id=content.id, viewer=ADMIN_VIEWER, at=published_at)
+    if published_at is not None:
+        await publishing.publish(
+            id=content.id, viewer=ADMIN_VIEWER, at=published_at, include=lookups.NOTHING
+        )
+    return await Content.get(id=content.id)
 
 
 def _optional(**values: object) -> dict[str, object]:

@@ -2,7 +2,8 @@
 
 Every change is one transaction: the row (with a version check), a Revision snapshot and
 an outbox event commit together. `save` is the one way a content row changes; the
-publishing actions use it too.
+publishing actions use it too. Each write answers with the item's record as it was saved,
+with the parts `include` asks for.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from tortoise.transactions import in_transaction
 from cms import clock
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import fields, revisions, slugs
+from cms.content import fields, items, lookups, revisions, slugs
+from cms.content.records import ContentRecord
 from cms.errors import Conflict, Invalid, NotFound
 from cms.events import outbox
 from cms.models import Content, ContentAuthor, ContentKind, ContentStatus, ContentTag
@@ -164,15 +166,21 @@ async def _insert(
 
 
 async def create(
-    *, kind: ContentKind, data: fields.ContentInput, viewer: Viewer, default_locale: str
-) -> Content:
+    *,
+    kind: ContentKind,
+    data: fields.ContentInput,
+    viewer: Viewer,
+    default_locale: str,
+    include: lookups.Include = lookups.EVERYTHING,
+) -> ContentRecord:
     """A new DRAFT, in `default_locale` (CMS_DEFAULT_LOCALE) unless `data` names one. With
     an externalId that exists already, the existing item comes back and nothing changes
     (the unique constraint decides when two retries race)."""
     policy.require(viewer, policy.Action.CREATE_CONTENT)
     external_id = data.external_id or None
     if external_id and (existing := await _existing(external_id, kind)):
-        return existing
+        return await items.as_saved(existing, include=include)
+    content: Content | None
     try:
         async with in_transaction() as connection:
             resolved = await fields.resolve(kind, data, creating=True, connection=connection)
@@ -180,12 +188,11 @@ async def create(
             content = await _insert(kind, resolved.values, viewer, connection)
             change = Change(author_ids=resolved.author_ids or [], tag_ids=resolved.tag_ids or [])
             await _record(content, change, viewer, connection)
-        return content
-    except _ExternalIdTaken:
+    except _ExternalIdTaken:  # another writer created it a moment ago: theirs it is
         assert external_id is not None
-        existing = await _existing(external_id, kind)
-        assert existing is not None
-        return existing
+        content = await _existing(external_id, kind)
+    assert content is not None
+    return await items.as_saved(content, include=include)
 
 
 async def save(
@@ -195,7 +202,8 @@ async def save(
     action: policy.Action,
     expected_version: int | None,
     change: Callable[[Content, BaseDBAsyncClient], Awaitable[Change]],
-) -> Content:
+    include: lookups.Include = lookups.EVERYTHING,
+) -> ContentRecord:
     """Apply `change` to content `id` as one transaction with a version check.
 
     With `expected_version`, a stale version is a Conflict and nothing changes. Without
@@ -235,7 +243,7 @@ async def save(
                     raise _LostRace
                 content = await Content.get(id=id, using_db=connection)
                 await _record(content, planned, viewer, connection)
-            return content
+            return await items.as_saved(content, include=include)
         except _LostRace:
             continue
         except IntegrityError:
@@ -250,7 +258,8 @@ async def update(
     data: fields.ContentInput,
     viewer: Viewer,
     expected_version: int | None = None,
-) -> Content:
+    include: lookups.Include = lookups.EVERYTHING,
+) -> ContentRecord:
     if data.external_id is not fields.UNSET:
         raise Invalid("externalId is set at creation and cannot change", field="externalId")
 
@@ -266,4 +275,5 @@ async def update(
         action=policy.Action.EDIT_CONTENT,
         expected_version=expected_version,
         change=change,
+        include=include,
     )

@@ -22,6 +22,7 @@ from cms.content.records import (
     SectionRecord,
     TagRecord,
 )
+from cms.content.revisions import RevisionRecord
 from cms.models import (
     Author,
     AuthorKind,
@@ -29,12 +30,14 @@ from cms.models import (
     ContentAuthor,
     ContentTag,
     Media,
+    Revision,
     Section,
     Tag,
 )
 
 __all__ = [
     "EVERYTHING",
+    "NOTHING",
     "Include",
     "attach_relations",
     "author",
@@ -42,6 +45,7 @@ __all__ = [
     "content_query",
     "content_records",
     "media",
+    "revisions_for",
     "section",
     "sections",
     "tag",
@@ -66,6 +70,8 @@ class Include:
 EVERYTHING = Include(
     body=True, section=True, hero_image=True, authors=True, avatars=True, tags=True
 )
+NOTHING = Include()
+"""The item's own columns only (no body, no relations)."""
 
 
 def _joined(prefix: str, relation: str, columns: Iterable[str]) -> dict[str, str]:
@@ -201,3 +207,18 @@ async def tag(*, id: int) -> TagRecord | None:
 async def media(*, id: int) -> MediaRecord | None:
     rows = await Media.filter(id=id).values(*_MEDIA_COLUMNS)
     return MediaRecord(**rows[0]) if rows else None
+
+
+async def revisions_for(content_ids: Sequence[int]) -> dict[int, list[RevisionRecord]]:
+    """Revisions per content id, newest first: one query."""
+    if not content_ids:
+        return {}
+    rows = await (
+        Revision.filter(content_id__in=list(content_ids))
+        .order_by("content_id", "-version")
+        .values("id", "content_id", "version", "created_at", "created_by", "title")
+    )
+    grouped: dict[int, list[RevisionRecord]] = {}
+    for row in rows:
+        grouped.setdefault(row["content_id"], []).append(RevisionRecord(**row))
+    return grouped

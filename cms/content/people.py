@@ -1,4 +1,5 @@
-"""Authors (desk or person bylines) and sections."""
+"""Authors (desk or person bylines) and sections. Each write answers with the record of
+what it saved."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from tortoise.exceptions import IntegrityError
 
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import slugs
+from cms.content import lookups, slugs
 from cms.content.fields import UNSET
+from cms.content.records import AuthorRecord, SectionRecord
 from cms.errors import Invalid, NotFound
 from cms.models import Author, AuthorKind, Media, Section
 
@@ -58,6 +60,14 @@ def _given(**values: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not UNSET}
 
 
+async def _saved(id: int) -> AuthorRecord:
+    """The author's record (with its avatar) as it now stands."""
+    record = await lookups.author(id=id)
+    if record is None:  # deleted meanwhile
+        raise NotFound("no author has that id")
+    return record
+
+
 async def create_author(
     *,
     viewer: Viewer,
@@ -67,7 +77,7 @@ async def create_author(
     bio: str | None = None,
     email: str | None = None,
     avatar_id: int | None = None,
-) -> Author:
+) -> AuthorRecord:
     policy.require(viewer, policy.Action.MANAGE_PEOPLE)
     values = await _author_values(
         {
@@ -81,9 +91,10 @@ async def create_author(
     )
     values.setdefault("slug", slugs.slugify(values["name"]))
     try:
-        return await Author.create(**values)
+        author = await Author.create(**values)
     except IntegrityError:
         raise Invalid("an author with that slug exists", field="slug") from None
+    return await _saved(author.id)
 
 
 async def update_author(
@@ -96,28 +107,27 @@ async def update_author(
     bio: Any = UNSET,
     email: Any = UNSET,
     avatar_id: Any = UNSET,
-) -> Author:
+) -> AuthorRecord:
     policy.require(viewer, policy.Action.MANAGE_PEOPLE)
-    author = await Author.get_or_none(id=id)
-    if author is None:
+    if not await Author.exists(id=id):
         raise NotFound("no author has that id")
     values = await _author_values(
         _given(name=name, slug=slug, kind=kind, bio=bio, email=email, avatar_id=avatar_id)
     )
-    if not values:
-        return author
-    try:
-        await Author.filter(id=id).update(**values)
-    except IntegrityError:
-        raise Invalid("an author with that slug exists", field="slug") from None
-    return await Author.get(id=id)
+    if values:
+        try:
+            await Author.filter(id=id).update(**values)
+        except IntegrityError:
+            raise Invalid("an author with that slug exists", field="slug") from None
+    return await _saved(id)
 
 
-async def create_section(*, viewer: Viewer, name: str, slug: str | None = None) -> Section:
+async def create_section(*, viewer: Viewer, name: str, slug: str | None = None) -> SectionRecord:
     policy.require(viewer, policy.Action.MANAGE_PEOPLE)
     checked_name = _name(name, 100)
     checked_slug = slugs.check(slug) if slug is not None else slugs.slugify(checked_name)
     try:
-        return await Section.create(name=checked_name, slug=checked_slug)
+        section = await Section.create(name=checked_name, slug=checked_slug)
     except IntegrityError:
         raise Invalid("a section with that slug exists", field="slug") from None
+    return SectionRecord(id=section.id, name=section.name, slug=section.slug)

@@ -15,7 +15,8 @@ from tortoise.transactions import in_transaction
 from cms import clock
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import editing, revisions, visibility
+from cms.content import editing, lookups, revisions, visibility
+from cms.content.records import ContentRecord
 from cms.errors import Invalid, NotFound
 from cms.events import outbox
 from cms.models import Content, ContentStatus, Revision
@@ -24,8 +25,13 @@ __all__ = ["announce_due", "archive", "delete", "publish", "restore_revision", "
 
 
 async def publish(
-    *, id: int, viewer: Viewer, at: datetime | None = None, expected_version: int | None = None
-) -> Content:
+    *,
+    id: int,
+    viewer: Viewer,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+    include: lookups.Include = lookups.EVERYTHING,
+) -> ContentRecord:
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise Invalid("at must include a timezone, such as 2026-05-01T09:00:00Z", field="at")
     now = clock.utcnow()
@@ -46,7 +52,7 @@ async def publish(
 
     return await editing.save(
         id=id, viewer=viewer, action=policy.Action.PUBLISH, expected_version=expected_version,
-        change=change,
+        change=change, include=include,
     )  # fmt: skip
 
 
@@ -56,8 +62,13 @@ def _has_been_public(item: Content, now: datetime) -> bool:
 
 
 async def _withdraw(
-    *, id: int, viewer: Viewer, status: ContentStatus, expected_version: int | None
-) -> Content:
+    *,
+    id: int,
+    viewer: Viewer,
+    status: ContentStatus,
+    expected_version: int | None,
+    include: lookups.Include,
+) -> ContentRecord:
     async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
         now = clock.utcnow()
         was_public = visibility.is_public(current, now)
@@ -69,22 +80,36 @@ async def _withdraw(
 
     return await editing.save(
         id=id, viewer=viewer, action=policy.Action.PUBLISH, expected_version=expected_version,
-        change=change,
+        change=change, include=include,
     )  # fmt: skip
 
 
-async def unpublish(*, id: int, viewer: Viewer, expected_version: int | None = None) -> Content:
+async def unpublish(
+    *,
+    id: int,
+    viewer: Viewer,
+    expected_version: int | None = None,
+    include: lookups.Include = lookups.EVERYTHING,
+) -> ContentRecord:
     """Back to DRAFT; readers no longer see it."""
     return await _withdraw(
-        id=id, viewer=viewer, status=ContentStatus.DRAFT, expected_version=expected_version
-    )
+        id=id, viewer=viewer, status=ContentStatus.DRAFT, expected_version=expected_version,
+        include=include,
+    )  # fmt: skip
 
 
-async def archive(*, id: int, viewer: Viewer, expected_version: int | None = None) -> Content:
+async def archive(
+    *,
+    id: int,
+    viewer: Viewer,
+    expected_version: int | None = None,
+    include: lookups.Include = lookups.EVERYTHING,
+) -> ContentRecord:
     """ARCHIVED: kept for the record, off every public read path."""
     return await _withdraw(
-        id=id, viewer=viewer, status=ContentStatus.ARCHIVED, expected_version=expected_version
-    )
+        id=id, viewer=viewer, status=ContentStatus.ARCHIVED, expected_version=expected_version,
+        include=include,
+    )  # fmt: skip
 
 
 async def delete(*, id: int, viewer: Viewer) -> int:
@@ -101,7 +126,9 @@ async def delete(*, id: int, viewer: Viewer) -> int:
     return id
 
 
-async def restore_revision(*, revision_id: int, viewer: Viewer) -> Content:
+async def restore_revision(
+    *, revision_id: int, viewer: Viewer, include: lookups.Include = lookups.EVERYTHING
+) -> ContentRecord:
     """A new version carrying that revision's fields (history only grows)."""
     revision = await Revision.get_or_none(id=revision_id)
     if revision is None:
@@ -120,6 +147,7 @@ async def restore_revision(*, revision_id: int, viewer: Viewer) -> Content:
         action=policy.Action.RESTORE_REVISION,
         expected_version=None,
         change=change,
+        include=include,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,20 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from cms.content.records import RESTORABLE
 from cms.models import Content, Revision
 
-__all__ = ["RESTORABLE", "for_content", "snapshot", "write"]
+__all__ = ["RESTORABLE", "RevisionRecord", "snapshot", "write"]
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRecord:
+    """One saved version of a content item, as reads see it (lookups.revisions_for)."""
+
+    id: int
+    content_id: int
+    version: int
+    created_at: datetime
+    created_by: str | None
+    title: str
+
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
@@ -44,11 +58,3 @@ async def write(
         snapshot=snapshot(content, author_ids=author_ids, tag_ids=tag_ids),
         using_db=connection,
     )
-
-
-async def for_content(content_ids: list[int]) -> dict[int, list[Revision]]:
-    """Revisions per content id, newest first: one query."""
-    grouped: dict[int, list[Revision]] = {}
-    for revision in await Revision.filter(content_id__in=content_ids).order_by("-version"):
-        grouped.setdefault(revision.content_id, []).append(revision)
-    return grouped

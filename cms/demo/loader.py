@@ -12,7 +12,7 @@ from pathlib import Path
 from cms import clock
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
-from cms.content import editing, fields, people, publishing
+from cms.content import editing, fields, lookups, people, publishing
 from cms.demo import newsroom
 from cms.models import Author, AuthorKind, Content, ContentKind, ContentStatus, Media, Section, Tag
 
@@ -95,13 +95,17 @@ async def _item(
     default_locale: str,
 ) -> None:
     content = await editing.create(
-        kind=kind, data=data, viewer=DEMO_VIEWER, default_locale=default_locale
+        kind=kind,
+        data=data,
+        viewer=DEMO_VIEWER,
+        default_locale=default_locale,
+        include=lookups.NOTHING,
     )
     if content.status != ContentStatus.DRAFT or content.version > 1:
         report.existing += 1
         return
     at = clock.utcnow() - timedelta(minutes=minutes_ago)
-    await publishing.publish(id=content.id, viewer=DEMO_VIEWER, at=at)
+    await publishing.publish(id=content.id, viewer=DEMO_VIEWER, at=at, include=lookups.NOTHING)
     report.created += 1
 
 

@@ -3,7 +3,7 @@
 Keys are content addresses: "uploads/" + the first two hex digits of the SHA-256 of the
 bytes + "/" + the next thirty + the extension of the format Pillow found, such as
 "uploads/3f/a9c0….jpg". The same bytes are stored once: uploading them again returns the
-Media row that already has them, unchanged (its alt text, caption and credit stay as
+media that already has them, unchanged (its alt text, caption and credit stay as
 first given). The file is written before the row is created; when the insert fails, the
 file stays, which is harmless (the next upload of those bytes reuses it).
 """
@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from cms.auth import policy
 from cms.auth.viewer import Viewer
+from cms.content.records import MediaRecord
 from cms.errors import Invalid
 from cms.media import images
 from cms.media.storage import Storage
@@ -67,8 +68,8 @@ async def upload(
     alt_text: str | None = None,
     caption: str | None = None,
     credit: str | None = None,
-) -> Media:
-    """Store an image and return its Media row (the existing one for bytes already stored).
+) -> MediaRecord:
+    """Store an image and return its record (the existing one for bytes already stored).
 
     `filename` is the client's name for the file, used in messages only: the type comes
     from the bytes. An empty altText is kept (it marks a decorative image); an empty
@@ -85,9 +86,9 @@ async def upload(
     await storage.save(key, data)  # idempotent: the same bytes under the same key
     existing = await Media.get_or_none(key=key)
     if existing is not None:
-        return existing
+        return _record(existing)
     try:
-        return await Media.create(
+        media = await Media.create(
             key=key,
             mime_type=info.mime_type,
             size_bytes=len(data),
@@ -98,4 +99,18 @@ async def upload(
             credit=credit,
         )
     except IntegrityError:  # the same bytes uploaded at the same moment: theirs won
-        return await Media.get(key=key)
+        media = await Media.get(key=key)
+    return _record(media)
+
+
+def _record(media: Media) -> MediaRecord:
+    return MediaRecord(
+        id=media.id,
+        key=media.key,
+        mime_type=media.mime_type,
+        width=media.width,
+        height=media.height,
+        alt_text=media.alt_text,
+        caption=media.caption,
+        credit=media.credit,
+    )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
@@ -10,7 +11,9 @@ from cms.models.base import TimestampedModel
 __all__ = ["DeliveryStatus", "Webhook", "WebhookDelivery"]
 
 
-class DeliveryStatus:
+class DeliveryStatus(StrEnum):
+    """Where a delivery stands: waiting for its next attempt, delivered, or out of attempts."""
+
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"

@@ -1,5 +1,5 @@
 """Webhooks: signed deliveries of content events to receivers that admins register."""
 
-from cms.webhooks import addresses, deliveries, service, signing
+from cms.webhooks import addresses, deliveries, records, service, signing
 
-__all__ = ["addresses", "deliveries", "service", "signing"]
+__all__ = ["addresses", "deliveries", "records", "service", "signing"]

@@ -11,6 +11,7 @@ from cms.errors import Invalid, NotFound
 from cms.events.outbox import EventType
 from cms.models import Webhook, WebhookDelivery
 from cms.webhooks import addresses, deliveries, signing
+from cms.webhooks.records import DeliveryRecord, WebhookRecord
 
 __all__ = [
     "EVENT_TYPES",
@@ -41,7 +42,7 @@ def _event_types(events: Iterable[str]) -> list[str]:
 
 async def create(
     *, viewer: Viewer, url: str, events: Iterable[str], settings: Settings
-) -> tuple[Webhook, str]:
+) -> tuple[WebhookRecord, str]:
     """A new webhook and its signing secret (kept to sign, shown to the caller only now)."""
     policy.require(viewer, policy.Action.MANAGE_WEBHOOKS)
     chosen = _event_types(events)
@@ -50,7 +51,7 @@ async def create(
     webhook = await Webhook.create(
         url=checked, events=chosen, secret=secret, created_by=viewer.name
     )
-    return webhook, secret
+    return WebhookRecord.of(webhook), secret
 
 
 async def delete(*, viewer: Viewer, id: int) -> None:
@@ -60,26 +61,27 @@ async def delete(*, viewer: Viewer, id: int) -> None:
         raise NotFound("no webhook has that id")
 
 
-async def list_webhooks(*, viewer: Viewer) -> list[Webhook]:
+async def list_webhooks(*, viewer: Viewer) -> list[WebhookRecord]:
     policy.require(viewer, policy.Action.MANAGE_WEBHOOKS)
-    return await Webhook.all().order_by("id")
+    return [WebhookRecord.of(row) for row in await Webhook.all().order_by("id")]
 
 
-async def deliveries_of(*, webhook_id: int, first: int = 20) -> list[WebhookDelivery]:
+async def deliveries_of(*, webhook_id: int, first: int = 20) -> list[DeliveryRecord]:
     """A webhook's newest deliveries first (at most 100). The caller has checked that the
     viewer may manage webhooks (the field is reached only through admin fields)."""
     if first < 0:
         raise Invalid("first cannot be negative", field="first")
     if first == 0:
         return []
-    return (
+    rows = (
         await WebhookDelivery.filter(webhook_id=webhook_id)
         .order_by("-id")
         .limit(min(first, MAX_DELIVERIES))
     )
+    return [DeliveryRecord.of(row) for row in rows]
 
 
-async def redeliver(*, viewer: Viewer, delivery_id: int) -> WebhookDelivery:
+async def redeliver(*, viewer: Viewer, delivery_id: int) -> DeliveryRecord:
     """Queue one delivery again (the same webhook-id and body), to be sent now."""
     policy.require(viewer, policy.Action.MANAGE_WEBHOOKS)
-    return await deliveries.redeliver(delivery_id=delivery_id)
+    return DeliveryRecord.of(await deliveries.redeliver(delivery_id=delivery_id))

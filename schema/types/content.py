@@ -11,9 +11,10 @@ import strawberry
 
 from cms.auth import policy
 from cms.content import ids, records, rendering, visibility
+from cms.content.enums import ContentKind, ContentStatus
 from cms.content.links import Links
 from cms.content.records import ContentRecord
-from cms.models import ContentKind, ContentStatus
+from cms.content.revisions import RevisionRecord
 from schema.context import Info
 from schema.permissions import require
 from schema.types.media import Media
@@ -55,6 +56,16 @@ class Revision(Node):
     created_by: str | None
     title: str
 
+    @classmethod
+    def from_record(cls, record: RevisionRecord) -> Revision:
+        return cls(
+            id=encode_id("Revision", record.id),
+            version=record.version,
+            created_at=record.created_at,
+            created_by=record.created_by,
+            title=record.title,
+        )
+
 
 @strawberry.interface(description="An article or a video episode.")
 class Content(Node):
@@ -82,17 +93,8 @@ class Content(Node):
         extensions=require(policy.Action.READ_REVISIONS),
     )
     async def revisions(self, info: Info) -> list[Revision]:
-        rows = await info.context.loaders.revisions_by_content_id.load(self.pk)
-        return [
-            Revision(
-                id=encode_id("Revision", row.id),
-                version=row.version,
-                created_at=row.created_at,
-                created_by=row.created_by,
-                title=row.title,
-            )
-            for row in rows
-        ]
+        records = await info.context.loaders.revisions_by_content_id.load(self.pk)
+        return [Revision.from_record(record) for record in records]
 
 
 @strawberry.type(description="A written story; the body is stored as Markdown.")

@@ -4,9 +4,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from cms.content.enums import AuthorKind
 from cms.content.links import Links
 from cms.content.records import AuthorRecord
-from cms.models import AuthorKind
 from schema.context import Info
 from schema.types.media import Media
 from schema.types.nodes import Node, encode_id

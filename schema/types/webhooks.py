@@ -8,9 +8,8 @@ from typing import Annotated
 
 import strawberry
 
-from cms.models import Webhook as WebhookRow
-from cms.models import WebhookDelivery as DeliveryRow
 from cms.webhooks import service
+from cms.webhooks.records import DeliveryRecord, WebhookRecord
 from schema.types.errors import ConflictError, NotFoundError, ValidationError
 from schema.types.nodes import Node, encode_id
 
@@ -55,18 +54,18 @@ class WebhookDelivery(Node):
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: DeliveryRow) -> WebhookDelivery:
+    def from_record(cls, record: DeliveryRecord) -> WebhookDelivery:
         return cls(
-            id=encode_id("WebhookDelivery", row.id),
-            message_id=row.message_id,
-            event_type=WebhookEventType(row.event_type),
-            status=WebhookDeliveryStatus(row.status),
-            attempts=row.attempts,
-            last_status_code=row.last_status_code,
-            last_error=row.last_error,
-            last_attempt_at=row.last_attempt_at,
-            next_attempt_at=row.next_attempt_at,
-            created_at=row.created_at,
+            id=encode_id("WebhookDelivery", record.id),
+            message_id=record.message_id,
+            event_type=WebhookEventType(record.event_type),
+            status=WebhookDeliveryStatus(record.status),
+            attempts=record.attempts,
+            last_status_code=record.last_status_code,
+            last_error=record.last_error,
+            last_attempt_at=record.last_attempt_at,
+            next_attempt_at=record.next_attempt_at,
+            created_at=record.created_at,
         )
 
 
@@ -83,18 +82,20 @@ class Webhook(Node):
 
     @strawberry.field(description="The newest deliveries first.")
     async def deliveries(self, first: int | None = 20) -> list[WebhookDelivery]:
-        rows = await service.deliveries_of(webhook_id=self.pk, first=20 if first is None else first)
-        return [WebhookDelivery.from_row(row) for row in rows]
+        records = await service.deliveries_of(
+            webhook_id=self.pk, first=20 if first is None else first
+        )
+        return [WebhookDelivery.from_record(record) for record in records]
 
     @classmethod
-    def from_row(cls, row: WebhookRow, *, secret: str | None = None) -> Webhook:
+    def from_record(cls, record: WebhookRecord, *, secret: str | None = None) -> Webhook:
         return cls(
-            id=encode_id("Webhook", row.id),
-            url=row.url,
-            events=[WebhookEventType(event) for event in row.events],
-            created_at=row.created_at,
+            id=encode_id("Webhook", record.id),
+            url=record.url,
+            events=[WebhookEventType(event) for event in record.events],
+            created_at=record.created_at,
             secret=secret,
-            pk=row.id,
+            pk=record.id,
         )
 
 

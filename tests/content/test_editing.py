@@ -14,7 +14,8 @@ from tortoise.expressions import F
 from cms.auth import policy, tokens
 from cms.auth.roles import Role
 from cms.auth.viewer import ANONYMOUS, Viewer
-from cms.content import editing, fields, publishing
+from cms.content import editing, fields, lookups, publishing
+from cms.content.records import ContentRecord
 from cms.errors import Conflict, Forbidden, Invalid, Unauthenticated
 from cms.events import outbox
 from cms.models import Author, Content, ContentKind, ContentStatus, OutboxEvent, Revision, Tag
@@ -47,10 +48,19 @@ async def _history(content_id: int) -> tuple[list[int], list[str]]:
     return list(versions), list(events)
 
 
-async def _article(viewer: Viewer, title: str = "Before", **values: Any) -> Content:
+async def _article(
+    viewer: Viewer,
+    title: str = "Before",
+    include: lookups.Include = lookups.EVERYTHING,
+    **values: Any,
+) -> ContentRecord:
     data = fields.ContentInput(title=title, body="First *draft*.", **values)
     return await editing.create(
-        kind=ARTICLE, data=data, viewer=viewer, default_locale=factories.DEFAULT_LOCALE
+        kind=ARTICLE,
+        data=data,
+        viewer=viewer,
+        default_locale=factories.DEFAULT_LOCALE,
+        include=include,
     )
 
 
@@ -112,6 +122,48 @@ async def test_create_makes_a_draft_at_version_1_with_its_revision_and_event(
         "title": "Volunteers rebuild the library",
         "published_at": None,
     }
+
+
+async def test_a_write_answers_with_the_saved_record_and_the_parts_include_asks_for(
+    editor: Viewer,
+) -> None:
+    await factories.make_section(slug="war")
+    await factories.make_author(slug="news-desk")
+    data = fields.ContentInput(
+        title="Shelling in Kharkiv",
+        body="The *report*.",
+        section_slug="war",
+        author_slugs=["news-desk"],
+        tag_slugs=["kharkiv"],
+    )
+
+    bare = await _article(editor, title="Bare", include=lookups.NOTHING)
+    full = await editing.create(
+        kind=ARTICLE, data=data, viewer=editor, default_locale="en", include=lookups.EVERYTHING
+    )
+    updated = await editing.update(
+        id=full.id,
+        kind=ARTICLE,
+        data=fields.ContentInput(title="Shelling in Kharkiv: the morning after"),
+        viewer=editor,
+        include=lookups.Include(tags=True),
+    )
+
+    assert (bare.title, bare.version, bare.body, bare.authors, bare.tags) == (
+        "Bare", 1, None, [], []
+    )  # fmt: skip
+    assert (full.body, full.section and full.section.slug) == ("The *report*.", "war")
+    assert ([a.slug for a in full.authors], [t.slug for t in full.tags]) == (
+        ["news-desk"],
+        ["kharkiv"],
+    )
+    assert (updated.title, updated.version) == ("Shelling in Kharkiv: the morning after", 2)
+    assert (updated.section, updated.authors, [t.slug for t in updated.tags]) == (
+        None,
+        [],
+        ["kharkiv"],
+    )
+    assert updated.section_id == full.section_id is not None
 
 
 async def test_create_of_a_video_episode_keeps_its_own_fields(editor: Viewer) -> None:
@@ -267,7 +319,7 @@ async def test_concurrent_updates_expecting_one_version_let_exactly_one_win(
         return_exceptions=True,
     )
 
-    winners = [result for result in results if isinstance(result, Content)]
+    winners = [result for result in results if isinstance(result, ContentRecord)]
     conflicts = [result for result in results if isinstance(result, Conflict)]
     assert (len(winners), len(conflicts)) == (1, WRITERS - 1), results
     assert [conflict.current_version for conflict in conflicts] == [2] * (WRITERS - 1)

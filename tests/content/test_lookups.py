@@ -4,9 +4,10 @@ nothing (or do not exist), and reads only what an Include asks for."""
 
 from __future__ import annotations
 
-from cms.content import lookups
+from cms.content import editing, fields, lookups
 from cms.content.records import AuthorRecord, MediaRecord, SectionRecord, TagRecord
-from cms.models import AuthorKind, Content, Section, Tag
+from cms.content.revisions import RevisionRecord
+from cms.models import AuthorKind, Content, ContentKind, Revision, Section, Tag
 from tests import factories
 
 MISSING = 999_999
@@ -68,11 +69,42 @@ async def test_tags_for_several_items_by_name(db: None) -> None:
     assert tags[second.id][0].name == "Kharkiv"
 
 
+async def test_revisions_for_several_items_newest_first(db: None) -> None:
+    first = await factories.make_article(title="First")
+    second = await factories.make_article(title="Second")
+    for title in ("First, edited", "First, edited again"):
+        await editing.update(
+            id=first.id,
+            kind=ContentKind.ARTICLE,
+            data=fields.ContentInput(title=title),
+            viewer=factories.ADMIN_VIEWER,
+        )
+
+    revisions = await lookups.revisions_for([second.id, first.id, MISSING])
+
+    assert {id: [(r.version, r.title) for r in found] for id, found in revisions.items()} == {
+        first.id: [(3, "First, edited again"), (2, "First, edited"), (1, "First")],
+        second.id: [(1, "Second")],
+    }
+    stored = await Revision.get(content_id=second.id)
+    assert revisions[second.id] == [
+        RevisionRecord(
+            id=stored.id,
+            content_id=second.id,
+            version=1,
+            created_at=stored.created_at,
+            created_by="tests",
+            title="Second",
+        )
+    ]
+
+
 async def test_no_ids_means_no_answer(db: None) -> None:
     await factories.make_article(authors=[await factories.make_author()], tags=["war"])
 
     assert await lookups.authors_for([]) == {}
     assert await lookups.tags_for([]) == {}
+    assert await lookups.revisions_for([]) == {}
     assert await lookups.authors_for([MISSING]) == {}
 
 

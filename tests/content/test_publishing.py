@@ -14,6 +14,7 @@ from cms.auth import tokens
 from cms.auth.roles import Role
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.content import editing, feed, fields, items, publishing, visibility
+from cms.content.records import ContentRecord
 from cms.errors import Conflict, Forbidden, Invalid, NotFound
 from cms.events import outbox
 from cms.models import (
@@ -42,7 +43,7 @@ def frozen_clock() -> Iterator[datetime]:
         yield now
 
 
-async def _draft(title: str = "Embargoed report", **values: object) -> Content:
+async def _draft(title: str = "Embargoed report", **values: object) -> ContentRecord:
     data = fields.ContentInput(title=title, body="The *report*.", **values)
     return await editing.create(
         kind=ContentKind.ARTICLE, data=data, viewer=EDITOR, default_locale=factories.DEFAULT_LOCALE
@@ -72,7 +73,7 @@ async def _anonymous_sees(content_id: int) -> bool:
 
 # --- every action: one version, one revision, one event ------------------------------
 
-Action = Callable[[int], Awaitable[Content]]
+Action = Callable[[int], Awaitable[ContentRecord]]
 ACTIONS: dict[str, tuple[bool, Action, ContentStatus, str]] = {
     # name: (starts published?, action, status readers see at NOW, event recorded)
     "publish now": (
@@ -158,8 +159,9 @@ async def test_publish_now_makes_the_item_public_at_the_clocks_time(db: None) ->
 
     published = await publishing.publish(id=content.id, viewer=EDITOR)
 
+    assert isinstance(published, ContentRecord)
     assert (published.status, published.published_at) == (ContentStatus.PUBLISHED, NOW)
-    assert published.announce_at is None
+    assert (await Content.get(id=content.id)).announce_at is None
     assert await _anonymous_sees(content.id)
     assert await _feed_ids(NOW) == [content.id]
     revision = await Revision.get(content_id=content.id, version=2)

@@ -12,6 +12,7 @@ from PIL import Image
 from cms.auth.roles import Role
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.config import Settings
+from cms.content.records import MediaRecord
 from cms.errors import Forbidden, Invalid, Unauthenticated
 from cms.media import service
 from cms.media.storage import LocalStorage
@@ -44,10 +45,11 @@ async def test_an_author_uploads_an_image(db: None, local: LocalStorage) -> None
         credit="A. Photographer",
     )
 
+    assert isinstance(media, MediaRecord)
     assert media.key == service.key_for(data, "png")
     assert media.key.startswith("uploads/") and media.key.endswith(".png")
     assert (media.mime_type, media.width, media.height) == ("image/png", 32, 24)
-    assert media.size_bytes == len(data)
+    assert (await Media.get(id=media.id)).size_bytes == len(data)
     assert media.alt_text == "Fishing boats in the harbour at dawn"
     assert (media.caption, media.credit) == ("The fleet returns.", "A. Photographer")
     assert local.path(media.key).read_bytes() == data

@@ -24,8 +24,9 @@ from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
 from cms.config import Settings
 from cms.events import outbox
-from cms.models import DeliveryStatus, Webhook, WebhookDelivery
+from cms.models import DeliveryStatus, WebhookDelivery
 from cms.webhooks import deliveries, service
+from cms.webhooks.records import WebhookRecord
 
 ADMIN = Viewer(name="tests", role=Role.ADMIN)
 URL = "https://receiver.example/hooks"
@@ -59,7 +60,7 @@ class Receiver:
 @dataclass
 class Desk:
     settings: Settings
-    webhook: Webhook
+    webhook: WebhookRecord
     secret: str
 
 

@@ -1,20 +1,23 @@
 """The one mapping from cms.errors to GraphQL: error codes for queries, and (for
-mutations) result-union members."""
+mutations) members of the mutation's result union."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterator
-from typing import Final, TypeVar
+from typing import Final, TypeVar, overload
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from cms import errors
-from schema.types.errors import ConflictError, NotFoundError, ValidationError
+from schema.types.errors import ConflictError, Error, NotFoundError, ValidationError
 
 __all__ = ["ERROR_CODES", "ErrorCodes", "as_result", "code_for", "is_expected"]
 
 T = TypeVar("T")
+E1 = TypeVar("E1", bound=Error)
+E2 = TypeVar("E2", bound=Error)
+E3 = TypeVar("E3", bound=Error)
 
 ERROR_CODES: Final = {
     errors.Unauthenticated: "UNAUTHENTICATED",
@@ -53,14 +56,38 @@ class ErrorCodes(SchemaExtension):
                 error.extensions = {**(error.extensions or {}), "code": code}
 
 
-async def as_result(work: Awaitable[T]) -> T | ValidationError | NotFoundError | ConflictError:
-    """Await `work`; domain failures come back as result-union members, not exceptions.
-    Unauthenticated and Forbidden stay GraphQL errors (with their codes)."""
+def _member(error: errors.CmsError, members: tuple[type[Error], ...]) -> Error | None:
+    """The error type among `members` that reports `error`, or None when none can."""
+    if isinstance(error, errors.Invalid):
+        if ValidationError in members:
+            return ValidationError(message=error.message, field=error.field)
+        if NotFoundError in members:  # a malformed ID, where the union has no ValidationError
+            return NotFoundError(message=error.message)
+    elif isinstance(error, errors.NotFound) and NotFoundError in members:
+        return NotFoundError(message=error.message)
+    elif isinstance(error, errors.Conflict) and ConflictError in members:
+        return ConflictError(message=error.message, current_version=error.current_version)
+    return None
+
+
+@overload
+async def as_result(work: Awaitable[T], e1: type[E1], /) -> T | E1: ...
+@overload
+async def as_result(work: Awaitable[T], e1: type[E1], e2: type[E2], /) -> T | E1 | E2: ...
+@overload
+async def as_result(
+    work: Awaitable[T], e1: type[E1], e2: type[E2], e3: type[E3], /
+) -> T | E1 | E2 | E3: ...
+async def as_result(work: Awaitable[T], /, *members: type[Error]) -> T | Error:
+    """Await `work`; a domain failure comes back as the member of the mutation's result
+    union that reports it. `members` are that union's error types: where it has no
+    ValidationError, an Invalid (a malformed ID) reads as NotFoundError. A failure the union
+    cannot hold stays an exception, as Unauthenticated and Forbidden do (GraphQL errors
+    with their codes)."""
     try:
         return await work
-    except errors.Invalid as error:
-        return ValidationError(message=error.message, field=error.field)
-    except errors.NotFound as error:
-        return NotFoundError(message=error.message)
-    except errors.Conflict as error:
-        return ConflictError(message=error.message, current_version=error.current_version)
+    except errors.CmsError as error:
+        member = _member(error, members)
+        if member is None:
+            raise
+        return member

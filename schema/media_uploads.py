@@ -70,4 +70,4 @@ class MediaMutation:
             assert media is not None
             return media
 
-        return await as_result(work())
+        return await as_result(work(), ValidationError, NotFoundError, ConflictError)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -15,7 +15,6 @@ from cms.content import editing, ids, people, publishing
 from cms.content.enums import ContentKind
 from cms.content.lookups import Include
 from cms.content.records import ContentRecord
-from cms.errors import NotFound
 from schema.context import Info
 from schema.errors import as_result
 from schema.permissions import require
@@ -23,7 +22,6 @@ from schema.selection import content_include, fields_under, root_field
 from schema.types import inputs
 from schema.types.content import Article, VideoEpisode, content_from_record
 from schema.types.errors import ConflictError, Deleted, DeleteResult, NotFoundError, ValidationError
-from schema.types.nodes import decode_id
 from schema.types.people import Author
 from schema.types.taxonomy import Section
 
@@ -48,35 +46,48 @@ SectionResult = Annotated[
 ]
 
 
-def _content_pk(id: strawberry.ID, kind: ContentKind | None = None) -> int:
-    """The primary key of a content ID (of `kind`, when given)."""
-    type_name, pk = decode_id(id)
-    found = ids.CONTENT_KINDS.get(type_name)
-    if found is None or (kind is not None and found != kind):
-        raise NotFound(f"no {(kind or 'content').replace('_', ' ')} has that id")
-    return pk
-
-
 def _include(info: Info) -> Include:
     return content_include(fields_under(root_field(info).selections))
 
 
-async def _write(info: Info, write: Callable[[Include], Awaitable[ContentRecord]]) -> Any:
-    """Run a content write, loading what the selection asks for; answer with the item as
-    that write saved it, or with the domain error as a result-union member (raised while
-    writing or reading the ID)."""
-
-    async def saved() -> Article | VideoEpisode:
-        record = await write(_include(info))
-        # After the write: "publish now" must read as PUBLISHED, not SCHEDULED.
-        return content_from_record(record, info.context.links, clock.utcnow())
-
-    return await as_result(saved())
+Write = Callable[[Include], Awaitable[ContentRecord]]
+C = TypeVar("C", Article, VideoEpisode)
 
 
-async def _create(info: Info, kind: ContentKind, input: object) -> Any:
-    return await _write(
+async def _saved(info: Info, write: Write) -> Article | VideoEpisode:
+    """Run a content write, loading what the selection asks for: the item as it was saved."""
+    record = await write(_include(info))
+    # After the write: "publish now" must read as PUBLISHED, not SCHEDULED.
+    return content_from_record(record, info.context.links, clock.utcnow())
+
+
+async def _write(
+    info: Info, write: Write
+) -> Article | VideoEpisode | ValidationError | NotFoundError | ConflictError:
+    """A ContentResult: the saved item, or the domain error (raised while writing or while
+    reading the ID) as a member of the union."""
+    return await as_result(_saved(info, write), ValidationError, NotFoundError, ConflictError)
+
+
+async def _write_kind(
+    info: Info, type_: type[C], write: Write
+) -> C | ValidationError | NotFoundError | ConflictError:
+    """An ArticleResult or VideoEpisodeResult: `_write` of an item of that type."""
+
+    async def work() -> C:
+        item = await _saved(info, write)
+        assert isinstance(item, type_)  # the write was of that kind
+        return item
+
+    return await as_result(work(), ValidationError, NotFoundError, ConflictError)
+
+
+async def _create(
+    info: Info, kind: ContentKind, type_: type[C], input: object
+) -> C | ValidationError | NotFoundError | ConflictError:
+    return await _write_kind(
         info,
+        type_,
         lambda include: editing.create(
             kind=kind,
             data=inputs.to_content_input(input),
@@ -88,12 +99,18 @@ async def _create(info: Info, kind: ContentKind, input: object) -> Any:
 
 
 async def _update(
-    info: Info, kind: ContentKind, id: strawberry.ID, input: object, expected_version: int | None
-) -> Any:
-    return await _write(
+    info: Info,
+    kind: ContentKind,
+    type_: type[C],
+    id: strawberry.ID,
+    input: object,
+    expected_version: int | None,
+) -> C | ValidationError | NotFoundError | ConflictError:
+    return await _write_kind(
         info,
+        type_,
         lambda include: editing.update(
-            id=_content_pk(id, kind),
+            id=ids.expect_content(id, kind),
             kind=kind,
             data=inputs.to_content_input(input),
             viewer=info.context.viewer,
@@ -110,7 +127,7 @@ class Mutation:
         extensions=require(policy.Action.CREATE_CONTENT),
     )
     async def create_article(self, info: Info, input: inputs.ArticleInput) -> ArticleResult:
-        return await _create(info, ContentKind.ARTICLE, input)
+        return await _create(info, ContentKind.ARTICLE, Article, input)
 
     @strawberry.mutation(
         description="Change an article. A stale expectedVersion gives ConflictError.",
@@ -120,7 +137,7 @@ class Mutation:
         self, info: Info, id: strawberry.ID, input: inputs.ArticlePatch,
         expected_version: int | None = None,
     ) -> ArticleResult:  # fmt: skip
-        return await _update(info, ContentKind.ARTICLE, id, input, expected_version)
+        return await _update(info, ContentKind.ARTICLE, Article, id, input, expected_version)
 
     @strawberry.mutation(
         description="A new DRAFT video episode.",
@@ -129,7 +146,7 @@ class Mutation:
     async def create_video_episode(
         self, info: Info, input: inputs.VideoEpisodeInput
     ) -> VideoEpisodeResult:
-        return await _create(info, ContentKind.VIDEO_EPISODE, input)
+        return await _create(info, ContentKind.VIDEO_EPISODE, VideoEpisode, input)
 
     @strawberry.mutation(
         description="Change a video episode.", extensions=require(policy.Action.EDIT_CONTENT)
@@ -138,7 +155,9 @@ class Mutation:
         self, info: Info, id: strawberry.ID, input: inputs.VideoEpisodePatch,
         expected_version: int | None = None,
     ) -> VideoEpisodeResult:  # fmt: skip
-        return await _update(info, ContentKind.VIDEO_EPISODE, id, input, expected_version)
+        return await _update(
+            info, ContentKind.VIDEO_EPISODE, VideoEpisode, id, input, expected_version
+        )
 
     @strawberry.mutation(
         description="Publish now; `at` in the future schedules, in the past back-dates.",
@@ -150,7 +169,7 @@ class Mutation:
         return await _write(
             info,
             lambda include: publishing.publish(
-                id=_content_pk(id), viewer=info.context.viewer, at=at, include=include
+                id=ids.expect_content(id), viewer=info.context.viewer, at=at, include=include
             ),
         )
 
@@ -159,7 +178,7 @@ class Mutation:
         return await _write(
             info,
             lambda include: publishing.unpublish(
-                id=_content_pk(id), viewer=info.context.viewer, include=include
+                id=ids.expect_content(id), viewer=info.context.viewer, include=include
             ),
         )
 
@@ -171,7 +190,7 @@ class Mutation:
         return await _write(
             info,
             lambda include: publishing.archive(
-                id=_content_pk(id), viewer=info.context.viewer, include=include
+                id=ids.expect_content(id), viewer=info.context.viewer, include=include
             ),
         )
 
@@ -180,28 +199,22 @@ class Mutation:
     )
     async def delete_content(self, info: Info, id: strawberry.ID) -> DeleteResult:
         async def work() -> Deleted:
-            await publishing.delete(id=_content_pk(id), viewer=info.context.viewer)
+            await publishing.delete(id=ids.expect_content(id), viewer=info.context.viewer)
             return Deleted(id=id)
 
-        result = await as_result(work())
-        if isinstance(result, ValidationError):
-            return NotFoundError(message=result.message)
-        return result  # type: ignore[return-value]
+        return await as_result(work(), NotFoundError)
 
     @strawberry.mutation(
         description="A new version carrying that revision's fields.",
         extensions=require(policy.Action.RESTORE_REVISION),
     )
     async def restore_revision(self, info: Info, id: strawberry.ID) -> ContentResult:
-        def restore(include: Include) -> Awaitable[ContentRecord]:
-            type_name, pk = decode_id(id)
-            if type_name != "Revision":
-                raise NotFound("no revision has that id")
-            return publishing.restore_revision(
-                revision_id=pk, viewer=info.context.viewer, include=include
-            )
-
-        return await _write(info, restore)
+        return await _write(
+            info,
+            lambda include: publishing.restore_revision(
+                revision_id=ids.expect(id, "Revision"), viewer=info.context.viewer, include=include
+            ),
+        )
 
     @strawberry.mutation(
         description="A new byline.", extensions=require(policy.Action.MANAGE_PEOPLE)
@@ -214,7 +227,7 @@ class Mutation:
             record = await people.create_author(viewer=info.context.viewer, **values)
             return Author.from_record(record, info.context.links)
 
-        return await as_result(work())
+        return await as_result(work(), ValidationError, NotFoundError, ConflictError)
 
     @strawberry.mutation(
         description="Change a byline.", extensions=require(policy.Action.MANAGE_PEOPLE)
@@ -223,16 +236,14 @@ class Mutation:
         self, info: Info, id: strawberry.ID, input: inputs.AuthorPatch
     ) -> AuthorResult:
         async def work() -> Author:
-            type_name, pk = decode_id(id)
-            if type_name != "Author":
-                raise NotFound("no author has that id")
+            pk = ids.expect(id, "Author")
             values = inputs.given(input)
             if "avatar_id" in values:
                 values["avatar_id"] = inputs.media_pk(values["avatar_id"], "avatarId")
             record = await people.update_author(viewer=info.context.viewer, id=pk, **values)
             return Author.from_record(record, info.context.links)
 
-        return await as_result(work())
+        return await as_result(work(), ValidationError, NotFoundError, ConflictError)
 
     @strawberry.mutation(
         description="A new section.", extensions=require(policy.Action.MANAGE_PEOPLE)
@@ -242,4 +253,4 @@ class Mutation:
             record = await people.create_section(viewer=info.context.viewer, **inputs.given(input))
             return Section.from_record(record)
 
-        return await as_result(work())
+        return await as_result(work(), ValidationError, NotFoundError, ConflictError)

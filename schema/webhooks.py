@@ -6,13 +6,18 @@ from __future__ import annotations
 import strawberry
 
 from cms.auth import policy
-from cms.errors import NotFound
+from cms.content import ids
 from cms.webhooks import service
 from schema.context import Info
 from schema.errors import as_result
 from schema.permissions import require
-from schema.types.errors import Deleted, DeleteResult, NotFoundError, ValidationError
-from schema.types.nodes import decode_id
+from schema.types.errors import (
+    ConflictError,
+    Deleted,
+    DeleteResult,
+    NotFoundError,
+    ValidationError,
+)
 from schema.types.webhooks import (
     Webhook,
     WebhookDelivery,
@@ -22,20 +27,6 @@ from schema.types.webhooks import (
 )
 
 __all__ = ["WebhookMutation", "WebhookQuery"]
-
-
-def _pk(id: strawberry.ID, type_name: str, what: str) -> int:
-    kind, pk = decode_id(id)
-    if kind != type_name:
-        raise NotFound(f"no {what} has that id")
-    return pk
-
-
-def _not_found(result: object) -> object:
-    """A malformed ID reads as "no such thing" where the union has no ValidationError."""
-    if isinstance(result, ValidationError):
-        return NotFoundError(message=result.message)
-    return result
 
 
 @strawberry.type
@@ -67,7 +58,7 @@ class WebhookMutation:
             )
             return Webhook.from_record(record, secret=secret)
 
-        return await as_result(work())
+        return await as_result(work(), ValidationError, NotFoundError, ConflictError)
 
     @strawberry.mutation(
         description="Delete a webhook and its deliveries.",
@@ -75,11 +66,11 @@ class WebhookMutation:
     )
     async def delete_webhook(self, info: Info, id: strawberry.ID) -> DeleteResult:
         async def work() -> Deleted:
-            pk = _pk(id, "Webhook", "webhook")
+            pk = ids.expect(id, "Webhook")
             await service.delete(viewer=info.context.viewer, id=pk)
             return Deleted(id=id)
 
-        return _not_found(await as_result(work()))  # type: ignore[return-value]
+        return await as_result(work(), NotFoundError)
 
     @strawberry.mutation(
         description="Send one delivery again: the same webhook-id and body, now.",
@@ -87,8 +78,8 @@ class WebhookMutation:
     )
     async def redeliver(self, info: Info, delivery_id: strawberry.ID) -> WebhookDeliveryResult:
         async def work() -> WebhookDelivery:
-            pk = _pk(delivery_id, "WebhookDelivery", "webhook delivery")
+            pk = ids.expect(delivery_id, "WebhookDelivery")
             record = await service.redeliver(viewer=info.context.viewer, delivery_id=pk)
             return WebhookDelivery.from_record(record)
 
-        return _not_found(await as_result(work()))  # type: ignore[return-value]
+        return await as_result(work(), NotFoundError)

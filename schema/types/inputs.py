@@ -7,9 +7,9 @@ from typing import Any
 
 import strawberry
 
+from cms.content import ids
 from cms.content.fields import UNSET, ContentInput
-from cms.errors import Invalid
-from schema.types.nodes import decode_id
+from cms.errors import Invalid, NotFound
 from schema.types.people import AuthorKind
 
 __all__ = [
@@ -30,13 +30,14 @@ _MISSING: Any = strawberry.UNSET
 
 
 def media_pk(value: Any, field: str) -> Any:
-    """A Media global ID as a primary key (None and UNSET pass through)."""
+    """A Media global ID as a primary key (None and UNSET pass through). An input field
+    pointing at something else is invalid input, not a missing thing."""
     if value is None or value is _MISSING:
         return value
-    type_name, pk = decode_id(str(value), field=field)
-    if type_name != "Media":
-        raise Invalid(f"{field} must be the ID of a Media", field=field)
-    return pk
+    try:
+        return ids.expect(str(value), "Media", field=field)
+    except NotFound:
+        raise Invalid(f"{field} must be the ID of a Media", field=field) from None
 
 
 def given(source: object) -> dict[str, Any]:

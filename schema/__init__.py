@@ -1,4 +1,9 @@
-"""The GraphQL schema (Strawberry). Imports cms services; never builds querysets."""
+"""The GraphQL schema (Strawberry). Imports cms services; never builds querysets.
+
+One module per domain (content, people, taxonomy, media, webhooks) holds that domain's
+part of the Query and Mutation roots; `build_schema` merges them, in the order the
+contract lists the fields.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,31 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from cms.config import Settings
+from schema.content import ContentMutation, ContentQuery
 from schema.context import Context, Info
 from schema.errors import is_expected
-from schema.limits import extensions
-from schema.media_uploads import MediaMutation
-from schema.mutations import Mutation
-from schema.queries import Query
+from schema.extensions import extensions
+from schema.media import MediaMutation
+from schema.node import NodeQuery
+from schema.people import PeopleMutation, PeopleQuery
 from schema.subscriptions import Subscription
+from schema.taxonomy import TaxonomyMutation, TaxonomyQuery
 from schema.types.content import Article, VideoEpisode
 from schema.types.media import Media
 from schema.types.people import Author
 from schema.types.taxonomy import Section, Tag
+from schema.viewer import ViewerQuery
 from schema.webhooks import WebhookMutation, WebhookQuery
 
 __all__ = ["Context", "Info", "NewsdeskSchema", "build_schema"]
+
+Query = merge_types(
+    "Query", (ContentQuery, PeopleQuery, TaxonomyQuery, NodeQuery, ViewerQuery, WebhookQuery)
+)
+Mutation = merge_types(
+    "Mutation",
+    (ContentMutation, PeopleMutation, TaxonomyMutation, MediaMutation, WebhookMutation),
+)
 
 
 class NewsdeskSchema(strawberry.Schema):
@@ -35,8 +51,8 @@ class NewsdeskSchema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> NewsdeskSchema:
     return NewsdeskSchema(
-        query=merge_types("Query", (Query, WebhookQuery)),
-        mutation=merge_types("Mutation", (Mutation, MediaMutation, WebhookMutation)),
+        query=Query,
+        mutation=Mutation,
         subscription=Subscription,
         types=[Article, VideoEpisode, Author, Section, Tag, Media],
         extensions=extensions(settings),

@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
 
 from cms import clock
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.config import Settings
 from cms.content.links import Links
-from cms.events.broker import InMemoryBroker
+from cms.events.broker import Broker
 from schema.loaders import Loaders
 
 __all__ = ["Context", "Info"]
@@ -23,10 +26,11 @@ class Context:
     settings: Settings
     links: Links
     viewer: Viewer = ANONYMOUS
-    request: Any = None
-    response: Any = None
+    # The HTTP request or the WebSocket; Strawberry's response (the socket, over WebSocket).
+    request: Request | WebSocket | None = None
+    response: Response | WebSocket | None = None
     loaders: Loaders = field(default_factory=Loaders)
-    broker: InMemoryBroker | None = None
+    broker: Broker | None = None
     # graphql-transport-ws: the connection_init payload ({"authorization": "Bearer …"}).
     connection_params: dict[str, Any] | None = None
     # One clock reading per request, so every field of a response agrees on "now".

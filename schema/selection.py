@@ -9,7 +9,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from cms.content.lookups import Include
 from schema.context import Info
 
-__all__ = ["connection_include", "content_include", "fields_under", "root_field"]
+__all__ = ["connection_include", "content_include", "fields_under", "item_include", "root_field"]
 
 
 def root_field(info: Info) -> SelectedField:
@@ -59,3 +59,8 @@ def content_include(fields: Iterable[SelectedField]) -> Include:
 def connection_include(field: SelectedField) -> Include:
     """What to load for the nodes of a ContentConnection field."""
     return content_include(fields_under(field.selections, "edges", "node"))
+
+
+def item_include(info: Info) -> Include:
+    """What to load for the content item the field being resolved answers with."""
+    return content_include(fields_under(root_field(info).selections))

@@ -4,34 +4,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
 from cms import clock
 from cms.content import ids, items, visibility
-from cms.content.enums import ContentKind
-from cms.events.outbox import EventType
 from schema.context import Info
 from schema.selection import content_include, fields_under, root_field
 from schema.types.content import Content, content_from_record
+from schema.types.enums import ContentKind, EventType, FeedEventType
 
 __all__ = ["FeedEvent", "Subscription"]
-
-
-@strawberry.enum(description="What happened to a content item.")
-class FeedEventType(Enum):
-    CONTENT_PUBLISHED = EventType.PUBLISHED.value
-    CONTENT_UPDATED = EventType.UPDATED.value
-    CONTENT_UNPUBLISHED = EventType.UNPUBLISHED.value
-    CONTENT_DELETED = EventType.DELETED.value
 
 
 @strawberry.type(
     description="A change in the feed; `content` is null when it is not (or no longer) visible."
 )
 class FeedEvent:
-    type: FeedEventType
+    type: EventType = strawberry.field(graphql_type=FeedEventType)
     content_id: strawberry.ID
     content: Content | None
     at: datetime
@@ -66,7 +56,7 @@ class Subscription:
                     id=message.content_id, viewer=viewer, now=now, include=include
                 )
                 yield FeedEvent(
-                    type=FeedEventType(message.type),
+                    type=EventType(message.type),
                     content_id=strawberry.ID(ids.content_id(message.kind, message.content_id)),
                     content=content_from_record(record, info.context.links, now)
                     if record

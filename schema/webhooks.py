@@ -11,6 +11,7 @@ from cms.webhooks import service
 from schema.context import Info
 from schema.errors import as_result
 from schema.permissions import require
+from schema.types.enums import EventType
 from schema.types.errors import (
     ConflictError,
     Deleted,
@@ -22,7 +23,6 @@ from schema.types.webhooks import (
     Webhook,
     WebhookDelivery,
     WebhookDeliveryResult,
-    WebhookEventType,
     WebhookResult,
 )
 
@@ -46,14 +46,12 @@ class WebhookMutation:
         description="A new webhook; its signing secret is in this answer and never again.",
         extensions=require(policy.Action.MANAGE_WEBHOOKS),
     )
-    async def create_webhook(
-        self, info: Info, url: str, events: list[WebhookEventType]
-    ) -> WebhookResult:
+    async def create_webhook(self, info: Info, url: str, events: list[EventType]) -> WebhookResult:
         async def work() -> Webhook:
             record, secret = await service.create(
                 viewer=info.context.viewer,
                 url=url,
-                events=[event.value for event in events],
+                events=events,
                 settings=info.context.settings,
             )
             return Webhook.from_record(record, secret=secret)

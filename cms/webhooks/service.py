@@ -30,7 +30,7 @@ MAX_DELIVERIES = 100
 def _event_types(events: Iterable[str]) -> list[str]:
     chosen: list[str] = []
     for event in events:
-        name = str(getattr(event, "value", event))
+        name = str(event)
         if name not in EVENT_TYPES:
             raise Invalid(f"unknown event type {name}", field="events")
         if name not in chosen:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
-from cms.auth.roles import Role
+from schema.types.enums import Role
 
-__all__ = ["Role", "Viewer"]
-
-strawberry.enum(Role, name="Role", description="What a token may do.")
+__all__ = ["Role", "TokenHolder"]
 
 
-@strawberry.type(description="The holder of the API token that made this request.")
-class Viewer:
+@strawberry.type(name="Viewer", description="The holder of the API token that made this request.")
+class TokenHolder:
+    """GraphQL's Viewer; cms.auth.viewer.Viewer is whoever asks, anonymous included."""
+
     name: str
     role: Role

@@ -11,12 +11,12 @@ import strawberry
 
 from cms.auth import policy
 from cms.content import ids, records, rendering, visibility
-from cms.content.enums import ContentKind, ContentStatus
 from cms.content.links import Links
 from cms.content.records import ContentRecord
 from cms.content.revisions import RevisionRecord
 from schema.context import Info
 from schema.permissions import require
+from schema.types.enums import ContentKind, ContentStatus
 from schema.types.media import Media
 from schema.types.nodes import Node, encode_id
 from schema.types.people import Author
@@ -32,14 +32,6 @@ __all__ = [
     "VideoEpisode",
     "content_from_record",
 ]
-
-# The models' enums are the GraphQL enums (same member names), registered here.
-strawberry.enum(ContentKind, name="ContentKind", description="An article or a video episode.")
-strawberry.enum(
-    ContentStatus,
-    name="ContentStatus",
-    description="SCHEDULED: published, with a publishedAt still to come.",
-)
 
 
 @strawberry.enum(description="How an article body is rendered.")

@@ -4,10 +4,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from cms.content.enums import AuthorKind
 from cms.content.links import Links
 from cms.content.records import AuthorRecord
 from schema.context import Info
+from schema.types.enums import AuthorKind
 from schema.types.media import Media
 from schema.types.nodes import Node, encode_id
 
@@ -15,8 +15,6 @@ if TYPE_CHECKING:
     from schema.types.connections import ContentConnection
 
 __all__ = ["Author", "AuthorKind"]
-
-strawberry.enum(AuthorKind, name="AuthorKind", description="A desk byline or a person's.")
 
 
 @strawberry.type(description="A byline: a desk (such as the news desk) or a person.")

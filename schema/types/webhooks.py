@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
 from cms.webhooks import service
 from cms.webhooks.records import DeliveryRecord, WebhookRecord
+from schema.types.enums import DeliveryStatus, EventType
 from schema.types.errors import ConflictError, NotFoundError, ValidationError
 from schema.types.nodes import Node, encode_id
 
@@ -17,25 +17,8 @@ __all__ = [
     "Webhook",
     "WebhookDelivery",
     "WebhookDeliveryResult",
-    "WebhookDeliveryStatus",
-    "WebhookEventType",
     "WebhookResult",
 ]
-
-
-@strawberry.enum(description="Content events a webhook can subscribe to.")
-class WebhookEventType(Enum):
-    CONTENT_PUBLISHED = "CONTENT_PUBLISHED"
-    CONTENT_UPDATED = "CONTENT_UPDATED"
-    CONTENT_UNPUBLISHED = "CONTENT_UNPUBLISHED"
-    CONTENT_DELETED = "CONTENT_DELETED"
-
-
-@strawberry.enum(description="Where a delivery stands.")
-class WebhookDeliveryStatus(Enum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"
 
 
 @strawberry.type(
@@ -44,8 +27,8 @@ class WebhookDeliveryStatus(Enum):
 )
 class WebhookDelivery(Node):
     message_id: str
-    event_type: WebhookEventType
-    status: WebhookDeliveryStatus
+    event_type: EventType
+    status: DeliveryStatus
     attempts: int
     last_status_code: int | None
     last_error: str | None
@@ -58,8 +41,8 @@ class WebhookDelivery(Node):
         return cls(
             id=encode_id("WebhookDelivery", record.id),
             message_id=record.message_id,
-            event_type=WebhookEventType(record.event_type),
-            status=WebhookDeliveryStatus(record.status),
+            event_type=record.event_type,
+            status=record.status,
             attempts=record.attempts,
             last_status_code=record.last_status_code,
             last_error=record.last_error,
@@ -72,7 +55,7 @@ class WebhookDelivery(Node):
 @strawberry.type(description="A receiver of signed content events (Standard Webhooks).")
 class Webhook(Node):
     url: str
-    events: list[WebhookEventType]
+    events: list[EventType]
     created_at: datetime
     secret: str | None = strawberry.field(
         default=None,
@@ -92,7 +75,7 @@ class Webhook(Node):
         return cls(
             id=encode_id("Webhook", record.id),
             url=record.url,
-            events=[WebhookEventType(event) for event in record.events],
+            events=list(record.events),
             created_at=record.created_at,
             secret=secret,
             pk=record.id,

@@ -1,4 +1,5 @@
-"""Schema extensions chosen from settings: query limits, caches, error masking."""
+"""The schema's extensions, chosen from settings: error codes, query limits (depth,
+aliases, tokens), the parser and validation caches, and error masking in production."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""uploadMedia, for the Mutation root (authors and up), merged in by schema/__init__.py.
+"""Media for the Mutation root: uploadMedia (authors and up).
 
 Files arrive per the GraphQL multipart request spec (Strawberry's `Upload` scalar; a
 Starlette UploadFile at run time). Thin: read the upload, call cms.media.service.upload,

@@ -1,5 +1,6 @@
-"""The Mutation root. Each resolver checks the role (field permission), calls one service
-and maps the outcome; domain failures come back as result-union members."""
+"""Content for the Query and Mutation roots: the feed, search and single items; writes
+and the publishing actions. Thin: read arguments, call one cms.content service, map the
+result; domain failures come back as members of the result union."""
 
 from __future__ import annotations
 
@@ -11,21 +12,25 @@ import strawberry
 
 from cms import clock
 from cms.auth import policy
-from cms.content import editing, ids, people, publishing
-from cms.content.enums import ContentKind
+from cms.content import editing, feed, ids, items, publishing
 from cms.content.lookups import Include
 from cms.content.records import ContentRecord
 from schema.context import Info
 from schema.errors import as_result
 from schema.permissions import require
-from schema.selection import content_include, fields_under, root_field
-from schema.types import inputs
+from schema.selection import connection_include, item_include, root_field
+from schema.types import connections, inputs
 from schema.types.content import Article, VideoEpisode, content_from_record
+from schema.types.enums import ContentKind, ContentStatus
 from schema.types.errors import ConflictError, Deleted, DeleteResult, NotFoundError, ValidationError
-from schema.types.people import Author
-from schema.types.taxonomy import Section
 
-__all__ = ["Mutation"]
+__all__ = [
+    "ArticleResult",
+    "ContentMutation",
+    "ContentQuery",
+    "ContentResult",
+    "VideoEpisodeResult",
+]
 
 ArticleResult = Annotated[
     Article | ValidationError | NotFoundError | ConflictError, strawberry.union("ArticleResult")
@@ -38,16 +43,90 @@ ContentResult = Annotated[
     Article | VideoEpisode | ValidationError | NotFoundError | ConflictError,
     strawberry.union("ContentResult"),
 ]
-AuthorResult = Annotated[
-    Author | ValidationError | NotFoundError | ConflictError, strawberry.union("AuthorResult")
-]
-SectionResult = Annotated[
-    Section | ValidationError | NotFoundError | ConflictError, strawberry.union("SectionResult")
-]
 
 
-def _include(info: Info) -> Include:
-    return content_include(fields_under(root_field(info).selections))
+async def _item(info: Info, kind: ContentKind, slug: str) -> Article | VideoEpisode | None:
+    record = await items.by_slug(
+        kind=kind,
+        slug=slug,
+        viewer=info.context.viewer,
+        now=info.context.now,
+        default_locale=info.context.settings.default_locale,
+        include=item_include(info),
+    )
+    return content_from_record(record, info.context.links, info.context.now) if record else None
+
+
+@strawberry.type
+class ContentQuery:
+    @strawberry.field(description="Public items, newest first. Filters take slugs.")
+    async def feed(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        section: str | None = None,
+        tag: str | None = None,
+        author: str | None = None,
+        kinds: list[ContentKind] | None = None,
+        locale: str | None = None,
+    ) -> connections.ContentConnection:
+        filters = feed.FeedFilter(
+            section=section, tag=tag, author=author, kinds=tuple(kinds or ()), locale=locale
+        )
+        page = await feed.feed(
+            now=info.context.now,
+            first=connections.page_size(info, first),
+            after=connections.decode_cursor(after),
+            filters=filters,
+            include=connection_include(root_field(info)),
+        )
+        return connections.connection_from_page(page, info.context.links, info.context.now)
+
+    @strawberry.field(description="Public items containing every word of `query`, newest first.")
+    async def search(
+        self, info: Info, query: str, first: int | None = 20, after: str | None = None
+    ) -> connections.ContentConnection:
+        page = await feed.search(
+            text=query,
+            now=info.context.now,
+            first=connections.page_size(info, first),
+            after=connections.decode_cursor(after),
+            include=connection_include(root_field(info)),
+        )
+        return connections.connection_from_page(page, info.context.links, info.context.now)
+
+    @strawberry.field(
+        description="Every item whatever its status, for token holders.",
+        extensions=require(policy.Action.PREVIEW),
+    )
+    async def contents(
+        self,
+        info: Info,
+        status: list[ContentStatus] | None = None,
+        kinds: list[ContentKind] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> connections.ContentConnection:
+        page = await feed.contents(
+            first=connections.page_size(info, first),
+            after=connections.decode_cursor(after),
+            statuses=status,
+            now=info.context.now,
+            kinds=kinds,
+            include=connection_include(root_field(info)),
+        )
+        return connections.connection_from_page(page, info.context.links, info.context.now)
+
+    @strawberry.field(description="An article by slug; token holders also see unpublished ones.")
+    async def article(self, info: Info, slug: str) -> Article | None:
+        item = await _item(info, ContentKind.ARTICLE, slug)
+        return item if isinstance(item, Article) else None
+
+    @strawberry.field(description="A video episode by slug.")
+    async def video_episode(self, info: Info, slug: str) -> VideoEpisode | None:
+        item = await _item(info, ContentKind.VIDEO_EPISODE, slug)
+        return item if isinstance(item, VideoEpisode) else None
 
 
 Write = Callable[[Include], Awaitable[ContentRecord]]
@@ -56,7 +135,7 @@ C = TypeVar("C", Article, VideoEpisode)
 
 async def _saved(info: Info, write: Write) -> Article | VideoEpisode:
     """Run a content write, loading what the selection asks for: the item as it was saved."""
-    record = await write(_include(info))
+    record = await write(item_include(info))
     # After the write: "publish now" must read as PUBLISHED, not SCHEDULED.
     return content_from_record(record, info.context.links, clock.utcnow())
 
@@ -121,7 +200,7 @@ async def _update(
 
 
 @strawberry.type
-class Mutation:
+class ContentMutation:
     @strawberry.mutation(
         description="A new DRAFT article. With an externalId that exists, returns that item.",
         extensions=require(policy.Action.CREATE_CONTENT),
@@ -215,42 +294,3 @@ class Mutation:
                 revision_id=ids.expect(id, "Revision"), viewer=info.context.viewer, include=include
             ),
         )
-
-    @strawberry.mutation(
-        description="A new byline.", extensions=require(policy.Action.MANAGE_PEOPLE)
-    )
-    async def create_author(self, info: Info, input: inputs.AuthorInput) -> AuthorResult:
-        async def work() -> Author:
-            values = inputs.given(input)
-            if "avatar_id" in values:
-                values["avatar_id"] = inputs.media_pk(values["avatar_id"], "avatarId")
-            record = await people.create_author(viewer=info.context.viewer, **values)
-            return Author.from_record(record, info.context.links)
-
-        return await as_result(work(), ValidationError, NotFoundError, ConflictError)
-
-    @strawberry.mutation(
-        description="Change a byline.", extensions=require(policy.Action.MANAGE_PEOPLE)
-    )
-    async def update_author(
-        self, info: Info, id: strawberry.ID, input: inputs.AuthorPatch
-    ) -> AuthorResult:
-        async def work() -> Author:
-            pk = ids.expect(id, "Author")
-            values = inputs.given(input)
-            if "avatar_id" in values:
-                values["avatar_id"] = inputs.media_pk(values["avatar_id"], "avatarId")
-            record = await people.update_author(viewer=info.context.viewer, id=pk, **values)
-            return Author.from_record(record, info.context.links)
-
-        return await as_result(work(), ValidationError, NotFoundError, ConflictError)
-
-    @strawberry.mutation(
-        description="A new section.", extensions=require(policy.Action.MANAGE_PEOPLE)
-    )
-    async def create_section(self, info: Info, input: inputs.SectionInput) -> SectionResult:
-        async def work() -> Section:
-            record = await people.create_section(viewer=info.context.viewer, **inputs.given(input))
-            return Section.from_record(record)
-
-        return await as_result(work(), ValidationError, NotFoundError, ConflictError)

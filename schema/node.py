@@ -1,0 +1,45 @@
+"""`node`, for the Query root: any object by its global ID, whatever its domain."""
+
+from __future__ import annotations
+
+import strawberry
+
+from cms.content import ids, items, lookups
+from schema.context import Info
+from schema.selection import item_include
+from schema.types.content import content_from_record
+from schema.types.media import Media
+from schema.types.nodes import Node, decode_id
+from schema.types.people import Author
+from schema.types.taxonomy import Section, Tag
+
+__all__ = ["NodeQuery"]
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object by its global ID.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        type_name, pk = decode_id(id)
+        links = info.context.links
+        if kind := ids.CONTENT_KINDS.get(type_name):
+            record = await items.by_id(
+                id=pk,
+                kind=kind,
+                viewer=info.context.viewer,
+                now=info.context.now,
+                include=item_include(info),
+            )
+            return content_from_record(record, links, info.context.now) if record else None
+        if type_name == "Author":
+            author = await lookups.author(id=pk)
+            return Author.from_record(author, links) if author else None
+        if type_name == "Section":
+            section = await lookups.section(id=pk)
+            return Section.from_record(section) if section else None
+        if type_name == "Tag":
+            tag = await lookups.tag(id=pk)
+            return Tag.from_record(tag) if tag else None
+        if type_name == "Media":
+            return Media.from_record(await lookups.media(id=pk), links)
+        return None

@@ -1,0 +1,43 @@
+"""Sections for the Query and Mutation roots. Thin: read arguments, call one cms.content
+service, map the result."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from cms.auth import policy
+from cms.content import lookups, people
+from schema.context import Info
+from schema.errors import as_result
+from schema.permissions import require
+from schema.types import inputs
+from schema.types.errors import ConflictError, NotFoundError, ValidationError
+from schema.types.taxonomy import Section
+
+__all__ = ["SectionResult", "TaxonomyMutation", "TaxonomyQuery"]
+
+SectionResult = Annotated[
+    Section | ValidationError | NotFoundError | ConflictError, strawberry.union("SectionResult")
+]
+
+
+@strawberry.type
+class TaxonomyQuery:
+    @strawberry.field(description="Every section, by name.")
+    async def sections(self) -> list[Section]:
+        return [Section.from_record(record) for record in await lookups.sections()]
+
+
+@strawberry.type
+class TaxonomyMutation:
+    @strawberry.mutation(
+        description="A new section.", extensions=require(policy.Action.MANAGE_PEOPLE)
+    )
+    async def create_section(self, info: Info, input: inputs.SectionInput) -> SectionResult:
+        async def work() -> Section:
+            record = await people.create_section(viewer=info.context.viewer, **inputs.given(input))
+            return Section.from_record(record)
+
+        return await as_result(work(), ValidationError, NotFoundError, ConflictError)

@@ -42,7 +42,7 @@ def _values(input: inputs.AuthorInput | inputs.AuthorPatch) -> dict[str, Any]:
 @strawberry.type
 class PeopleMutation:
     @strawberry.mutation(
-        description="A new byline.", extensions=require(policy.Action.MANAGE_PEOPLE)
+        description="A new byline.", extensions=require(policy.Action.MANAGE_AUTHORS_AND_SECTIONS)
     )
     async def create_author(self, info: Info, input: inputs.AuthorInput) -> AuthorResult:
         async def work() -> Author:
@@ -52,7 +52,8 @@ class PeopleMutation:
         return await as_result(work(), ValidationError, NotFoundError, ConflictError)
 
     @strawberry.mutation(
-        description="Change a byline.", extensions=require(policy.Action.MANAGE_PEOPLE)
+        description="Change a byline.",
+        extensions=require(policy.Action.MANAGE_AUTHORS_AND_SECTIONS),
     )
     async def update_author(
         self, info: Info, id: strawberry.ID, input: inputs.AuthorPatch

@@ -1,5 +1,5 @@
-"""Sections for the Query and Mutation roots. Thin: read arguments, call one cms.content
-service, map the result."""
+"""Sections for the Query and Mutation roots. Thin: read arguments, call one
+cms.content.taxonomy service, map the result."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from cms.auth import policy
-from cms.content import lookups, people
+from cms.content import lookups, taxonomy
 from schema.context import Info
 from schema.errors import as_result
 from schema.permissions import require
@@ -33,11 +33,13 @@ class TaxonomyQuery:
 @strawberry.type
 class TaxonomyMutation:
     @strawberry.mutation(
-        description="A new section.", extensions=require(policy.Action.MANAGE_PEOPLE)
+        description="A new section.", extensions=require(policy.Action.MANAGE_AUTHORS_AND_SECTIONS)
     )
     async def create_section(self, info: Info, input: inputs.SectionInput) -> SectionResult:
         async def work() -> Section:
-            record = await people.create_section(viewer=info.context.viewer, **inputs.given(input))
+            record = await taxonomy.create_section(
+                viewer=info.context.viewer, **inputs.given(input)
+            )
             return Section.from_record(record)
 
         return await as_result(work(), ValidationError, NotFoundError, ConflictError)

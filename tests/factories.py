@@ -16,7 +16,7 @@ from datetime import datetime
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
 from cms.config import Settings
-from cms.content import editing, fields, lookups, people, publishing
+from cms.content import editing, inputs, lookups, people, publishing, taxonomy
 from cms.models import Author, AuthorKind, Content, ContentKind, Media, Section
 
 __all__ = [
@@ -41,7 +41,7 @@ def _slug_of(value: Section | Author | str) -> str:
 
 
 async def make_section(*, slug: str = "war", name: str | None = None) -> Section:
-    record = await people.create_section(
+    record = await taxonomy.create_section(
         viewer=ADMIN_VIEWER, name=name or slug.replace("-", " ").capitalize(), slug=slug
     )
     return await Section.get(id=record.id)
@@ -93,7 +93,7 @@ async def make_author(
 
 async def _make(
     kind: ContentKind,
-    data: fields.ContentInput,
+    data: inputs.ContentInput,
     *,
     section: Section | str | None,
     authors: Iterable[Author | str],
@@ -142,7 +142,7 @@ async def make_article(
     external_id: str | None = None,
     locale: str | None = None,
 ) -> Content:
-    data = fields.ContentInput(
+    data = inputs.ContentInput(
         title=title,
         body=body,
         **_optional(slug=slug, dek=dek, external_id=external_id, locale=locale),
@@ -176,7 +176,7 @@ async def make_video_episode(
     external_id: str | None = None,
     locale: str | None = None,
 ) -> Content:
-    data = fields.ContentInput(
+    data = inputs.ContentInput(
         title=title,
         video_url=video_url,
         **_optional(

@@ -30,8 +30,8 @@ class Action(StrEnum):
     DELETE_CONTENT = "delete_content"
     RESTORE_REVISION = "restore_revision"
     READ_REVISIONS = "read_revisions"
-    MANAGE_PEOPLE = "manage_people"
-    """Create and update authors and sections."""
+    MANAGE_AUTHORS_AND_SECTIONS = "manage_authors_and_sections"
+    """Create and update authors; create sections."""
     UPLOAD_MEDIA = "upload_media"
     MANAGE_WEBHOOKS = "manage_webhooks"
     MANAGE_TOKENS = "manage_tokens"
@@ -52,7 +52,7 @@ MINIMUM_ROLE: Final[Mapping[Action, Role]] = MappingProxyType(
         Action.PUBLISH: Role.EDITOR,
         Action.DELETE_CONTENT: Role.EDITOR,
         Action.RESTORE_REVISION: Role.EDITOR,
-        Action.MANAGE_PEOPLE: Role.EDITOR,
+        Action.MANAGE_AUTHORS_AND_SECTIONS: Role.EDITOR,
         Action.MANAGE_WEBHOOKS: Role.ADMIN,
         Action.MANAGE_TOKENS: Role.ADMIN,
     }
@@ -68,7 +68,7 @@ _WORDS: Final[Mapping[Action, str]] = MappingProxyType(
         Action.DELETE_CONTENT: "delete content",
         Action.RESTORE_REVISION: "restore revisions",
         Action.READ_REVISIONS: "read revisions",
-        Action.MANAGE_PEOPLE: "manage authors and sections",
+        Action.MANAGE_AUTHORS_AND_SECTIONS: "manage authors and sections",
         Action.UPLOAD_MEDIA: "upload media",
         Action.MANAGE_WEBHOOKS: "manage webhooks",
         Action.MANAGE_TOKENS: "manage API tokens",

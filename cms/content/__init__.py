@@ -1,5 +1,49 @@
-"""The newsroom's rules: the only code that reads and writes content rows."""
+"""The newsroom's rules: the only code that reads and writes content rows.
 
-from cms.content import feed, lookups, records, rendering, slugs, visibility
+Every module is re-exported; import them and qualify by module: `from cms.content import
+publishing`, then `publishing.publish(...)`.
+"""
 
-__all__ = ["feed", "lookups", "records", "rendering", "slugs", "visibility"]
+from cms.content import (
+    editing,
+    enums,
+    feed,
+    generation,
+    ids,
+    inputs,
+    items,
+    links,
+    lookups,
+    payloads,
+    people,
+    publishing,
+    records,
+    rendering,
+    revisions,
+    slugs,
+    syndication,
+    taxonomy,
+    visibility,
+)
+
+__all__ = [
+    "editing",
+    "enums",
+    "feed",
+    "generation",
+    "ids",
+    "inputs",
+    "items",
+    "links",
+    "lookups",
+    "payloads",
+    "people",
+    "publishing",
+    "records",
+    "rendering",
+    "revisions",
+    "slugs",
+    "syndication",
+    "taxonomy",
+    "visibility",
+]

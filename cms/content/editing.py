@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from cms import clock
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import fields, items, lookups, revisions, slugs
+from cms.content import inputs, items, lookups, revisions, slugs
 from cms.content.records import ContentRecord
 from cms.errors import Conflict, Invalid, NotFound
 from cms.events import outbox
@@ -168,7 +168,7 @@ async def _insert(
 async def create(
     *,
     kind: ContentKind,
-    data: fields.ContentInput,
+    data: inputs.ContentInput,
     viewer: Viewer,
     default_locale: str,
     include: lookups.Include = lookups.EVERYTHING,
@@ -183,7 +183,7 @@ async def create(
     content: Content | None
     try:
         async with in_transaction() as connection:
-            resolved = await fields.resolve(kind, data, creating=True, connection=connection)
+            resolved = await inputs.resolve(kind, data, creating=True, connection=connection)
             resolved.values.setdefault("locale", default_locale)
             content = await _insert(kind, resolved.values, viewer, connection)
             change = Change(author_ids=resolved.author_ids or [], tag_ids=resolved.tag_ids or [])
@@ -255,18 +255,18 @@ async def update(
     *,
     id: int,
     kind: ContentKind,
-    data: fields.ContentInput,
+    data: inputs.ContentInput,
     viewer: Viewer,
     expected_version: int | None = None,
     include: lookups.Include = lookups.EVERYTHING,
 ) -> ContentRecord:
-    if data.external_id is not fields.UNSET:
+    if data.external_id is not inputs.UNSET:
         raise Invalid("externalId is set at creation and cannot change", field="externalId")
 
     async def change(current: Content, connection: BaseDBAsyncClient) -> Change:
         if current.kind != kind:
             raise NotFound(f"no {kind.value.replace('_', ' ')} has that id")
-        resolved = await fields.resolve(kind, data, creating=False, connection=connection)
+        resolved = await inputs.resolve(kind, data, creating=False, connection=connection)
         return Change(resolved.values, resolved.author_ids, resolved.tag_ids)
 
     return await save(

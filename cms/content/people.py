@@ -1,5 +1,5 @@
-"""Authors (desk or person bylines) and sections. Each write answers with the record of
-what it saved."""
+"""Authors: desk or person bylines. Each write answers with the record of what it saved
+(sections are in cms.content.taxonomy)."""
 
 from __future__ import annotations
 
@@ -11,29 +11,20 @@ from tortoise.exceptions import IntegrityError
 from cms.auth import policy
 from cms.auth.viewer import Viewer
 from cms.content import lookups, slugs
-from cms.content.fields import UNSET
-from cms.content.records import AuthorRecord, SectionRecord
+from cms.content.inputs import UNSET, check_name
+from cms.content.records import AuthorRecord
 from cms.errors import Invalid, NotFound
-from cms.models import Author, AuthorKind, Media, Section
+from cms.models import Author, AuthorKind, Media
 
-__all__ = ["create_author", "create_section", "update_author"]
+__all__ = ["create_author", "update_author"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _name(value: Any, maximum: int) -> str:
-    name = str(value or "").strip()
-    if not name:
-        raise Invalid("name must not be empty", field="name")
-    if len(name) > maximum:
-        raise Invalid(f"name must be at most {maximum} characters", field="name")
-    return name
 
 
 async def _author_values(values: dict[str, Any]) -> dict[str, Any]:
     checked: dict[str, Any] = {}
     if "name" in values:
-        checked["name"] = _name(values["name"], 200)
+        checked["name"] = check_name(values["name"], maximum=200)
     if values.get("slug") is not None:
         checked["slug"] = slugs.check(values["slug"])
     if values.get("kind") is not None:
@@ -78,7 +69,7 @@ async def create_author(
     email: str | None = None,
     avatar_id: int | None = None,
 ) -> AuthorRecord:
-    policy.require(viewer, policy.Action.MANAGE_PEOPLE)
+    policy.require(viewer, policy.Action.MANAGE_AUTHORS_AND_SECTIONS)
     values = await _author_values(
         {
             "name": name,
@@ -108,7 +99,7 @@ async def update_author(
     email: Any = UNSET,
     avatar_id: Any = UNSET,
 ) -> AuthorRecord:
-    policy.require(viewer, policy.Action.MANAGE_PEOPLE)
+    policy.require(viewer, policy.Action.MANAGE_AUTHORS_AND_SECTIONS)
     if not await Author.exists(id=id):
         raise NotFound("no author has that id")
     values = await _author_values(
@@ -120,14 +111,3 @@ async def update_author(
         except IntegrityError:
             raise Invalid("an author with that slug exists", field="slug") from None
     return await _saved(id)
-
-
-async def create_section(*, viewer: Viewer, name: str, slug: str | None = None) -> SectionRecord:
-    policy.require(viewer, policy.Action.MANAGE_PEOPLE)
-    checked_name = _name(name, 100)
-    checked_slug = slugs.check(slug) if slug is not None else slugs.slugify(checked_name)
-    try:
-        section = await Section.create(name=checked_name, slug=checked_slug)
-    except IntegrityError:
-        raise Invalid("a section with that slug exists", field="slug") from None
-    return SectionRecord(id=section.id, name=section.name, slug=section.slug)

@@ -12,7 +12,7 @@ from pathlib import Path
 from cms import clock
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
-from cms.content import editing, fields, lookups, people, publishing
+from cms.content import editing, inputs, lookups, people, publishing, taxonomy
 from cms.demo import newsroom
 from cms.models import Author, AuthorKind, Content, ContentKind, ContentStatus, Media, Section, Tag
 
@@ -65,7 +65,7 @@ async def _people(media_ids: dict[str, int], report: Report) -> None:
         if await Section.exists(slug=section["slug"]):
             report.existing += 1
         else:
-            await people.create_section(viewer=DEMO_VIEWER, **section)
+            await taxonomy.create_section(viewer=DEMO_VIEWER, **section)
             report.created += 1
     for tag in newsroom.TAGS:
         _, created = await Tag.get_or_create(slug=tag["slug"], defaults={"name": tag["name"]})
@@ -88,7 +88,7 @@ async def _people(media_ids: dict[str, int], report: Report) -> None:
 
 async def _item(
     kind: ContentKind,
-    data: fields.ContentInput,
+    data: inputs.ContentInput,
     minutes_ago: int,
     report: Report,
     *,
@@ -126,7 +126,7 @@ async def load(
     await _people(media_ids, report)
     for article in newsroom.ARTICLES:
         say(f"article: {article['title']}")
-        data = fields.ContentInput(
+        data = inputs.ContentInput(
             title=article["title"], slug=article["slug"], dek=article["dek"],
             body=article["body"], section_slug=article["section_slug"],
             author_slugs=article["author_slugs"], tag_slugs=article["tag_slugs"],
@@ -137,7 +137,7 @@ async def load(
         await _item(ContentKind.ARTICLE, data, minutes_ago, report, default_locale=default_locale)
     for episode in newsroom.VIDEO_EPISODES:
         say(f"video episode: {episode['title']}")
-        data = fields.ContentInput(
+        data = inputs.ContentInput(
             title=episode["title"], slug=episode["slug"], dek=episode["dek"],
             description=episode["description"], video_url=episode["video_url"],
             duration_seconds=episode["duration_seconds"], show=episode["show"],

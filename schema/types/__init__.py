@@ -1,1 +1,3 @@
 """GraphQL types, one module per family."""
+
+__all__: list[str] = []

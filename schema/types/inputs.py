@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from cms.content import ids
-from cms.content.fields import UNSET, ContentInput
+from cms.content.inputs import UNSET, ContentInput
 from cms.errors import Invalid, NotFound
 from schema.types.people import AuthorKind
 

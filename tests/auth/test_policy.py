@@ -14,19 +14,19 @@ from cms.errors import Forbidden, Unauthenticated
 from cms.models import Content, ContentKind, ContentStatus
 
 # Written out by hand on purpose: this is the contract, not a copy of MINIMUM_ROLE.
-#                                  anonymous viewer author editor admin
+#                                        anonymous viewer author editor admin
 EXPECTED: dict[Action, tuple[bool, bool, bool, bool, bool]] = {
-    Action.PREVIEW:                (False,    True,  True,  True,  True),
-    Action.READ_REVISIONS:         (False,    True,  True,  True,  True),
-    Action.CREATE_CONTENT:         (False,    False, True,  True,  True),
-    Action.UPLOAD_MEDIA:           (False,    False, True,  True,  True),
-    Action.EDIT_CONTENT:           (False,    False, True,  True,  True),
-    Action.PUBLISH:                (False,    False, False, True,  True),
-    Action.DELETE_CONTENT:         (False,    False, False, True,  True),
-    Action.RESTORE_REVISION:       (False,    False, False, True,  True),
-    Action.MANAGE_PEOPLE:          (False,    False, False, True,  True),
-    Action.MANAGE_WEBHOOKS:        (False,    False, False, False, True),
-    Action.MANAGE_TOKENS:          (False,    False, False, False, True),
+    Action.PREVIEW:                      (False,    True,  True,  True,  True),
+    Action.READ_REVISIONS:               (False,    True,  True,  True,  True),
+    Action.CREATE_CONTENT:               (False,    False, True,  True,  True),
+    Action.UPLOAD_MEDIA:                 (False,    False, True,  True,  True),
+    Action.EDIT_CONTENT:                 (False,    False, True,  True,  True),
+    Action.PUBLISH:                      (False,    False, False, True,  True),
+    Action.DELETE_CONTENT:               (False,    False, False, True,  True),
+    Action.RESTORE_REVISION:             (False,    False, False, True,  True),
+    Action.MANAGE_AUTHORS_AND_SECTIONS:  (False,    False, False, True,  True),
+    Action.MANAGE_WEBHOOKS:              (False,    False, False, False, True),
+    Action.MANAGE_TOKENS:                (False,    False, False, False, True),
 }  # fmt: skip
 
 COLUMNS: tuple[Role | None, ...] = (None, Role.VIEWER, Role.AUTHOR, Role.EDITOR, Role.ADMIN)

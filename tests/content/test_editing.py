@@ -14,7 +14,7 @@ from tortoise.expressions import F
 from cms.auth import policy, tokens
 from cms.auth.roles import Role
 from cms.auth.viewer import ANONYMOUS, Viewer
-from cms.content import editing, fields, lookups, publishing
+from cms.content import editing, inputs, lookups, publishing
 from cms.content.records import ContentRecord
 from cms.errors import Conflict, Forbidden, Invalid, Unauthenticated
 from cms.events import outbox
@@ -54,7 +54,7 @@ async def _article(
     include: lookups.Include = lookups.EVERYTHING,
     **values: Any,
 ) -> ContentRecord:
-    data = fields.ContentInput(title=title, body="First *draft*.", **values)
+    data = inputs.ContentInput(title=title, body="First *draft*.", **values)
     return await editing.create(
         kind=ARTICLE,
         data=data,
@@ -73,7 +73,7 @@ async def test_create_makes_a_draft_at_version_1_with_its_revision_and_event(
     await factories.make_section(slug="war")
     await factories.make_author(slug="iryna-zavolska")
     await factories.make_author(slug="news-desk")
-    data = fields.ContentInput(
+    data = inputs.ContentInput(
         title="  Volunteers rebuild the library  ",
         dek="A district comes together.",
         body="Word " * 500,
@@ -129,7 +129,7 @@ async def test_a_write_answers_with_the_saved_record_and_the_parts_include_asks_
 ) -> None:
     await factories.make_section(slug="war")
     await factories.make_author(slug="news-desk")
-    data = fields.ContentInput(
+    data = inputs.ContentInput(
         title="Shelling in Kharkiv",
         body="The *report*.",
         section_slug="war",
@@ -144,7 +144,7 @@ async def test_a_write_answers_with_the_saved_record_and_the_parts_include_asks_
     updated = await editing.update(
         id=full.id,
         kind=ARTICLE,
-        data=fields.ContentInput(title="Shelling in Kharkiv: the morning after"),
+        data=inputs.ContentInput(title="Shelling in Kharkiv: the morning after"),
         viewer=editor,
         include=lookups.Include(tags=True),
     )
@@ -167,7 +167,7 @@ async def test_a_write_answers_with_the_saved_record_and_the_parts_include_asks_
 
 
 async def test_create_of_a_video_episode_keeps_its_own_fields(editor: Viewer) -> None:
-    data = fields.ContentInput(
+    data = inputs.ContentInput(
         title="Newsroom Weekly",
         video_url="https://video.example/weekly.mp4",
         duration_seconds=600,
@@ -195,9 +195,9 @@ async def test_create_of_a_video_episode_keeps_its_own_fields(editor: Viewer) ->
 async def test_create_without_a_locale_takes_the_default_locale_it_is_given(
     editor: Viewer,
 ) -> None:
-    unset = fields.ContentInput(title="Звіт з Харкова")
-    null = fields.ContentInput(title="Звіт з Києва", locale=None)
-    given = fields.ContentInput(title="Report from Kharkiv", locale="en")
+    unset = inputs.ContentInput(title="Звіт з Харкова")
+    null = inputs.ContentInput(title="Звіт з Києва", locale=None)
+    given = inputs.ContentInput(title="Report from Kharkiv", locale="en")
 
     made = [
         await editing.create(kind=ARTICLE, data=data, viewer=editor, default_locale="uk")
@@ -234,7 +234,7 @@ async def test_update_with_the_expected_version_bumps_it_and_records_a_revision(
     updated = await editing.update(
         id=content.id,
         kind=ARTICLE,
-        data=fields.ContentInput(title="After", tag_slugs=["kharkiv"]),
+        data=inputs.ContentInput(title="After", tag_slugs=["kharkiv"]),
         viewer=editor,
         expected_version=1,
     )
@@ -258,14 +258,14 @@ async def test_a_stale_expected_version_is_a_conflict_carrying_the_current_versi
 ) -> None:
     content = await _article(editor)
     await editing.update(
-        id=content.id, kind=ARTICLE, data=fields.ContentInput(title="Second"), viewer=editor
+        id=content.id, kind=ARTICLE, data=inputs.ContentInput(title="Second"), viewer=editor
     )
 
     with pytest.raises(Conflict) as conflict:
         await editing.update(
             id=content.id,
             kind=ARTICLE,
-            data=fields.ContentInput(title="From version 1"),
+            data=inputs.ContentInput(title="From version 1"),
             viewer=editor,
             expected_version=1,
         )
@@ -284,7 +284,7 @@ async def test_a_failed_update_changes_nothing_not_even_new_tags(editor: Viewer)
         await editing.update(
             id=content.id,
             kind=ARTICLE,
-            data=fields.ContentInput(title="Renamed", slug="taken", tag_slugs=["brand-new"]),
+            data=inputs.ContentInput(title="Renamed", slug="taken", tag_slugs=["brand-new"]),
             viewer=editor,
         )
 
@@ -310,7 +310,7 @@ async def test_concurrent_updates_expecting_one_version_let_exactly_one_win(
             editing.update(
                 id=content.id,
                 kind=ARTICLE,
-                data=fields.ContentInput(title=f"Edit {n}"),
+                data=inputs.ContentInput(title=f"Edit {n}"),
                 viewer=editor,
                 expected_version=1,
             )
@@ -338,7 +338,7 @@ async def test_concurrent_updates_without_an_expected_version_are_all_saved(
             editing.update(
                 id=content.id,
                 kind=ARTICLE,
-                data=fields.ContentInput(dek=f"Edit {n}"),
+                data=inputs.ContentInput(dek=f"Edit {n}"),
                 viewer=editor,
             )
             for n in range(WRITERS)
@@ -440,7 +440,7 @@ async def test_an_author_edits_its_own_drafts_only(db: None) -> None:
     mine = await _viewer("author-one", Role.AUTHOR)
     theirs = await _viewer("author-two", Role.AUTHOR)
     content = await _article(mine)
-    patch = fields.ContentInput(title="Rewritten")
+    patch = inputs.ContentInput(title="Rewritten")
 
     with pytest.raises(Forbidden):
         await editing.update(id=content.id, kind=ARTICLE, data=patch, viewer=theirs)
@@ -448,7 +448,7 @@ async def test_an_author_edits_its_own_drafts_only(db: None) -> None:
     await publishing.publish(id=content.id, viewer=factories.ADMIN_VIEWER)
     with pytest.raises(Forbidden):
         await editing.update(
-            id=content.id, kind=ARTICLE, data=fields.ContentInput(title="Late"), viewer=mine
+            id=content.id, kind=ARTICLE, data=inputs.ContentInput(title="Late"), viewer=mine
         )
 
     assert own.version == 2
@@ -504,7 +504,7 @@ async def test_an_external_id_belongs_to_one_kind_and_never_changes(editor: View
     with pytest.raises(Invalid) as other_kind:
         await editing.create(
             kind=VIDEO,
-            data=fields.ContentInput(
+            data=inputs.ContentInput(
                 title="Clip", video_url="https://video.example/a.mp4", external_id="wire-3"
             ),
             viewer=editor,
@@ -514,7 +514,7 @@ async def test_an_external_id_belongs_to_one_kind_and_never_changes(editor: View
         await editing.update(
             id=article.id,
             kind=ARTICLE,
-            data=fields.ContentInput(external_id="wire-4"),
+            data=inputs.ContentInput(external_id="wire-4"),
             viewer=editor,
         )
 
@@ -551,7 +551,7 @@ INVALID_VIDEO_EPISODES = {
 async def test_invalid_article_input_names_the_field(
     editor: Viewer, values: dict[str, Any], field: str
 ) -> None:
-    data = fields.ContentInput(**({"title": "A title"} | values))
+    data = inputs.ContentInput(**({"title": "A title"} | values))
 
     with pytest.raises(Invalid) as refused:
         await editing.create(
@@ -569,7 +569,7 @@ async def test_invalid_article_input_names_the_field(
 async def test_invalid_video_episode_input_names_the_field(
     editor: Viewer, values: dict[str, Any], field: str
 ) -> None:
-    data = fields.ContentInput(
+    data = inputs.ContentInput(
         **({"title": "A clip", "video_url": "https://video.example/a.mp4"} | values)
     )
 
@@ -589,7 +589,7 @@ async def test_an_invalid_update_names_the_field_and_changes_nothing(editor: Vie
         await editing.update(
             id=content.id,
             kind=ARTICLE,
-            data=fields.ContentInput(dek="Fine", section_slug="nowhere"),
+            data=inputs.ContentInput(dek="Fine", section_slug="nowhere"),
             viewer=editor,
         )
 

@@ -4,7 +4,7 @@ nothing (or do not exist), and reads only what an Include asks for."""
 
 from __future__ import annotations
 
-from cms.content import editing, fields, lookups
+from cms.content import editing, inputs, lookups
 from cms.content.records import AuthorRecord, MediaRecord, SectionRecord, TagRecord
 from cms.content.revisions import RevisionRecord
 from cms.models import AuthorKind, Content, ContentKind, Revision, Section, Tag
@@ -76,7 +76,7 @@ async def test_revisions_for_several_items_newest_first(db: None) -> None:
         await editing.update(
             id=first.id,
             kind=ContentKind.ARTICLE,
-            data=fields.ContentInput(title=title),
+            data=inputs.ContentInput(title=title),
             viewer=factories.ADMIN_VIEWER,
         )
 

@@ -13,7 +13,7 @@ from cms import clock
 from cms.auth import tokens
 from cms.auth.roles import Role
 from cms.auth.viewer import ANONYMOUS, Viewer
-from cms.content import editing, feed, fields, items, publishing, visibility
+from cms.content import editing, feed, inputs, items, publishing, visibility
 from cms.content.records import ContentRecord
 from cms.errors import Conflict, Forbidden, Invalid, NotFound
 from cms.events import outbox
@@ -44,7 +44,7 @@ def frozen_clock() -> Iterator[datetime]:
 
 
 async def _draft(title: str = "Embargoed report", **values: object) -> ContentRecord:
-    data = fields.ContentInput(title=title, body="The *report*.", **values)
+    data = inputs.ContentInput(title=title, body="The *report*.", **values)
     return await editing.create(
         kind=ContentKind.ARTICLE, data=data, viewer=EDITOR, default_locale=factories.DEFAULT_LOCALE
     )
@@ -219,7 +219,7 @@ async def test_publish_with_a_stale_expected_version_is_a_conflict(db: None) -> 
     await editing.update(
         id=content.id,
         kind=ContentKind.ARTICLE,
-        data=fields.ContentInput(dek="Edited"),
+        data=inputs.ContentInput(dek="Edited"),
         viewer=EDITOR,
     )
 
@@ -294,7 +294,7 @@ async def test_restore_revision_writes_a_new_version_with_the_old_fields(db: Non
     await editing.update(
         id=content.id,
         kind=ContentKind.ARTICLE,
-        data=fields.ContentInput(
+        data=inputs.ContentInput(
             title="Edited",
             dek=None,
             body="Rewritten.",
@@ -339,7 +339,7 @@ async def test_an_author_may_not_publish_withdraw_delete_or_restore(db: None) ->
     author = await tokens.verify(secret=secret)
     content = await editing.create(
         kind=ContentKind.ARTICLE,
-        data=fields.ContentInput(title="Mine"),
+        data=inputs.ContentInput(title="Mine"),
         viewer=author,
         default_locale=factories.DEFAULT_LOCALE,
     )

@@ -1,4 +1,4 @@
-"""Content input: what create and update accept, checked and resolved to row values.
+"""Input: what content create and update accept, checked and resolved to row values.
 
 Field names in errors are the API's input names (camelCase), so clients can point at them.
 """
@@ -18,7 +18,7 @@ from cms.content import rendering, slugs
 from cms.errors import Invalid
 from cms.models import Author, ContentKind, Media, Section, Tag
 
-__all__ = ["UNSET", "ContentInput", "Resolved", "resolve"]
+__all__ = ["UNSET", "ContentInput", "Resolved", "check_name", "resolve"]
 
 
 class _Unset:
@@ -75,6 +75,16 @@ class Resolved:
     values: dict[str, Any] = field(default_factory=dict)
     author_ids: list[int] | None = None
     tag_ids: list[int] | None = None
+
+
+def check_name(value: Any, *, maximum: int) -> str:
+    """A required display name (of an author or a section), trimmed."""
+    name = str(value or "").strip()
+    if not name:
+        raise Invalid("name must not be empty", field="name")
+    if len(name) > maximum:
+        raise Invalid(f"name must be at most {maximum} characters", field="name")
+    return name
 
 
 def _text(value: Any, name: str, *, maximum: int, required: bool = False) -> str | None:

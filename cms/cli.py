@@ -218,7 +218,13 @@ def graphiql_assets(
         site = assets.install(target, progress=lambda line: typer.echo(line, err=True))
     except assets.AssetsUnavailable as error:
         raise _fail(str(error)) from None
-    typer.echo(f"GraphiQL's assets are in {site}; `cms serve` serves them at /graphiql-assets/")
+    if target.resolve() == Path(settings.graphiql_assets_dir).resolve():
+        typer.echo(f"GraphiQL's assets are in {site}; `cms serve` serves them at /graphiql-assets/")
+    else:
+        typer.echo(
+            f"GraphiQL's assets are in {site}; set CMS_GRAPHIQL_ASSETS_DIR={target} "
+            "for `cms serve` to serve them at /graphiql-assets/"
+        )
 
 
 @token_app.command("create")

@@ -87,7 +87,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         )
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=None),  # the view answers every method
             WebSocketRoute("/graphql", view),
             Route("/healthz", routes.healthz),
             Route("/metrics", metrics_endpoint(metrics)),

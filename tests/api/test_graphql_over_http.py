@@ -451,3 +451,15 @@ async def test_request_errors_over_get_are_never_cached(
         assert response.status_code == (400 if accept == GRAPHQL_RESPONSE else 200)
         assert "etag" not in response.headers
         assert "cache-control" not in response.headers
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+async def test_other_methods_answer_405_as_json_naming_get_and_post(
+    client: httpx.AsyncClient, method: str
+) -> None:
+    response = await client.request(method, "/graphql", content=b'{"query": "{ __typename }"}')
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"

@@ -15,8 +15,8 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from cms import db
 from cms.cache.stores import MemoryStore, RedisStore, Store
 from cms.config import Settings
+from cms.dispatch import Dispatcher
 from cms.events.broker import make_broker
-from cms.events.dispatcher import Dispatcher
 from cms.http import feeds, graphiql, graphiql_assets, routes
 from cms.http.cache import ContentGeneration, ResponseCache
 from cms.http.graphql import GraphQLView

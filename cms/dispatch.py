@@ -1,6 +1,11 @@
 """The dispatcher: drains the outbox to subscribers (the broker) and webhooks, and
 announces scheduled publications when their time comes.
 
+It composes the content services, the events and the webhooks, so it sits beside the
+other composition roots (`cms.http`, `cms.cli`) rather than inside one of those packages:
+`cms.content` records events in `cms.events.outbox`, and nothing in `cms.events` reads
+content back.
+
 Every app worker runs one. Events are claimed in id order with a lease, so two workers
 never dispatch one event at once, and a crashed worker's events are taken over when its
 lease runs out. Delivery is at-least-once: an event is marked dispatched only after the

@@ -11,8 +11,8 @@ import pytest
 
 from cms import clock
 from cms.config import Settings
+from cms.dispatch import Dispatcher
 from cms.events.broker import FeedMessage, InMemoryBroker
-from cms.events.dispatcher import Dispatcher
 from cms.models import OutboxEvent
 from tests import factories
 

@@ -32,7 +32,7 @@ from cms.config import Settings
 from cms.content import items, payloads, publishing, visibility
 from cms.content.links import Links
 from cms.events import outbox
-from cms.events.broker import FeedMessage, InMemoryBroker
+from cms.events.broker import Broker, FeedMessage
 from cms.models import OutboxEvent
 from cms.webhooks import addresses, deliveries
 
@@ -59,7 +59,7 @@ def _public_when_recorded(event: OutboxEvent) -> bool:
 
 class Dispatcher:
     def __init__(
-        self, settings: Settings, broker: InMemoryBroker, *, poll_seconds: float = 0.25
+        self, settings: Settings, broker: Broker, *, poll_seconds: float = 0.25
     ) -> None:
         self.settings = settings
         self.broker = broker

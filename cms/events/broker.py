@@ -135,5 +135,5 @@ class RedisBroker(InMemoryBroker):
                 await asyncio.sleep(1)
 
 
-def make_broker(redis_url: str | None) -> InMemoryBroker:
+def make_broker(redis_url: str | None) -> Broker:
     return RedisBroker(redis_url) if redis_url else InMemoryBroker()

@@ -33,7 +33,7 @@ from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.config import Settings
 from cms.content.links import Links
 from cms.errors import Unauthenticated
-from cms.events.broker import InMemoryBroker
+from cms.events.broker import Broker
 from cms.http import graphiql
 from cms.http.negotiation import (
     GRAPHQL_RESPONSE_JSON,
@@ -112,7 +112,7 @@ class GraphQLView(GraphQL[Context, None]):
         schema: NewsdeskSchema,
         settings: Settings,
         persisted: PersistedQueries | None = None,
-        broker: InMemoryBroker | None = None,
+        broker: Broker | None = None,
     ) -> None:
         super().__init__(
             schema,

@@ -94,6 +94,20 @@ def test_cms_models_import_no_services() -> None:
     assert _violations(models, banned) == []
 
 
+def test_events_know_nothing_of_content_services_or_webhooks() -> None:
+    """Content records its events in the outbox; reading content back for subscribers and
+    webhooks is the dispatcher's job (cms.dispatch), so the two packages never form a cycle."""
+    events = sorted((CMS / "events").rglob("*.py"))
+    banned = ("cms.content", "cms.webhooks", "cms.dispatch", "cms.http", "cms.cli")
+    assert _violations(events, banned) == []
+
+
+def test_services_never_import_the_composition_roots() -> None:
+    roots = (CMS / "dispatch.py", CMS / "__main__.py")
+    services = [path for path in _cms_services() if path not in roots]
+    assert _violations(services, ("cms.dispatch", "cms.http", "cms.cli")) == []
+
+
 def test_schema_never_imports_tortoise_or_the_models() -> None:
     assert _violations(sorted(SCHEMA.rglob("*.py")), ("tortoise", "cms.models")) == []
 

@@ -177,7 +177,7 @@ async def create(
     an externalId that exists already, the existing item comes back and nothing changes
     (the unique constraint decides when two retries race)."""
     policy.require(viewer, policy.Action.CREATE_CONTENT)
-    external_id = data.external_id or None
+    external_id = inputs.external_id(data.external_id)  # as stored: retries match it
     if external_id and (existing := await _existing(external_id, kind)):
         return await items.as_saved(existing, include=include)
     content: Content | None

@@ -18,7 +18,14 @@ from cms.content import rendering, slugs
 from cms.errors import Invalid
 from cms.models import Author, ContentKind, Media, Section, Tag
 
-__all__ = ["UNSET", "ContentInput", "Resolved", "check_name", "resolve"]
+__all__ = [
+    "UNSET",
+    "ContentInput",
+    "Resolved",
+    "check_name",
+    "external_id",
+    "resolve",
+]
 
 
 class _Unset:
@@ -117,6 +124,14 @@ def _video_url(value: Any) -> str:
     return url
 
 
+def external_id(value: Any) -> str | None:
+    """An externalId as it is stored and looked up: trimmed, not empty, at most 200
+    characters; None when not given."""
+    if value is UNSET or value is None:
+        return None
+    return _text(value, "externalId", maximum=200, required=True)
+
+
 def _scalars(kind: ContentKind, data: ContentInput, *, creating: bool) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if creating or data.title is not UNSET:
@@ -129,8 +144,8 @@ def _scalars(kind: ContentKind, data: ContentInput, *, creating: bool) -> dict[s
         if not _LOCALE.match(str(data.locale)):
             raise Invalid("locale must be a language tag such as en or uk-UA", field="locale")
         values["locale"] = str(data.locale)
-    if data.external_id is not UNSET and data.external_id is not None:
-        values["external_id"] = _text(data.external_id, "externalId", maximum=200, required=True)
+    if (given := external_id(data.external_id)) is not None:
+        values["external_id"] = given
     if kind == ContentKind.ARTICLE:
         if data.body is not UNSET:
             body = data.body or ""

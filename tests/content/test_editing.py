@@ -487,6 +487,21 @@ async def test_a_second_create_with_the_same_external_id_returns_the_first(
     assert await _history(first.id) == ([1], [UPDATED])
 
 
+@pytest.mark.parametrize("padded", ["wire-1 ", " wire-1", "\twire-1\n"])
+async def test_a_retry_with_a_padded_external_id_finds_the_item(
+    editor: Viewer, padded: str
+) -> None:
+    """The externalId is stored trimmed, and looked up as it is stored: a padded retry is
+    the same item (it crashed on the unique constraint before)."""
+    first = await _article(editor, title="From the wire", external_id=padded)
+
+    again = await _article(editor, title="From the wire", external_id=padded)
+    plain = await _article(editor, title="From the wire", external_id="wire-1")
+
+    assert again.id == first.id == plain.id
+    assert await Content.filter(external_id="wire-1").count() == 1
+
+
 async def test_concurrent_creates_with_one_external_id_make_one_row(editor: Viewer) -> None:
     results = await asyncio.gather(
         *(_article(editor, title=f"Try {n}", external_id="wire-2") for n in range(WRITERS))

@@ -58,9 +58,7 @@ def _public_when_recorded(event: OutboxEvent) -> bool:
 
 
 class Dispatcher:
-    def __init__(
-        self, settings: Settings, broker: Broker, *, poll_seconds: float = 0.25
-    ) -> None:
+    def __init__(self, settings: Settings, broker: Broker, *, poll_seconds: float = 0.25) -> None:
         self.settings = settings
         self.broker = broker
         self.poll_seconds = poll_seconds

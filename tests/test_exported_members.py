@@ -31,6 +31,7 @@ SURFACES: dict[str, list[str]] = {
         "lookups",
         "payloads",
         "people",
+        "prepared",
         "publishing",
         "records",
         "rendering",

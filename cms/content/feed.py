@@ -16,7 +16,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from cms.content import lookups, visibility
+from cms.content import lookups, prepared, visibility
 from cms.content.records import ContentRecord
 from cms.errors import Invalid
 from cms.models import Content, ContentKind, ContentStatus
@@ -82,10 +82,19 @@ def page_size(first: int | None, *, default: int, maximum: int) -> int:
     return first
 
 
-def page_query(query: QuerySet[Content], *, first: int, time_field: str) -> QuerySet[Content]:
-    """One page of `query`, newest first by (time_field, id), plus one row to tell whether
-    a next page exists: the query a page runs (tests EXPLAIN it)."""
-    return query.order_by(f"-{time_field}", "-id").limit(first + 1)
+def page_query(query: QuerySet[Content], *, limit: int, time_field: str) -> QuerySet[Content]:
+    """`query` newest first by (time_field, id), `limit` rows (a page asks for one more
+    than it shows, to tell whether a next page exists): the query a page runs."""
+    return query.order_by(f"-{time_field}", "-id").limit(limit)
+
+
+def _cut(
+    records: list[ContentRecord], *, first: int, after: Cursor | None, time_field: str
+) -> Page:
+    has_next = len(records) > first
+    records = records[:first]
+    cursors = [Cursor(getattr(record, time_field), record.id) for record in records]
+    return Page(records, cursors, has_next=has_next, has_previous=after is not None)
 
 
 async def _page(
@@ -96,13 +105,15 @@ async def _page(
     time_field: str,
     include: lookups.Include,
 ) -> Page:
-    query = page_query(query, first=first, time_field=time_field)
-    records = await lookups.content_records(query, include)
-    has_next = len(records) > first
-    records = records[:first]
-    await lookups.attach_relations(records, include)
-    cursors = [Cursor(getattr(record, time_field), record.id) for record in records]
-    return Page(records, cursors, has_next=has_next, has_previous=after is not None)
+    query = page_query(query, limit=first + 1, time_field=time_field)
+    page = _cut(
+        await lookups.content_records(query, include),
+        first=first,
+        after=after,
+        time_field=time_field,
+    )
+    await lookups.attach_relations(page.items, include)
+    return page
 
 
 def _before(after: Cursor, time_field: str) -> Q:
@@ -148,6 +159,32 @@ class FeedFilter:
             query = query.filter(locale=self.locale)
         return query
 
+    def shape(self) -> tuple[object, ...]:
+        """What the filter's SQL depends on: which filters are given, and the kinds."""
+        return tuple(getattr(self, name) is not None for name in _SLOT_FILTERS) + (self.kinds,)
+
+    def marked(self, markers: prepared.Markers) -> FeedFilter:
+        """This filter with markers in place of its values (for a prepared statement)."""
+
+        def text(name: str) -> str | None:
+            return markers.str(name) if getattr(self, name) is not None else None
+
+        return FeedFilter(
+            section=text("section"),
+            tag=text("tag"),
+            author=text("author"),
+            author_id=markers.int("author_id") if self.author_id is not None else None,
+            kinds=self.kinds,
+            locale=text("locale"),
+        )
+
+    def values(self) -> dict[str, object]:
+        return {
+            name: getattr(self, name) for name in _SLOT_FILTERS if getattr(self, name) is not None
+        }
+
+
+_SLOT_FILTERS = ("section", "tag", "author", "author_id", "locale")
 
 UNFILTERED = FeedFilter()
 """The whole public feed."""
@@ -169,8 +206,28 @@ async def feed(
     include: lookups.Include = lookups.EVERYTHING,
 ) -> Page:
     """Public items, newest first, narrowed by `filters`."""
-    query = public_query(now=now, after=after, filters=filters)
-    return await _page(query, first=first, after=after, time_field="published_at", include=include)
+    # The statement is prepared once per shape; `_public` decides which bound it has.
+    bounded = after is not None and after.at <= now
+    values: dict[str, object] = {
+        "bound": after.at if bounded and after is not None else now.astimezone(UTC),
+        "limit": first + 1,
+        **filters.values(),
+    }
+    if bounded and after is not None:
+        values["after_id"] = after.id
+
+    def build(markers: prepared.Markers) -> QuerySet[Content]:
+        bound = markers.datetime("bound")
+        cursor = Cursor(bound, markers.int("after_id")) if bounded else None
+        query = filters.marked(markers).apply(_public(bound, cursor))
+        return page_query(query, limit=markers.int("limit"), time_field="published_at")
+
+    records = await lookups.prepared_records(
+        ("feed", bounded, filters.shape()), build, values, include
+    )
+    page = _cut(records, first=first, after=after, time_field="published_at")
+    await lookups.attach_relations(page.items, include)
+    return page
 
 
 MAX_SEARCH_TERMS = 8

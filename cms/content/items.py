@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+
+from tortoise.queryset import QuerySet
 
 from cms.auth.viewer import Viewer
-from cms.content import lookups, records, visibility
+from cms.content import lookups, prepared, records, visibility
 from cms.content.records import ContentRecord
 from cms.models import Content, ContentKind
 
 __all__ = ["as_saved", "by_id", "by_slug"]
+
+
+def _visible_to(
+    query: QuerySet[Content], markers: prepared.Markers, *, viewer: Viewer, now: datetime
+) -> QuerySet[Content]:
+    """`visibility.visible_to` in a prepared statement: the time is a marker, where the
+    rule reads it (a token holder's preview does not)."""
+    at = now if visibility.can_preview(viewer) else markers.datetime("now")
+    return visibility.visible_to(query, viewer=viewer, now=at)
 
 
 async def by_slug(
@@ -22,8 +33,14 @@ async def by_slug(
     include: lookups.Include = lookups.EVERYTHING,
 ) -> ContentRecord | None:
     """The item of `kind` with `slug` that `viewer` may read; the default locale wins."""
-    query = visibility.visible_to(Content.filter(kind=kind, slug=slug), viewer=viewer, now=now)
-    records = await lookups.content_records(query.limit(20), include)
+    preview = visibility.can_preview(viewer)
+    values: dict[str, object] = {"slug": slug} | ({} if preview else {"now": now.astimezone(UTC)})
+
+    def build(markers: prepared.Markers) -> QuerySet[Content]:
+        query = Content.filter(kind=kind, slug=markers.str("slug"))
+        return _visible_to(query, markers, viewer=viewer, now=now).limit(20)
+
+    records = await lookups.prepared_records(("by_slug", kind, preview), build, values, include)
     if not records:
         return None
     record = next((r for r in records if r.locale == default_locale), records[0])
@@ -39,11 +56,17 @@ async def by_id(
     kind: ContentKind | None = None,
     include: lookups.Include = lookups.EVERYTHING,
 ) -> ContentRecord | None:
-    query = Content.filter(id=id)
-    if kind is not None:
-        query = query.filter(kind=kind)
-    query = visibility.visible_to(query, viewer=viewer, now=now)
-    records = await lookups.content_records(query.limit(1), include)
+    """The item with `id` (of `kind`, when given) that `viewer` may read."""
+    preview = visibility.can_preview(viewer)
+    values: dict[str, object] = {"id": id} | ({} if preview else {"now": now.astimezone(UTC)})
+
+    def build(markers: prepared.Markers) -> QuerySet[Content]:
+        query = Content.filter(id=markers.int("id"))
+        if kind is not None:
+            query = query.filter(kind=kind)
+        return _visible_to(query, markers, viewer=viewer, now=now).limit(1)
+
+    records = await lookups.prepared_records(("by_id", kind, preview), build, values, include)
     await lookups.attach_relations(records, include)
     return records[0] if records else None
 

@@ -7,12 +7,13 @@ plain records; no ORM model is instantiated on the read path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from tortoise.queryset import QuerySet, ValuesQuery
 
+from cms.content import prepared
 from cms.content.records import (
     CONTENT_COLUMNS,
     LAZY_COLUMNS,
@@ -44,6 +45,7 @@ __all__ = [
     "authors_for",
     "content_query",
     "content_records",
+    "prepared_records",
     "media",
     "revisions_for",
     "section",
@@ -98,8 +100,29 @@ def content_query(query: QuerySet[Content], include: Include) -> ValuesQuery[Lit
 
 async def content_records(query: QuerySet[Content], include: Include) -> list[ContentRecord]:
     """Run `query` (filtered, ordered, limited) as one SELECT and return records."""
+    return _records(await content_query(query, include), include)
+
+
+_CONTENT = prepared.Statements(Content)
+
+
+async def prepared_records(
+    shape: Hashable,
+    build: Callable[[prepared.Markers], QuerySet[Content]],
+    values: Mapping[str, Any],
+    include: Include,
+) -> list[ContentRecord]:
+    """`content_records` of the query `build` makes, prepared once per `shape` (and the
+    columns `include` reads) and run with `values` bound to its markers."""
+    columns = (include.body, include.section, include.hero_image)
+    connection, statement = _CONTENT.get(
+        (shape, columns), lambda markers: content_query(build(markers), include)
+    )
+    return _records(await statement.rows(connection, values), include)
+
+
+def _records(rows: list[dict[str, Any]], include: Include) -> list[ContentRecord]:
     columns = CONTENT_COLUMNS + (LAZY_COLUMNS if include.body else ())
-    rows = await content_query(query, include)
     records = []
     for row in rows:
         record = ContentRecord(**{column: row[column] for column in columns})
@@ -111,6 +134,14 @@ async def content_records(query: QuerySet[Content], include: Include) -> list[Co
             record.hero_image = _media(row, "hero__")
         records.append(record)
     return records
+
+
+def _ids(markers: prepared.Markers, count: int) -> list[int]:
+    return [markers.int(f"id{index}") for index in range(count)]
+
+
+def _id_values(ids: Sequence[int]) -> dict[str, int]:
+    return {f"id{index}": id for index, id in enumerate(ids)}
 
 
 _AUTHOR_COLUMNS = ("id", "name", "slug", "kind", "bio", "email")
@@ -129,37 +160,54 @@ def _author(row: dict[str, Any], prefix: str, *, avatar: bool) -> AuthorRecord:
     )
 
 
+_BYLINES = prepared.Statements(ContentAuthor)
+_TAGS = prepared.Statements(ContentTag)
+
+
+def _bylines_query(markers: prepared.Markers, count: int, avatars: bool) -> ValuesQuery[Any]:
+    joined = _joined("author__", "author", _AUTHOR_COLUMNS)
+    if avatars:
+        joined |= _joined("avatar__", "author__avatar", _MEDIA_COLUMNS)
+    return (
+        ContentAuthor.filter(content_id__in=_ids(markers, count))
+        .order_by("content_id", "position", "id")
+        .values("content_id", **joined)
+    )
+
+
 async def authors_for(
     content_ids: Sequence[int], *, avatars: bool = False
 ) -> dict[int, list[AuthorRecord]]:
     """Bylines in order, per content id: one query."""
     if not content_ids:
         return {}
-    joined = _joined("author__", "author", _AUTHOR_COLUMNS)
-    if avatars:
-        joined |= _joined("avatar__", "author__avatar", _MEDIA_COLUMNS)
-    rows = await (
-        ContentAuthor.filter(content_id__in=list(content_ids))
-        .order_by("content_id", "position", "id")
-        .values("content_id", **joined)
+    connection, statement = _BYLINES.get(
+        (len(content_ids), avatars),
+        lambda markers: _bylines_query(markers, len(content_ids), avatars),
     )
     bylines: dict[int, list[AuthorRecord]] = {}
-    for row in rows:
+    for row in await statement.rows(connection, _id_values(content_ids)):
         bylines.setdefault(row["content_id"], []).append(_author(row, "author__", avatar=avatars))
     return bylines
+
+
+def _tags_query(markers: prepared.Markers, count: int) -> ValuesQuery[Any]:
+    return (
+        ContentTag.filter(content_id__in=_ids(markers, count))
+        .order_by("content_id", "tag__name")
+        .values("content_id", tag_id="tag__id", tag_name="tag__name", tag_slug="tag__slug")
+    )
 
 
 async def tags_for(content_ids: Sequence[int]) -> dict[int, list[TagRecord]]:
     """Tags by name, per content id: one query."""
     if not content_ids:
         return {}
-    rows = await (
-        ContentTag.filter(content_id__in=list(content_ids))
-        .order_by("content_id", "tag__name")
-        .values("content_id", tag_id="tag__id", tag_name="tag__name", tag_slug="tag__slug")
+    connection, statement = _TAGS.get(
+        len(content_ids), lambda markers: _tags_query(markers, len(content_ids))
     )
     tags: dict[int, list[TagRecord]] = {}
-    for row in rows:
+    for row in await statement.rows(connection, _id_values(content_ids)):
         tags.setdefault(row["content_id"], []).append(
             TagRecord(row["tag_id"], row["tag_name"], row["tag_slug"])
         )

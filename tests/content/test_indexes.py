@@ -31,7 +31,7 @@ async def _plan(settings_is_sqlite: bool, sql: str) -> str:
 
 def _sql(query: QuerySet[Content]) -> str:
     """The SQL a 20-item feed page runs for its items (section and hero image joined)."""
-    page = feed.page_query(query, first=20, time_field="published_at")
+    page = feed.page_query(query, limit=21, time_field="published_at")
     return lookups.content_query(page, lookups.EVERYTHING).sql(params_inline=True)
 
 

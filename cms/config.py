@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
 
     response_cache: bool = True
+    # Answer reads from compiled plans (schema/plans); false: graphql-core answers all.
+    compiled_reads: bool = True
     cache_max_age: int = Field(default=5, ge=0)
     cache_stale_while_revalidate: int = Field(default=30, ge=0)
     cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)

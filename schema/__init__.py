@@ -20,6 +20,7 @@ from schema.extensions import extensions
 from schema.media import MediaMutation
 from schema.node import NodeQuery
 from schema.people import PeopleMutation, PeopleQuery
+from schema.plans.extension import PlanCache
 from schema.subscriptions import Subscription
 from schema.taxonomy import TaxonomyMutation, TaxonomyQuery
 from schema.types.content import Article, VideoEpisode
@@ -41,6 +42,9 @@ Mutation = merge_types(
 
 
 class NewsdeskSchema(strawberry.Schema):
+    plans: PlanCache | None = None
+    """The compiled plans (None with CMS_COMPILED_READS=false): their counts go to /metrics."""
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -50,10 +54,15 @@ class NewsdeskSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> NewsdeskSchema:
-    return NewsdeskSchema(
+    plans = PlanCache() if settings.compiled_reads else None
+    schema = NewsdeskSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Article, VideoEpisode, Author, Section, Tag, Media],
-        extensions=extensions(settings),
+        extensions=extensions(settings, plans=plans),
     )
+    if plans is not None:
+        plans.bind(schema)
+        schema.plans = plans
+    return schema

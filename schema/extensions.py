@@ -1,5 +1,6 @@
 """The schema's extensions, chosen from settings: error codes, query limits (depth,
-aliases, tokens), the parser and validation caches, and error masking in production."""
+aliases, tokens), the parser and validation caches, error masking in production, and
+compiled reads (last: they answer after parsing and validation, before execution)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from strawberry.extensions import (
 
 from cms.config import Settings
 from schema.errors import ErrorCodes, is_expected
+from schema.plans.extension import CompiledReads, PlanCache
 
 __all__ = ["extensions"]
 
@@ -27,7 +29,9 @@ def _should_mask(error: GraphQLError) -> bool:
     return not is_expected(error)
 
 
-def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+def extensions(
+    settings: Settings, *, plans: PlanCache | None = None
+) -> list[Callable[[], SchemaExtension]]:
     """Extension factories (Strawberry makes one instance per operation).
 
     The depth and alias rules are built once: the validation cache is keyed by the rule
@@ -47,4 +51,6 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     ]
     if settings.is_production:
         chosen.append(lambda: MaskErrors(should_mask_error=_should_mask))
+    if plans is not None:
+        chosen.append(lambda: CompiledReads(cache=plans))
     return chosen

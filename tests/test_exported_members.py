@@ -65,6 +65,7 @@ SURFACES: dict[str, list[str]] = {
     ],
     "cms.webhooks": ["addresses", "deliveries", "records", "service", "signing"],
     "schema": ["Context", "Info", "NewsdeskSchema", "build_schema"],
+    "schema.plans": ["compiler", "extension"],
     "schema.types": [],
 }
 MODULE_PACKAGES = [
@@ -74,6 +75,7 @@ MODULE_PACKAGES = [
     "cms.events",
     "cms.media",
     "cms.webhooks",
+    "schema.plans",
 ]
 
 

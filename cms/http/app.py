@@ -50,7 +50,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     )
     persisted = PersistedQueries.from_settings(settings, store)
     broker = make_broker(settings.redis_url)
-    view = GraphQLView(build_schema(settings), settings, persisted, broker)
+    schema = build_schema(settings)
+    view = GraphQLView(schema, settings, persisted, broker)
     generation = ContentGeneration(store, refresh_seconds=settings.cache_generation_seconds)
     graphql = ResponseCache(view, settings=settings, store=store, generation=generation)
     if settings.graphiql_enabled:
@@ -72,6 +73,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             yield
 
     metrics = Metrics()
+    if schema.plans is not None:
+        metrics.watch_plans(schema.plans.stats)
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(MetricsMiddleware, metrics=metrics),

@@ -1,4 +1,5 @@
-"""/metrics in Prometheus text format: requests by route and status, and their durations.
+"""/metrics in Prometheus text format: requests by route and status, their durations, and
+how many reads compiled plans answered (and why graphql-core answered the others).
 
 Each worker process keeps its own counters; scrape workers one by one, or run one worker
 per container (the compose file's workers share a port, so a scrape sees one of them).
@@ -7,7 +8,7 @@ per container (the compose file's workers share a port, so a scrape sees one of 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,12 +17,15 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms import __version__
+from schema.plans.extension import PlanStats
 
 __all__ = ["Metrics", "MetricsMiddleware", "metrics_endpoint"]
 
@@ -41,6 +45,30 @@ class Metrics:
         Counter("newsdesk_build", "Build information.", ["version"], registry=self.registry).labels(
             version=__version__
         ).inc()
+
+    def watch_plans(self, stats: PlanStats) -> None:
+        """Report the compiled plans' counts (CMS_COMPILED_READS)."""
+        self.registry.register(_PlanCollector(stats))
+
+
+class _PlanCollector(Collector):
+    def __init__(self, stats: PlanStats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        hits = CounterMetricFamily(
+            "newsdesk_compiled_reads", "Operations answered by a compiled plan."
+        )
+        hits.add_metric([], self.stats.hits)
+        yield hits
+        fallbacks = CounterMetricFamily(
+            "newsdesk_compiled_read_fallbacks",
+            "Operations graphql-core answered instead of a plan, by reason.",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self.stats.fallbacks.items()):
+            fallbacks.add_metric([reason], count)
+        yield fallbacks
 
 
 def _route(scope: Scope) -> str:

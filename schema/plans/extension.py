@@ -1,0 +1,197 @@
+"""The compiled-reads extension: answer a read from its plan, or let graphql-core answer.
+
+Strawberry has parsed and validated the document (both cached, with the query limits) by
+the time `on_execute` runs. If the operation has a plan, the plan's answer becomes the
+execution result and Strawberry skips graphql-core's execution; if it has none, or the
+plan gives up or fails in any way, nothing is set and graphql-core executes as always.
+Plans are kept per (document, operation, values of the variables `@skip`/`@include`
+read), beside Strawberry's parser and validation caches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, OrderedDict
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    VariableNode,
+    get_operation_ast,
+    visit,
+)
+from graphql.execution.values import get_variable_values
+from graphql.language import Visitor
+from strawberry.extensions import SchemaExtension
+
+from schema.plans.compiler import Plan, Unsupported, compile_operation, strawberry_converter
+
+__all__ = ["CompiledReads", "PlanCache", "PlanStats"]
+
+log = logging.getLogger(__name__)
+
+
+class PlanStats:
+    """How often plans answered, and why graphql-core answered instead (for /metrics)."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.fallbacks: Counter[str] = Counter()
+
+    def fallback(self, reason: str) -> None:
+        self.fallbacks[reason] += 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a document's plans depend on besides the document: its operation, and the
+    variables its @skip/@include directives read."""
+
+    operation: OperationDefinitionNode
+    fragments: Mapping[str, FragmentDefinitionNode]
+    directive_variables: tuple[str, ...]
+
+
+class _DirectiveVariables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_directive(self, node: Any, *_: Any) -> None:
+        if node.name.value in ("skip", "include"):
+            for argument in node.arguments or ():
+                if isinstance(argument.value, VariableNode):
+                    self.names.add(argument.value.name.value)
+
+
+class PlanCache:
+    """Plans (or the reason there is none) per document text, operation and shape."""
+
+    def __init__(self, *, maxsize: int = 512) -> None:
+        self.maxsize = maxsize
+        self._plans: OrderedDict[Any, Plan | str] = OrderedDict()
+        self._shapes: dict[tuple[str, str | None], _Shape | str] = {}
+        self.stats = PlanStats()
+
+    def bind(self, strawberry_schema: Any) -> None:
+        """The schema the plans are compiled against (it is built after its extensions)."""
+        self.schema = strawberry_schema._schema  # noqa: SLF001 - graphql-core's schema
+        self.converter = strawberry_converter(strawberry_schema)
+
+    def _shape(
+        self, query: str, document: DocumentNode, operation_name: str | None
+    ) -> _Shape | str:
+        key = (query, operation_name)
+        shape = self._shapes.get(key)
+        if shape is None:
+            operation = get_operation_ast(document, operation_name)
+            if operation is None:
+                shape = "no single operation"
+            else:
+                found = _DirectiveVariables()
+                visit(document, found)
+                fragments = {
+                    node.name.value: node
+                    for node in document.definitions
+                    if isinstance(node, FragmentDefinitionNode)
+                }
+                shape = _Shape(operation, fragments, tuple(sorted(found.names)))
+            if len(self._shapes) >= self.maxsize:
+                self._shapes.clear()
+            self._shapes[key] = shape
+        return shape
+
+    def plan(
+        self, query: str, document: DocumentNode, operation_name: str | None, variables: Any
+    ) -> tuple[Plan | str, Any]:
+        """The plan (or why there is none) and the coerced variable values."""
+        shape = self._shape(query, document, operation_name)
+        if isinstance(shape, str):
+            return shape, None
+        coerced = get_variable_values(
+            self.schema, shape.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            return "variables that do not coerce", None
+        key = (
+            query,
+            operation_name,
+            tuple(coerced.coerced.get(name) for name in shape.directive_variables),
+        )
+        plan = self._plans.get(key)
+        if plan is None:
+            try:
+                plan = compile_operation(
+                    self.schema,
+                    shape.fragments,
+                    shape.operation,
+                    coerced,
+                    converter=self.converter,
+                )
+            except Unsupported as reason:
+                plan = str(reason)
+            self._plans[key] = plan
+            if len(self._plans) > self.maxsize:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(key)
+        return plan, coerced
+
+
+class CompiledReads(SchemaExtension):
+    """Answers reads from their plans (one instance per operation; the cache is shared)."""
+
+    def __init__(self, *, cache: PlanCache) -> None:
+        self.cache = cache
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.query is not None:
+            await self._answer(context, document)
+        yield
+
+    async def _answer(self, context: Any, document: DocumentNode) -> None:
+        stats = self.cache.stats
+        plan, coerced = self.cache.plan(
+            context.query, document, context.operation_name, context.variables
+        )
+        if isinstance(plan, str):
+            stats.fallback(_reason(plan))
+            return
+        try:
+            data = await plan.run(context.context, coerced)
+        except Unsupported as reason:
+            stats.fallback(_reason(str(reason)))
+            return
+        except Exception:  # the reference executor answers, errors included
+            log.debug("a compiled read failed; graphql-core answers", exc_info=True)
+            stats.fallback("failed")
+            return
+        stats.hits += 1
+        context.result = ExecutionResult(data=data, errors=None)
+
+
+def _reason(text: str) -> str:
+    """A short, bounded label for /metrics (no user input in it)."""
+    for label in (
+        "a mutation",
+        "a subscription",
+        "field extensions",
+        "has no reader",
+        "resolver that needs",
+        "non-null",
+        "directive",
+        "@defer",
+        "variables",
+        "no single operation",
+        "root field __",
+    ):
+        if label in text:
+            return label.strip("_ @").replace(" ", "_")
+    return "other"

@@ -152,6 +152,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=settings.access_log_enabled,
         proxy_headers=True,
     )
 

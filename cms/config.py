@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     graphiql_assets_dir: str = "data/graphiql-assets"
     cors_origins: str = ""
     auto_migrate: bool = True
+    # uvicorn's access-log line per request: on in development, off in production (where
+    # the proxy logs requests); true or false decides.
+    access_log: bool | None = None
     run_dispatcher: bool = True
 
     webhook_allow_private: bool = True
@@ -97,6 +100,10 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def access_log_enabled(self) -> bool:
+        return self.access_log if self.access_log is not None else not self.is_production
 
     @property
     def allowed_origins(self) -> list[str]:

@@ -209,3 +209,20 @@ def test_out_of_range_values_are_refused(values: dict[str, object]) -> None:
         Settings(**values)  # type: ignore[arg-type]
 
     assert refused.value.errors()[0]["loc"] == (next(iter(values)),)
+
+
+@pytest.mark.parametrize(
+    ("env", "access_log", "enabled"),
+    [
+        ("development", None, True),
+        ("production", None, False),
+        ("production", True, True),
+        ("development", False, False),
+    ],
+)
+def test_the_access_log_is_on_by_default_except_in_production(
+    env: str, access_log: bool | None, enabled: bool
+) -> None:
+    settings = Settings(env=env, access_log=access_log)  # type: ignore[arg-type]
+
+    assert settings.access_log_enabled is enabled

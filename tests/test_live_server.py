@@ -82,3 +82,19 @@ def test_links_to_this_server_name_the_port_it_serves(server: LiveServer) -> Non
     for body in avatars:
         assert "errors" not in body
         assert body["data"]["author"]["avatar"]["url"] == f"{server.url}/media/demo/news-desk.svg"
+
+
+def test_the_access_log_follows_its_setting(
+    server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On by default in development (the module's server), off with CMS_ACCESS_LOG=false."""
+    _post(server, FEED)
+    workdir = tmp_path_factory.mktemp("quiet")
+    with run_live_server(workdir, extra_env={"CMS_ACCESS_LOG": "false"}) as quiet:
+        _post(quiet, FEED)
+        _post(quiet, FEED)
+        quiet_log = quiet.log.read_text()
+
+    assert '"POST /graphql HTTP/1.1" 200' in server.log.read_text()
+    assert "POST /graphql" not in quiet_log
+    assert "Newsdesk serving" in quiet_log

@@ -28,10 +28,8 @@ type); the caller then lets graphql-core answer, errors and all.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeGuard, cast
 
 from graphql import (
@@ -61,90 +59,15 @@ from graphql.execution.collect_fields import (
     collect_fields,
     collect_subfields,
 )
-from graphql.execution.values import VariableValues, get_argument_values
+from graphql.execution.values import VariableValues
 from graphql.pyutils import Path
-from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
-__all__ = ["Plan", "Unsupported", "compile_operation"]
+from schema.plans.plan import Arguments, Converter, Pending, Plan, Run, Unsupported, Writer
 
-Writer = Callable[[Any, "Run"], Any]
-Converter = Callable[[dict[str, Any], StrawberryField], dict[str, Any]]
+__all__ = ["compile_operation"]
 
 _ALLOWED_DIRECTIVES = frozenset({"skip", "include"})
-
-
-class Unsupported(Exception):
-    """The plan cannot answer this; graphql-core must. The message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Arguments:
-    """A field's arguments, coerced once per request (they may come from variables);
-    `convert` says whether they are also converted for a direct method call."""
-
-    definition: GraphQLField
-    node: FieldNode
-    strawberry_field: StrawberryField
-    convert: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    """A field whose resolver returned an awaitable; `complete` writes its value."""
-
-    awaitable: Awaitable[Any]
-    complete: Writer
-
-
-@dataclass(slots=True)
-class Run:
-    """One request's state while a plan runs."""
-
-    context: Any
-    variable_values: VariableValues
-    arguments: list[dict[str, Any]]
-    pending: list[tuple[dict[str, Any], str, _Pending]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Plan:
-    """How to answer one operation, for one shape of its variables."""
-
-    schema: GraphQLSchema
-    operation: OperationDefinitionNode
-    fragments: dict[str, FragmentDefinitionNode]
-    write_root: Writer
-    arguments: list[_Arguments]
-    converter: Converter
-
-    async def run(self, context: Any, variable_values: VariableValues) -> dict[str, Any]:
-        arguments = []
-        for slot in self.arguments:
-            coerced = get_argument_values(slot.definition, slot.node, variable_values)
-            if slot.convert:
-                coerced = self.converter(coerced, slot.strawberry_field)
-            arguments.append(coerced)
-        run = Run(context, variable_values, arguments)
-        try:
-            data: dict[str, Any] = self.write_root(None, run)
-            while run.pending:  # level by level, gathered: DataLoaders batch as graphql-core's
-                batch, run.pending = run.pending, []
-                results = await asyncio.gather(
-                    *(pending.awaitable for _, _, pending in batch), return_exceptions=True
-                )
-                for (target, key, pending), value in zip(batch, results, strict=True):
-                    if isinstance(value, BaseException):
-                        raise value
-                    target[key] = pending.complete(value, run)
-        except BaseException:
-            # Giving up: resolvers whose coroutines were never awaited must not leak them.
-            for _, _, pending in run.pending:
-                close = getattr(pending.awaitable, "close", None)
-                if close is not None:
-                    close()
-            raise
-        return data
 
 
 class _Compiler:
@@ -162,13 +85,13 @@ class _Compiler:
         self.operation = operation
         self.variable_values = variable_values
         self.converter = converter
-        self.arguments: list[_Arguments] = []
+        self.arguments: list[Arguments] = []
 
     def _slot(self, definition: GraphQLField, node: FieldNode, *, convert: bool) -> int | None:
         if not definition.args:
             return None
         sfield: StrawberryField = definition.extensions["strawberry-definition"]
-        self.arguments.append(_Arguments(definition, node, sfield, convert))
+        self.arguments.append(Arguments(definition, node, sfield, convert))
         return len(self.arguments) - 1
 
     def _grouped(self, collected: Any) -> dict[str, FieldDetailsList]:
@@ -216,7 +139,7 @@ class _Compiler:
             out: dict[str, Any] = {}
             for key, writer in fields:
                 value = writer(source, run)
-                if type(value) is _Pending:
+                if type(value) is Pending:
                     run.pending.append((out, key, value))
                 out[key] = value
             return out
@@ -290,7 +213,7 @@ class _Compiler:
             arguments = run.arguments[slot] if slot is not None else {}
             value = resolve(source, info, **arguments)
             if inspect.isawaitable(value):
-                return _Pending(value, complete)
+                return Pending(value, complete)
             return complete(value, run)
 
         return write_resolved
@@ -417,14 +340,3 @@ def compile_operation(
     compiler = _Compiler(schema, dict(fragments), operation, variable_values, converter)
     write_root = compiler.root_writer(query)
     return Plan(schema, operation, dict(fragments), write_root, compiler.arguments, converter)
-
-
-def strawberry_converter(strawberry_schema: Any) -> Converter:
-    """Strawberry's own conversion of coerced arguments to a resolver's keyword arguments."""
-    registry = strawberry_schema.schema_converter.scalar_registry
-    config = strawberry_schema.config
-
-    def convert(values: dict[str, Any], sfield: StrawberryField) -> dict[str, Any]:
-        return convert_arguments(values, sfield.arguments, scalar_registry=registry, config=config)
-
-    return convert

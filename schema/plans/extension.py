@@ -29,7 +29,8 @@ from graphql.execution.values import get_variable_values
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
-from schema.plans.compiler import Plan, Unsupported, compile_operation, strawberry_converter
+from schema.plans.compiler import compile_operation
+from schema.plans.plan import Plan, Unsupported, strawberry_converter
 
 __all__ = ["CompiledReads", "PlanCache", "PlanStats"]
 

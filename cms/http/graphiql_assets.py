@@ -32,8 +32,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import tarfile
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -44,7 +42,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from cms.config import Settings
-from cms.http import graphiql
+from cms.http import graphiql, npm
 from cms.http.graphiql import Asset
 
 __all__ = [
@@ -68,7 +66,6 @@ ASSET_HEADERS = {
 }
 
 _HASHES = ("sha256", "sha384", "sha512")  # weakest first, as subresource integrity ranks them
-_LICENCE_NAMES = ("LICENSE", "LICENCE", "COPYING")
 
 
 class AssetsUnavailable(Exception):
@@ -159,104 +156,6 @@ def check(site: Path, assets: Sequence[Asset] | None = None) -> list[str]:
 # --- installing ------------------------------------------------------------------------------
 
 
-def _tail(output: str, lines: int = 6) -> str:
-    """The last lines of npm's output on one line, without npm's prefix and stack frames."""
-    kept = []
-    for line in output.splitlines():
-        text = line.removeprefix("npm error").removeprefix("npm ERR!").strip()
-        if text and not text.startswith("at "):
-            kept.append(text)
-    return " | ".join(kept[-lines:]) or "no output"
-
-
-def _npm_failure(done: subprocess.CompletedProcess[str]) -> str:
-    """Why npm failed, on one line: its JSON error report (`--json` puts it on stdout),
-    else the tail of what it wrote."""
-    try:
-        error = json.loads(done.stdout)["error"]
-        reason = ": ".join(str(error[key]) for key in ("code", "summary") if error.get(key))
-        detail = f" ({error['detail']})" if error.get("detail") else ""
-    except (ValueError, TypeError, KeyError):
-        return _tail(done.stderr or done.stdout)
-    if not reason:
-        return _tail(done.stderr or done.stdout)
-    log = [line for line in done.stderr.splitlines() if "complete log of this run" in line]
-    where = f"; npm's log: {log[-1].rpartition(': ')[2].strip()}" if log else ""
-    return reason + detail + where
-
-
-def _npm_pack(npm: str, specs: list[str], destination: Path, timeout: float) -> dict[str, Path]:
-    """Fetch the packages' tarballs into `destination`; `package@version` -> tarball.
-    `npm pack` of a registry package runs no scripts and resolves no dependencies."""
-    destination.mkdir(parents=True)
-    command = [
-        npm, "pack", "--json", "--pack-destination", str(destination),
-        "--ignore-scripts", "--no-package-lock", "--no-audit", "--no-fund",
-        "--no-update-notifier", "--prefer-offline", *specs,
-    ]  # fmt: skip
-    wanted = " ".join(specs)
-    try:
-        done = subprocess.run(
-            command,
-            cwd=destination,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise AssetsUnavailable(
-            f"npm pack {wanted} did not finish within {timeout:g} s "
-            "(is the package registry reachable? npm's proxy settings apply)"
-        ) from None
-    except OSError as error:
-        raise AssetsUnavailable(f"npm could not be run: {error}") from None
-    if done.returncode != 0:
-        raise AssetsUnavailable(
-            f"npm pack {wanted} failed (exit {done.returncode}): {_npm_failure(done)}"
-        )
-    try:
-        packed = json.loads(done.stdout)
-        tarballs = {
-            f"{item['name']}@{item['version']}": destination / item["filename"] for item in packed
-        }
-    except (ValueError, TypeError, KeyError):
-        raise AssetsUnavailable(
-            f"npm pack {wanted} answered something else than its JSON report: " + _tail(done.stdout)
-        ) from None
-    missing = [spec for spec in specs if spec not in tarballs or not tarballs[spec].is_file()]
-    if missing:
-        raise AssetsUnavailable(
-            f"npm pack did not fetch {' '.join(missing)}: " + _tail(done.stdout)
-        )
-    return tarballs
-
-
-def _licence(relative: str) -> bool:
-    return "/" not in relative and relative.upper().startswith(_LICENCE_NAMES)
-
-
-def _extract(tarball: Path, folder: Path, paths: set[str]) -> None:
-    """Copy `paths`, package.json and the licence out of an npm tarball into `folder`.
-    Members are read, never extracted: nothing lands outside `folder`."""
-    folder.mkdir(parents=True)
-    with tarfile.open(tarball, "r:gz") as archive:
-        for member in archive.getmembers():
-            parts = PurePosixPath(member.name).parts
-            if not member.isfile() or len(parts) < 2:
-                continue
-            relative = "/".join(parts[1:])  # npm's tarballs hold one top folder, "package/"
-            if relative not in paths and relative != "package.json" and not _licence(relative):
-                continue
-            source = archive.extractfile(member)
-            if source is None:
-                continue
-            path = folder / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with source, path.open("wb") as output:
-                shutil.copyfileobj(source, output)
-
-
 def _move_into(site: Path, target: Path, specs: Iterable[str], aside: Path) -> None:
     """Rename each staged package folder into `target`, a previous one moved aside first."""
     target.mkdir(parents=True, exist_ok=True)
@@ -297,8 +196,8 @@ def install(
         for problems in needed.values():
             progress(f"{target}: " + "; ".join(problems))
 
-    npm = shutil.which("npm")
-    if npm is None:
+    executable = shutil.which("npm")
+    if executable is None:
         raise AssetsUnavailable(
             "npm is not installed: apt-get install -y npm (or install Node.js, which brings npm)"
         )
@@ -309,10 +208,10 @@ def install(
         raise AssetsUnavailable(f"cannot write beside {target}: {error.strerror}") from None
     try:
         progress(f"fetching {' '.join(specs)} with npm")
-        tarballs = _npm_pack(npm, specs, staging / "npm", timeout)
+        tarballs = npm.pack(executable, specs, staging / "npm", timeout)
         site = staging / "site"
         for spec in specs:
-            _extract(tarballs[spec], site / spec, {asset.path for asset in groups[spec]})
+            npm.extract(tarballs[spec], site / spec, {asset.path for asset in groups[spec]})
         wrong = [
             problem for spec in specs for problem in _package_problems(site, spec, groups[spec])
         ]
@@ -321,6 +220,8 @@ def install(
                 "npm's packages are not the files GraphiQL's page loads: " + "; ".join(wrong)
             )
         _move_into(site, target, specs, staging / "replaced")
+    except npm.NpmFailed as error:
+        raise AssetsUnavailable(str(error)) from None
     except OSError as error:
         raise AssetsUnavailable(f"cannot write {target}: {error}") from None
     finally:

@@ -35,6 +35,8 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # One clock reading per request, so every field of a response agrees on "now".
     now: datetime = field(default_factory=clock.utcnow)
+    # A compiled plan already tried this request and gave up: graphql-core answers.
+    plan_gave_up: bool = False
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

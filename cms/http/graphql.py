@@ -127,6 +127,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.links = Links.from_settings(settings)
         self.persisted = persisted
         self.broker = broker
+        self.plans = schema.plans  # compiled reads (None when CMS_COMPILED_READS=false)
 
     async def parse_http_body(self, request: Any) -> Any:
         if request.method == "POST":
@@ -194,6 +195,12 @@ class GraphQLView(GraphQL[Context, None]):
                 message = "Subscriptions are served over WebSocket (graphql-transport-ws) only."
                 error = GraphQLError(message, extensions={"code": "BAD_REQUEST"})
                 return ExecutionResult(data=None, errors=[error])
+            if operation is OperationType.QUERY and self.plans is not None:
+                data = await self.plans.answer(
+                    request_data.query, request_data.operation_name, request_data.variables, context
+                )
+                if data is not None:
+                    return ExecutionResult(data=data, errors=None)
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )

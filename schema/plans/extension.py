@@ -143,6 +143,37 @@ class PlanCache:
             self._plans.move_to_end(key)
         return plan, coerced
 
+    async def answer(
+        self, query: str, operation_name: str | None, variables: Any, context: Any
+    ) -> dict[str, Any] | None:
+        """The data of a query whose plan is already compiled, or None (graphql-core then
+        answers it through the schema, extensions and all). A plan is compiled only for a
+        document Strawberry has parsed and validated under the same limits, so the view
+        may answer with it before Strawberry's execution pipeline runs again."""
+        shape = self._shapes.get((query, operation_name))
+        if not isinstance(shape, _Shape):
+            return None
+        coerced = get_variable_values(
+            self.schema, shape.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            return None
+        key = (
+            query,
+            operation_name,
+            tuple(coerced.coerced.get(name) for name in shape.directive_variables),
+        )
+        plan = self._plans.get(key)
+        if not isinstance(plan, Plan):
+            return None
+        try:
+            data = await plan.run(context, coerced)
+        except Exception:
+            context.plan_gave_up = True  # the schema's pass counts it, without a second try
+            return None
+        self.stats.hits += 1
+        return data
+
 
 class CompiledReads(SchemaExtension):
     """Answers reads from their plans (one instance per operation; the cache is shared)."""
@@ -159,6 +190,9 @@ class CompiledReads(SchemaExtension):
 
     async def _answer(self, context: Any, document: DocumentNode) -> None:
         stats = self.cache.stats
+        if getattr(context.context, "plan_gave_up", False):
+            stats.fallback("failed")
+            return
         plan, coerced = self.cache.plan(
             context.query, document, context.operation_name, context.variables
         )

@@ -218,10 +218,13 @@ async def _same(
         headers["authorization"] = f"Bearer {token}"
     with clock.frozen(NOW):
         compiled = await pair[0].post("/graphql", content=body, headers=headers)
+        # Again: a plan compiled by the first answers in the view, before Strawberry's pipeline.
+        again = await pair[0].post("/graphql", content=body, headers=headers)
         reference = await pair[1].post("/graphql", content=body, headers=headers)
-    assert compiled.status_code == reference.status_code, body
-    assert compiled.headers["content-type"] == reference.headers["content-type"]
-    assert compiled.content == reference.content, (body, compiled.content, reference.content)
+    for answer in (compiled, again):
+        assert answer.status_code == reference.status_code, body
+        assert answer.headers["content-type"] == reference.headers["content-type"]
+        assert answer.content == reference.content, (body, answer.content, reference.content)
     return b'"errors"' not in compiled.content
 
 
@@ -245,14 +248,16 @@ async def test_the_corpus_answers_the_same_with_and_without_plans(
 async def test_plans_answer_the_reads_and_metrics_count_them(
     settings: Settings, newsroom: dict[str, str]
 ) -> None:
-    """Not a fall-back in disguise: the benchmark's reads hit plans; introspection does not."""
+    """Not a fall-back in disguise: the benchmark's reads hit plans (compiled in the schema's
+    pass the first time, answered in the view the second); introspection does not."""
     async with app_client(settings.model_copy(update={"compiled_reads": True})) as client:
-        for query, variables in CORPUS[:4]:
-            await client.post("/graphql", json={"query": query, "variables": variables})
+        for _ in range(2):
+            for query, variables in CORPUS[:4]:
+                await client.post("/graphql", json={"query": query, "variables": variables})
         await client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})
         metrics = (await client.get("/metrics")).text
 
-    assert "newsdesk_compiled_reads_total 4.0" in metrics
+    assert "newsdesk_compiled_reads_total 8.0" in metrics
     assert 'newsdesk_compiled_read_fallbacks_total{reason="root_field"} 1.0' in metrics
 
 

@@ -25,7 +25,7 @@ from graphql import (
     get_operation_ast,
     visit,
 )
-from graphql.execution.values import get_variable_values
+from graphql.execution.values import VariableValues, get_variable_values
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
@@ -107,6 +107,22 @@ class PlanCache:
             self._shapes[key] = shape
         return shape
 
+    def _key(
+        self, shape: _Shape | str, query: str, operation_name: str | None, variables: Any
+    ) -> tuple[tuple[Any, ...], VariableValues] | None:
+        """A plan's key (the document, its operation, the values its directives read) and
+        the coerced variables; None when there is no operation or the variables do not
+        coerce (graphql-core reports why)."""
+        if isinstance(shape, str):
+            return None
+        coerced = get_variable_values(
+            self.schema, shape.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            return None
+        directives = tuple(coerced.coerced.get(name) for name in shape.directive_variables)
+        return (query, operation_name, directives), coerced
+
     def plan(
         self, query: str, document: DocumentNode, operation_name: str | None, variables: Any
     ) -> tuple[Plan | str, Any]:
@@ -114,16 +130,10 @@ class PlanCache:
         shape = self._shape(query, document, operation_name)
         if isinstance(shape, str):
             return shape, None
-        coerced = get_variable_values(
-            self.schema, shape.operation.variable_definitions or (), variables or {}
-        )
-        if isinstance(coerced, list):
+        keyed = self._key(shape, query, operation_name, variables)
+        if keyed is None:
             return "variables that do not coerce", None
-        key = (
-            query,
-            operation_name,
-            tuple(coerced.coerced.get(name) for name in shape.directive_variables),
-        )
+        key, coerced = keyed
         plan = self._plans.get(key)
         if plan is None:
             try:
@@ -151,18 +161,10 @@ class PlanCache:
         document Strawberry has parsed and validated under the same limits, so the view
         may answer with it before Strawberry's execution pipeline runs again."""
         shape = self._shapes.get((query, operation_name))
-        if not isinstance(shape, _Shape):
+        keyed = self._key(shape, query, operation_name, variables) if shape else None
+        if keyed is None:
             return None
-        coerced = get_variable_values(
-            self.schema, shape.operation.variable_definitions or (), variables or {}
-        )
-        if isinstance(coerced, list):
-            return None
-        key = (
-            query,
-            operation_name,
-            tuple(coerced.coerced.get(name) for name in shape.directive_variables),
-        )
+        key, coerced = keyed
         plan = self._plans.get(key)
         if not isinstance(plan, Plan):
             return None

@@ -144,6 +144,12 @@ class FeedFilter:
     kinds: tuple[ContentKind, ...] = ()
     locale: str | None = None
 
+    def __post_init__(self) -> None:
+        # Each kind once, in one order: `[ARTICLE, ARTICLE, …]` from a client is the same
+        # filter (and the same prepared statement) as `[ARTICLE]`.
+        kinds = tuple(kind for kind in ContentKind if kind in self.kinds)
+        object.__setattr__(self, "kinds", kinds)
+
     def apply(self, query: QuerySet[Content]) -> QuerySet[Content]:
         if self.section is not None:
             query = query.filter(section__slug=self.section)

@@ -46,6 +46,7 @@ __all__ = [
     "content_query",
     "content_records",
     "prepared_records",
+    "prepared_statements",
     "media",
     "revisions_for",
     "section",
@@ -104,6 +105,11 @@ async def content_records(query: QuerySet[Content], include: Include) -> list[Co
 
 
 _CONTENT = prepared.Statements(Content)
+
+
+def prepared_statements() -> prepared.Statements:
+    """The prepared reads of content (their count is bounded; tests check it)."""
+    return _CONTENT
 
 
 async def prepared_records(

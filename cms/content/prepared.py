@@ -145,6 +145,10 @@ class Statements:
         self.model = model
         self._cache: dict[tuple[str, Hashable], Statement] = {}
 
+    def __len__(self) -> int:
+        """How many statements are prepared (bounded: shapes are few by construction)."""
+        return len(self._cache)
+
     def connection(self) -> BaseDBAsyncClient:
         return self.model._choose_db()  # noqa: SLF001 - the connection its queries would use
 

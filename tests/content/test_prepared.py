@@ -110,3 +110,19 @@ async def test_a_query_whose_marker_is_lost_is_refused(db: None) -> None:
 
     with pytest.raises(prepared.PrepareError, match="slug"):
         prepared.prepare(Content.filter(kind=ContentKind.ARTICLE).values("id"), markers)
+
+
+async def test_repeated_kinds_are_one_filter_and_one_statement(db: None) -> None:
+    """A client's `kinds` list cannot grow the statement cache: repeats and order fold."""
+    await _newsroom()
+    once = await feed.feed(now=NOW, first=20, filters=feed.FeedFilter(kinds=(ContentKind.ARTICLE,)))
+    prepared_before = len(lookups.prepared_statements())
+
+    repeated = feed.FeedFilter(kinds=(ContentKind.ARTICLE,) * 500)
+    many = await feed.feed(now=NOW, first=20, filters=repeated)
+    both = feed.FeedFilter(kinds=(ContentKind.VIDEO_EPISODE, ContentKind.ARTICLE) * 3)
+
+    assert repeated.kinds == (ContentKind.ARTICLE,)
+    assert both.kinds == (ContentKind.ARTICLE, ContentKind.VIDEO_EPISODE)
+    assert many.items == once.items
+    assert len(lookups.prepared_statements()) == prepared_before

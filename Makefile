@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: serve test check lint fuzz-plans bench schema token graphiql-assets clean
+.PHONY: serve test check lint fuzz-plans bench profile schema token graphiql-assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
 		|| echo "make bench: wrk could not be installed; using bench/loadgen.py instead"
 	$(BIN)/python -m bench.run $(ARGS)
+
+# Where one read's CPU goes, layer by layer, in process: bench/PROFILE.md.
+# `make profile ARGS="--query article"` (feed, deep, article or search).
+profile: $(VENV)/.installed
+	$(BIN)/python -m bench.profile $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

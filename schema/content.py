@@ -18,7 +18,7 @@ from cms.content.records import ContentRecord
 from schema.context import Info
 from schema.errors import as_result
 from schema.permissions import require
-from schema.selection import connection_include, item_include, root_field
+from schema.selection import connection_include, item_include
 from schema.types import connections, inputs
 from schema.types.content import Article, VideoEpisode, content_from_record
 from schema.types.enums import ContentKind, ContentStatus
@@ -79,7 +79,7 @@ class ContentQuery:
             first=connections.page_size(info, first),
             after=connections.decode_cursor(after),
             filters=filters,
-            include=connection_include(root_field(info)),
+            include=connection_include(info),
         )
         return connections.connection_from_page(page, info.context.links, info.context.now)
 
@@ -92,7 +92,7 @@ class ContentQuery:
             now=info.context.now,
             first=connections.page_size(info, first),
             after=connections.decode_cursor(after),
-            include=connection_include(root_field(info)),
+            include=connection_include(info),
         )
         return connections.connection_from_page(page, info.context.links, info.context.now)
 
@@ -114,7 +114,7 @@ class ContentQuery:
             statuses=status,
             now=info.context.now,
             kinds=kinds,
-            include=connection_include(root_field(info)),
+            include=connection_include(info),
         )
         return connections.connection_from_page(page, info.context.links, info.context.now)
 

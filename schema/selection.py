@@ -9,14 +9,19 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from cms.content.lookups import Include
 from schema.context import Info
 
-__all__ = ["connection_include", "content_include", "fields_under", "item_include", "root_field"]
+__all__ = ["connection_include", "content_include", "fields_under", "item_include", "selected"]
 
 
-def root_field(info: Info) -> SelectedField:
-    """The field being resolved, as selected (arguments, sub-selections)."""
-    field = info.selected_fields[0]
-    assert isinstance(field, SelectedField)
-    return field
+def selected(info: Info) -> list[Selection]:
+    """What is selected under the field being resolved: the sub-selections of every
+    occurrence of it (a query may select one field twice under one response key, and
+    graphql-core merges them; reading only the first would load too little)."""
+    return [
+        selection
+        for field in info.selected_fields
+        if isinstance(field, SelectedField)
+        for selection in field.selections
+    ]
 
 
 def _flatten(selections: Iterable[Selection]) -> Iterator[SelectedField]:
@@ -56,11 +61,11 @@ def content_include(fields: Iterable[SelectedField]) -> Include:
     )
 
 
-def connection_include(field: SelectedField) -> Include:
-    """What to load for the nodes of a ContentConnection field."""
-    return content_include(fields_under(field.selections, "edges", "node"))
+def connection_include(info: Info) -> Include:
+    """What to load for the nodes of the ContentConnection being resolved."""
+    return content_include(fields_under(selected(info), "edges", "node"))
 
 
 def item_include(info: Info) -> Include:
     """What to load for the content item the field being resolved answers with."""
-    return content_include(fields_under(root_field(info).selections))
+    return content_include(fields_under(selected(info)))

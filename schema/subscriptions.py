@@ -10,7 +10,7 @@ import strawberry
 from cms import clock
 from cms.content import ids, items, visibility
 from schema.context import Info
-from schema.selection import content_include, fields_under, root_field
+from schema.selection import content_include, fields_under, selected
 from schema.types.content import Content, content_from_record
 from schema.types.enums import ContentKind, EventType, FeedEventType
 
@@ -42,7 +42,7 @@ class Subscription:
         if broker is None:
             raise RuntimeError("subscriptions need the app's broker")
         viewer = info.context.viewer
-        include = content_include(fields_under(root_field(info).selections, "content"))
+        include = content_include(fields_under(selected(info), "content"))
         async with broker.subscribe() as messages:
             async for message in messages:
                 if sections is not None and message.section not in sections:

@@ -9,7 +9,7 @@ import strawberry
 from cms.content import feed
 from cms.content.links import Links
 from schema.context import Info
-from schema.selection import connection_include, root_field
+from schema.selection import connection_include
 from schema.types.content import Content, content_from_record
 
 __all__ = [
@@ -76,6 +76,6 @@ async def author_content(
         now=info.context.now,
         first=page_size(info, first),
         after=decode_cursor(after),
-        include=connection_include(root_field(info)),
+        include=connection_include(info),
     )
     return connection_from_page(page, info.context.links, info.context.now)

@@ -650,3 +650,31 @@ async def test_reading_time_is_at_least_one_minute_and_grows_with_length(
 
     assert "errors" not in body, body["errors"]
     assert body["data"]["feed"]["edges"][0]["node"]["readingTimeMinutes"] == minutes
+
+
+MERGED_FEED = """
+{ feed(first: 1) { edges { node { title } } }
+  feed(first: 1) { edges { node { ... on Article { body(format: MARKDOWN) } authors { slug } } } }
+  one: article(slug: "merged") { title }
+  one: article(slug: "merged") { tags { slug } } }
+"""
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["plans", "graphql-core"])
+async def test_a_field_selected_twice_loads_what_both_occurrences_ask_for(
+    settings: Settings, db: None, compiled: bool
+) -> None:
+    """graphql-core merges the two `feed` (and `one`) fields; the page must be loaded
+    with the body, bylines and tags the second occurrence asks for, not only the first's."""
+    desk = await factories.make_author(slug="news-desk")
+    await factories.make_article(
+        title="Merged", body="*Body*", authors=[desk], tags=["kyiv"],
+        published_at=clock.utcnow() - timedelta(minutes=1),
+    )  # fmt: skip
+    async with app_client(settings.model_copy(update={"compiled_reads": compiled})) as client:
+        body = await post_graphql(client, MERGED_FEED)
+
+    assert "errors" not in body
+    node = body["data"]["feed"]["edges"][0]["node"]
+    assert node == {"title": "Merged", "body": "*Body*", "authors": [{"slug": "news-desk"}]}
+    assert body["data"]["one"] == {"title": "Merged", "tags": [{"slug": "kyiv"}]}

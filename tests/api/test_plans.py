@@ -116,6 +116,11 @@ CORPUS: list[tuple[str, dict[str, Any]]] = [
         {},
     ),
     ("{ feed { edges { node { title } node { slug authors { name } } } } }", {}),
+    (
+        "{ feed(first: 2) { edges { node { title } } } "
+        "feed(first: 2) { edges { node { ... on Article { body } tags { slug } } } } }",
+        {},
+    ),
     # directives driven by variables, and their defaults
     (
         "query Q($skip: Boolean!, $with: Boolean = true) { feed(first: 3) { edges { node { "

@@ -65,7 +65,7 @@ SURFACES: dict[str, list[str]] = {
     ],
     "cms.webhooks": ["addresses", "deliveries", "records", "service", "signing"],
     "schema": ["Context", "Info", "NewsdeskSchema", "build_schema"],
-    "schema.plans": ["compiler", "extension", "plan"],
+    "schema.plans": ["codegen", "compiler", "extension", "plan"],
     "schema.types": [],
 }
 MODULE_PACKAGES = [

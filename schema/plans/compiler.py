@@ -63,6 +63,7 @@ from graphql.execution.values import VariableValues
 from graphql.pyutils import Path
 from strawberry.types.field import StrawberryField
 
+from schema.plans.codegen import ObjectSource
 from schema.plans.plan import Arguments, Converter, Pending, Plan, Run, Unsupported, Writer
 
 __all__ = ["compile_operation"]
@@ -126,29 +127,26 @@ class _Compiler:
     def _fields_writer(
         self, type_: GraphQLObjectType, grouped: dict[str, FieldDetailsList]
     ) -> Writer:
-        """A writer of one object of `type_`: a dict of its selected fields, in order."""
-        fields: list[tuple[str, Writer]] = []
+        """A writer of one object of `type_`: a dict of its selected fields, in order,
+        generated as one Python function (see `ObjectSource`)."""
+        source = ObjectSource(type_.name)
         for key, details in grouped.items():
             name = details[0].node.name.value
             if name == "__typename":
-                fields.append((key, _constant(type_.name)))
+                source.constant(key, type_.name)
             else:
-                fields.append((key, self.field_writer(type_, key, name, details)))
-
-        def write(source: Any, run: Run) -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            for key, writer in fields:
-                value = writer(source, run)
-                if type(value) is Pending:
-                    run.pending.append((out, key, value))
-                out[key] = value
-            return out
-
-        return write
+                self.field_writer(type_, key, name, details, source)
+        return source.function()
 
     def field_writer(
-        self, parent: GraphQLObjectType, key: str, name: str, details: FieldDetailsList
-    ) -> Writer:
+        self,
+        parent: GraphQLObjectType,
+        key: str,
+        name: str,
+        details: FieldDetailsList,
+        source: ObjectSource,
+    ) -> None:
+        """Add the writing of one selected field to its object's `source`."""
         definition = parent.fields[name]
         sfield: StrawberryField = definition.extensions["strawberry-definition"]
         where = f"{parent.name}.{name}"
@@ -159,23 +157,10 @@ class _Compiler:
             attribute = sfield.python_name
             leaf = _leaf_type(definition.type)
             if leaf is not None:  # the commonest field: an attribute and a serialize, fused
-                serialize = leaf.serialize
-                required = is_non_null_type(definition.type)
-
-                def write_leaf(source: Any, run: Run) -> Any:
-                    value = getattr(source, attribute)
-                    if value is not None:
-                        value = serialize(value)
-                    if value is None and required:
-                        raise Unsupported(f"null in the non-null {where}")
-                    return value
-
-                return write_leaf
-
-            def write_attribute(source: Any, run: Run) -> Any:
-                return complete(getattr(source, attribute), run)
-
-            return write_attribute
+                source.leaf(key, attribute, leaf, is_non_null_type(definition.type), where)
+            else:
+                source.attribute(key, attribute, complete)
+            return
 
         if resolver is not None and _plain_method(sfield):
             method = cast(Callable[..., Any], resolver.wrapped_func)  # a plain method here
@@ -185,7 +170,8 @@ class _Compiler:
                 arguments = run.arguments[slot] if slot is not None else {}
                 return complete(method(source, **arguments), run)
 
-            return write_method
+            source.call(key, write_method, may_wait=False)
+            return
 
         resolve = definition.resolve
         if resolve is None:
@@ -216,7 +202,7 @@ class _Compiler:
                 return Pending(value, complete)
             return complete(value, run)
 
-        return write_resolved
+        source.call(key, write_resolved, may_wait=True)
 
     def value_writer(
         self, type_: GraphQLOutputType, details: FieldDetailsList, where: str
@@ -238,6 +224,8 @@ class _Compiler:
             item = self.value_writer(type_.of_type, details, where)
 
             def list_(value: Any, run: Run) -> Any:
+                if value.__class__ is list:
+                    return [item(element, run) for element in value]
                 if value is None:
                     return None
                 if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
@@ -256,11 +244,12 @@ class _Compiler:
             assert isinstance(type_, GraphQLObjectType)
             write = self.object_writer(type_, details)
             expected = type_.name
+            origin = _origin(type_)
 
             def object_(value: Any, run: Run) -> Any:
                 if value is None:
                     return None
-                if _type_name(value) != expected:
+                if value.__class__ is not origin and _type_name(value) != expected:
                     raise Unsupported(f"{where}: an object of {type(value).__name__}")
                 return write(value, run)
 
@@ -270,11 +259,15 @@ class _Compiler:
                 possible.name: self.object_writer(possible, details)
                 for possible in self.schema.get_possible_types(type_)
             }
+            by_class = {
+                _origin(possible): writers[possible.name]
+                for possible in self.schema.get_possible_types(type_)
+            }
 
             def abstract(value: Any, run: Run) -> Any:
                 if value is None:
                     return None
-                writer = writers.get(_type_name(value) or "")
+                writer = by_class.get(value.__class__) or writers.get(_type_name(value) or "")
                 if writer is None:
                     raise Unsupported(f"{where}: an object of {type(value).__name__}")
                 return writer(value, run)
@@ -293,11 +286,10 @@ def _is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
     return inspect.isawaitable(value)
 
 
-def _constant(value: str) -> Writer:
-    def write(source: Any, run: Run) -> str:
-        return value
-
-    return write
+def _origin(type_: GraphQLObjectType) -> type | None:
+    """The Python class Strawberry made `type_` from (None if it is not Strawberry's)."""
+    definition = (type_.extensions or {}).get("strawberry-definition")
+    return getattr(definition, "origin", None)
 
 
 def _type_name(value: Any) -> str | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
@@ -61,11 +63,35 @@ def content_include(fields: Iterable[SelectedField]) -> Include:
     )
 
 
+# (path, ids of the field's nodes) -> (the nodes, what they include). The nodes are kept
+# so their ids stay theirs; a document's nodes are the same objects on every request that
+# sends it (parsed once), so the selection is read once per document, not per request.
+_READ: dict[tuple[tuple[str, ...], tuple[int, ...]], tuple[tuple[Any, ...], Include]] = {}
+_READ_LIMIT = 4_096
+
+
+def _include_at(info: Info, path: tuple[str, ...]) -> Include:
+    """`content_include` of what is selected at `path` below the field being resolved.
+
+    It depends on the field's nodes alone: Strawberry's selection neither applies
+    `@skip`/`@include` nor reads variables for the names it gives."""
+    nodes = tuple(info._raw_info.field_nodes)  # noqa: SLF001 - graphql-core's resolve info
+    key = (path, tuple(map(id, nodes)))
+    known = _READ.get(key)
+    if known is not None and all(map(operator.is_, known[0], nodes)):
+        return known[1]
+    include = content_include(fields_under(selected(info), *path))
+    if len(_READ) >= _READ_LIMIT:
+        _READ.clear()
+    _READ[key] = (nodes, include)
+    return include
+
+
 def connection_include(info: Info) -> Include:
     """What to load for the nodes of the ContentConnection being resolved."""
-    return content_include(fields_under(selected(info), "edges", "node"))
+    return _include_at(info, ("edges", "node"))
 
 
 def item_include(info: Info) -> Include:
     """What to load for the content item the field being resolved answers with."""
-    return content_include(fields_under(selected(info)))
+    return _include_at(info, ())

@@ -1,5 +1,6 @@
 """SQLite write transactions take the write lock at BEGIN, so a writer in another process
-makes them wait (busy_timeout) instead of failing with "database is locked"."""
+makes them wait (busy_timeout) instead of failing with "database is locked"; short reads
+run on the loop thread's own reader where that gives the same answer."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ import sqlite3
 import threading
 
 import pytest
+from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
+from cms import clock, sqlite
+from cms.auth.roles import Role
+from cms.auth.viewer import Viewer
 from cms.config import Settings
+from cms.content import items
 from cms.models import Content
+from cms.sqlite import ImmediateSqliteClient
 from tests import factories
+
+EDITOR = Viewer(name="editor", role=Role.EDITOR, token_id=None)
 
 
 async def test_a_read_then_write_transaction_survives_a_writer_in_another_process(
@@ -47,3 +57,48 @@ async def test_a_read_then_write_transaction_survives_a_writer_in_another_proces
     assert errors == []
     saved = await Content.get(id=story.id)
     assert (saved.title, saved.dek) == ("Original!", "other")
+
+
+async def test_quick_reads_see_what_is_committed_and_transactions_see_their_own(
+    db: None, settings: Settings
+) -> None:
+    """Index seeks run on the loop thread's reader; a transaction's reads do not, so they
+    see the transaction's own writes, and what it has not committed stays unseen by others."""
+    if not settings.is_sqlite:
+        pytest.skip("SQLite's reader only")
+    story = await factories.make_article(title="Seen", published_at=clock.utcnow())
+    client = Tortoise.get_connection("default")
+    assert isinstance(client, ImmediateSqliteClient)
+    assert client.quick_reader() is not None
+
+    async with in_transaction() as connection:
+        await Content.filter(id=story.id).using_db(connection).update(title="Retitled")
+        inside = await items.by_id(id=story.id, viewer=EDITOR, now=clock.utcnow())
+        outside = sqlite.quick_rows(client, "SELECT title FROM content WHERE id = ?", [story.id])
+        assert inside is not None and inside.title == "Retitled"
+        assert outside == [{"title": "Seen"}]
+    after = await items.by_id(id=story.id, viewer=EDITOR, now=clock.utcnow())
+
+    assert after is not None and after.title == "Retitled"
+
+
+async def test_quick_reads_are_refused_where_they_cannot_be_right(
+    db: None, settings: Settings
+) -> None:
+    if not settings.is_sqlite:
+        assert sqlite.quick_rows(Tortoise.get_connection("default"), "SELECT 1", []) is None
+        return
+    client = Tortoise.get_connection("default")
+    assert isinstance(client, ImmediateSqliteClient)
+    other_thread = await asyncio.to_thread(client.quick_reader)
+    memory = ImmediateSqliteClient(":memory:", connection_name="memory")
+    await memory.create_connection(with_db=True)
+    try:
+        in_memory = sqlite.quick_rows(memory, "SELECT 1", [])
+    finally:
+        await memory.close()
+
+    assert other_thread is None  # the reader belongs to the loop's thread
+    assert in_memory is None  # a second connection would be another database
+    with pytest.raises(OperationalError, match="no such table"):
+        sqlite.quick_rows(client, "SELECT * FROM no_such_table", [])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -212,25 +212,52 @@ async def feed(
     include: lookups.Include = lookups.EVERYTHING,
 ) -> Page:
     """Public items, newest first, narrowed by `filters`."""
-    # The statement is prepared once per shape; `_public` decides which bound it has.
+    return await _public_page(
+        ("feed", filters.shape()),
+        lambda query, markers: filters.marked(markers).apply(query),
+        filters.values(),
+        # The whole feed walks its index; a filter may have to step over many rows.
+        seeks=filters == UNFILTERED,
+        now=now,
+        first=first,
+        after=after,
+        include=include,
+    )
+
+
+Narrow = Callable[[QuerySet[Content], prepared.Markers], QuerySet[Content]]
+
+
+async def _public_page(
+    shape: tuple[object, ...],
+    narrow: Narrow,
+    values: dict[str, object],
+    *,
+    seeks: bool,
+    now: datetime,
+    first: int,
+    after: Cursor | None,
+    include: lookups.Include,
+) -> Page:
+    """A page of public items, newest first, of the query `narrow` makes of the public
+    items (with markers for `values`): its statement is prepared once per `shape`, and
+    `_public` decides which bound it has."""
     bounded = after is not None and after.at <= now
-    values: dict[str, object] = {
+    values = values | {
         "bound": after.at if bounded and after is not None else now.astimezone(UTC),
         "limit": first + 1,
-        **filters.values(),
     }
     if bounded and after is not None:
         values["after_id"] = after.id
 
     def build(markers: prepared.Markers) -> QuerySet[Content]:
         bound = markers.datetime("bound")
-        cursor = Cursor(bound, markers.int("after_id")) if bounded else None
-        query = filters.marked(markers).apply(_public(bound, cursor))
+        query = narrow(
+            _public(bound, Cursor(bound, markers.int("after_id")) if bounded else None), markers
+        )
         return page_query(query, limit=markers.int("limit"), time_field="published_at")
 
-    records = await lookups.prepared_records(
-        ("feed", bounded, filters.shape()), build, values, include
-    )
+    records = await lookups.prepared_records((*shape, bounded), build, values, include, seeks=seeks)
     page = _cut(records, first=first, after=after, time_field="published_at")
     await lookups.attach_relations(page.items, include)
     return page
@@ -262,15 +289,30 @@ async def search(
 ) -> Page:
     """Public items containing every word of `text` (title, dek, body or description,
     ignoring case), newest first."""
-    query = public_query(now=now, after=after)
-    for term in search_terms(text):
-        query = query.filter(
-            Q(title__icontains=term)
-            | Q(dek__icontains=term)
-            | Q(body__icontains=term)
-            | Q(description__icontains=term)
-        )
-    return await _page(query, first=first, after=after, time_field="published_at", include=include)
+    terms = search_terms(text)
+
+    def every_word(query: QuerySet[Content], markers: prepared.Markers) -> QuerySet[Content]:
+        for index in range(len(terms)):
+            term = markers.contained(f"term{index}")
+            query = query.filter(
+                Q(title__icontains=term)
+                | Q(dek__icontains=term)
+                | Q(body__icontains=term)
+                | Q(description__icontains=term)
+            )
+        return query
+
+    values: dict[str, object] = {f"term{index}": term for index, term in enumerate(terms)}
+    return await _public_page(
+        ("search", len(terms)),
+        every_word,
+        values,
+        seeks=False,  # words are looked for in every public item
+        now=now,
+        first=first,
+        after=after,
+        include=include,
+    )
 
 
 async def by_author(

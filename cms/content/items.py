@@ -40,7 +40,9 @@ async def by_slug(
         query = Content.filter(kind=kind, slug=markers.str("slug"))
         return _visible_to(query, markers, viewer=viewer, now=now).limit(20)
 
-    records = await lookups.prepared_records(("by_slug", kind, preview), build, values, include)
+    records = await lookups.prepared_records(
+        ("by_slug", kind, preview), build, values, include, seeks=True
+    )
     if not records:
         return None
     record = next((r for r in records if r.locale == default_locale), records[0])
@@ -66,7 +68,9 @@ async def by_id(
             query = query.filter(kind=kind)
         return _visible_to(query, markers, viewer=viewer, now=now).limit(1)
 
-    records = await lookups.prepared_records(("by_id", kind, preview), build, values, include)
+    records = await lookups.prepared_records(
+        ("by_id", kind, preview), build, values, include, seeks=True
+    )
     await lookups.attach_relations(records, include)
     return records[0] if records else None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -9,6 +10,11 @@ from cms.config import Settings
 from cms.models import ContentKind
 
 __all__ = ["Links"]
+
+
+@functools.lru_cache(maxsize=16_384)  # slugs and media keys repeat on every page
+def _quoted(text: str) -> str:
+    return quote(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +35,7 @@ class Links:
 
     def content_url(self, kind: ContentKind, slug: str) -> str:
         pattern = self.article_path if kind == ContentKind.ARTICLE else self.video_episode_path
-        return self.site_url + pattern.format(slug=quote(slug))
+        return self.site_url + pattern.format(slug=_quoted(slug))
 
     def media_url(self, key: str) -> str:
-        return f"{self.public_url}/media/{quote(key)}"
+        return f"{self.public_url}/media/{_quoted(key)}"

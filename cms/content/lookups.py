@@ -117,14 +117,17 @@ async def prepared_records(
     build: Callable[[prepared.Markers], QuerySet[Content]],
     values: Mapping[str, Any],
     include: Include,
+    *,
+    seeks: bool,
 ) -> list[ContentRecord]:
     """`content_records` of the query `build` makes, prepared once per `shape` (and the
-    columns `include` reads) and run with `values` bound to its markers."""
+    columns `include` reads) and run with `values` bound to its markers. A query that
+    `seeks` finds its rows through an index without scanning (`Statement.rows`)."""
     columns = (include.body, include.section, include.hero_image)
     connection, statement = _CONTENT.get(
         (shape, columns), lambda markers: content_query(build(markers), include)
     )
-    return _records(await statement.rows(connection, values), include)
+    return _records(await statement.rows(connection, values, seeks=seeks), include)
 
 
 def _records(rows: list[dict[str, Any]], include: Include) -> list[ContentRecord]:
@@ -151,6 +154,7 @@ def _id_values(ids: Sequence[int]) -> dict[str, int]:
 
 
 _AUTHOR_COLUMNS = ("id", "name", "slug", "kind", "bio", "email")
+_AUTHOR_KINDS = {kind.value: kind for kind in AuthorKind}
 
 
 def _author(row: dict[str, Any], prefix: str, *, avatar: bool) -> AuthorRecord:
@@ -159,7 +163,7 @@ def _author(row: dict[str, Any], prefix: str, *, avatar: bool) -> AuthorRecord:
         id=row[f"{prefix}id"],
         name=row[f"{prefix}name"],
         slug=row[f"{prefix}slug"],
-        kind=AuthorKind(row[f"{prefix}kind"]),
+        kind=_AUTHOR_KINDS.get(row[f"{prefix}kind"]) or AuthorKind(row[f"{prefix}kind"]),
         bio=row[f"{prefix}bio"],
         email=row[f"{prefix}email"],
         avatar=_media(row, "avatar__") if avatar else None,
@@ -192,7 +196,7 @@ async def authors_for(
         lambda markers: _bylines_query(markers, len(content_ids), avatars),
     )
     bylines: dict[int, list[AuthorRecord]] = {}
-    for row in await statement.rows(connection, _id_values(content_ids)):
+    for row in await statement.rows(connection, _id_values(content_ids), seeks=True):
         bylines.setdefault(row["content_id"], []).append(_author(row, "author__", avatar=avatars))
     return bylines
 
@@ -213,7 +217,7 @@ async def tags_for(content_ids: Sequence[int]) -> dict[int, list[TagRecord]]:
         len(content_ids), lambda markers: _tags_query(markers, len(content_ids))
     )
     tags: dict[int, list[TagRecord]] = {}
-    for row in await statement.rows(connection, _id_values(content_ids)):
+    for row in await statement.rows(connection, _id_values(content_ids), seeks=True):
         tags.setdefault(row["content_id"], []).append(
             TagRecord(row["tag_id"], row["tag_name"], row["tag_slug"])
         )

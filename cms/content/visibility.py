@@ -76,10 +76,13 @@ def visible_to(query: QuerySet[Content], *, viewer: Viewer, now: datetime) -> Qu
     return query if can_preview(viewer) else query.filter(public_q(now))
 
 
+_STATUSES = {status.value: status for status in ContentStatus}
+
+
 def status_at(item: _Publishable, now: datetime) -> ContentStatus:
     """The status readers and editors see: a PUBLISHED item whose time has not come yet
     reads as SCHEDULED (it is stored PUBLISHED so that the rule above needs no job)."""
-    status = ContentStatus(item.status)
+    status = _STATUSES.get(item.status) or ContentStatus(item.status)
     if status == ContentStatus.PUBLISHED and item.published_at and item.published_at > now:
         return ContentStatus.SCHEDULED
     return status

@@ -8,6 +8,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from tortoise.expressions import Q
 
 from cms import clock
 from cms.auth.roles import Role
@@ -126,3 +127,33 @@ async def test_repeated_kinds_are_one_filter_and_one_statement(db: None) -> None
     assert both.kinds == (ContentKind.ARTICLE, ContentKind.VIDEO_EPISODE)
     assert many.items == once.items
     assert len(lookups.prepared_statements()) == prepared_before
+
+
+async def test_search_answers_as_the_queryset_does(db: None) -> None:
+    """Search words are bound as Tortoise binds a `contains` value: `%word%` with the
+    word's own LIKE wildcards escaped, so `100%`, `it_m` and a backslash stay plain text."""
+    ids = await _newsroom()
+    await factories.make_article(
+        title="Fully 100% back\\slash it_m", published_at=NOW - timedelta(minutes=9)
+    )
+    cursors = [None, feed.Cursor(NOW - timedelta(minutes=1), ids[3]), feed.Cursor(NOW, 1)]
+    texts = ["item", "ITEM 3", "100%", "10_%", "it_m", "back\\slash", "\\", "%", "_", "ite%"]
+    for text, after, first in itertools.product(texts, cursors, (1, 3)):
+        page = await feed.search(text=text, now=NOW, first=first, after=after)
+        query = feed.public_query(now=NOW, after=after)
+        for term in feed.search_terms(text):
+            query = query.filter(
+                Q(title__icontains=term)
+                | Q(dek__icontains=term)
+                | Q(body__icontains=term)
+                | Q(description__icontains=term)
+            )
+        query = feed.page_query(query, limit=first + 1, time_field="published_at")
+        expected = await lookups.content_records(query, lookups.EVERYTHING)
+        await lookups.attach_relations(expected[:first], lookups.EVERYTHING)
+        assert page.items == expected[:first], (text, after, first)
+        assert page.has_next == (len(expected) > first)
+    assert [item.title for item in (await feed.search(text="100%", now=NOW, first=5)).items] == [
+        "Fully 100% back\\slash it_m"
+    ]
+    assert (await feed.search(text="10_%", now=NOW, first=5)).items == []

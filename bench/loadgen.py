@@ -14,6 +14,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = ["main"]
@@ -26,15 +27,18 @@ class _Tally:
     non_2xx: int = 0
 
 
-def _requests(spec: dict[str, object], host: str) -> list[bytes]:
-    method, path = str(spec["method"]), str(spec["path"])
-    bodies = [str(body).encode() for body in spec["bodies"]] or [b""]  # type: ignore[attr-defined]
+def _requests(spec: dict[str, Any], host: str) -> list[bytes]:
+    """The raw requests of `spec` ({"method", "requests": [[path, body or null]], "headers"}),
+    in rotation order."""
+    method, headers = str(spec["method"]), dict(spec.get("headers") or {})
     made = []
-    for body in bodies:
+    for path, text in spec["requests"]:
         head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
-        if spec["bodies"]:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        made.append(head.encode() + b"\r\n" + (body if spec["bodies"] else b""))
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        body = b"" if text is None else str(text).encode()
+        if text is not None:
+            head += f"Content-Length: {len(body)}\r\n"
+        made.append(head.encode() + b"\r\n" + body)
     return made
 
 
@@ -78,7 +82,7 @@ def _percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else 0.0
 
 
-async def _run(url: str, spec: dict[str, object], seconds: float, connections: int) -> None:
+async def _run(url: str, spec: dict[str, Any], seconds: float, connections: int) -> None:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     requests = _requests(spec, f"{host}:{port}")

@@ -92,6 +92,23 @@ def _parts(text: str) -> tuple[str, ...]:
     return chosen
 
 
+def _command(argv: list[str], *, make: bool) -> str:
+    """The command that made this run, as its reader would type it again."""
+    if not make:
+        return f"python -m bench.run {shlex.join(argv)}".strip()
+    rest, database = list(argv), None
+    if "--db" in rest[:-1]:
+        at = rest.index("--db")
+        database = rest[at + 1]
+        del rest[at : at + 2]
+    options = shlex.join(rest)
+    return (
+        "make bench"
+        + (f" DB={database}" if database else "")
+        + (f' ARGS="{options}"' if options else "")
+    )
+
+
 def _machine() -> dict[str, Any]:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     models = [
@@ -324,11 +341,7 @@ def _count_sql(env: dict[str, str], run_dir: Path) -> dict[str, dict[str, int]]:
 
 def main() -> None:
     args = _arguments()
-    options = shlex.join(sys.argv[1:])
-    if os.environ.get("MAKELEVEL"):
-        command = "make bench" + (f' ARGS="{options}"' if options else "")
-    else:
-        command = f"python -m bench.run {options}".strip()
+    command = _command(sys.argv[1:], make=bool(os.environ.get("MAKELEVEL")))
     started = time.perf_counter()
     machine = _machine()
     if os.getloadavg()[0] > 1:

@@ -248,8 +248,9 @@ def _run_section(run: Run) -> list[str]:
             else ""
         ),
         f"- load: {load['tool']}, 1 thread, {load['connections']} connections, "
-        f"{load['seconds']} s per figure after {load['warmup']} s of warm-up; server on core 0, "
-        "load generator on core 1",
+        f"{load['seconds']} s per figure after {load['warmup']} s of warm-up"
+        + (f" ({load['day_seconds']} s per newsroom-day figure)" if load.get("day_seconds") else "")
+        + "; server on core 0, load generator on core 1",
         f"- same JSON from Newsdesk and the baseline: {same}",
         "",
         *_markdown_table(run),

@@ -207,8 +207,7 @@ def _rss(runs: dict[int, Run]) -> Verdict:
 
 
 def _publish(run: Run) -> Verdict:
-    database = "PostgreSQL" if run.get("database") == "postgres" else "SQLite"
-    target = f"publish mutation p50 under 20 ms on {database}"
+    target = "publish mutation p50 under 20 ms on SQLite"
     publish = run.get("publish")
     if not publish:
         return Verdict(target, None, "not measured in this run")
@@ -245,7 +244,8 @@ def of_run(run: Run) -> list[Verdict]:
         *deep,
         _day_share(run),
         _day_hits(run),
-        _publish(run),
+        # The publish target is SQLite's; a PostgreSQL run shows the figure in its table.
+        *([_publish(run)] if run.get("database", "sqlite") == "sqlite" else []),
     ]
 
 

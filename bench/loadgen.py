@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,9 +56,15 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def _connection(
-    host: str, port: int, requests: list[bytes], offset: int, deadline: float, tally: _Tally
+    host: str,
+    port: int,
+    requests: list[bytes],
+    turns: Iterator[int],
+    deadline: float,
+    tally: _Tally,
 ) -> None:
-    index = offset
+    """One keep-alive connection; each request is the next of the rotation shared by
+    every connection (as wrk's one thread hands them out)."""
     while time.perf_counter() < deadline:
         try:
             reader, writer = await asyncio.open_connection(host, port)
@@ -67,8 +75,7 @@ async def _connection(
         try:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                writer.write(requests[index % len(requests)])
-                index += 1
+                writer.write(requests[next(turns) % len(requests)])
                 status = await _read_response(reader)
                 tally.latencies_us.append((time.perf_counter() - started) * 1e6)
                 tally.non_2xx += not 200 <= status < 400
@@ -87,10 +94,11 @@ async def _run(url: str, spec: dict[str, Any], seconds: float, connections: int)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     requests = _requests(spec, f"{host}:{port}")
     tally = _Tally()
+    turns = itertools.count()
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(
-        *(_connection(host, port, requests, n, deadline, tally) for n in range(connections))
+        *(_connection(host, port, requests, turns, deadline, tally) for _ in range(connections))
     )
     duration = time.perf_counter() - started
     ordered = sorted(tally.latencies_us)

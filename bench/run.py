@@ -279,35 +279,22 @@ class Session:
             response.raise_for_status()
             if response.json().get("errors"):
                 raise RuntimeError(f"newsroom day: {path} answered {response.json()['errors']}")
-        figures: dict[str, Any] = {}
-        for label, writes in (("without_writes", False), ("with_writes", True)):
-            warm = label == "without_writes"
-            if warm:  # fill the cache once, as a morning's first readers do
-                common = {"connections": self.args.connections, "workdir": self.run_dir}
-                run_load(server.url, requests, seconds=self.args.warmup, name="day-warmup",
-                         tool=self.tool, **common)  # fmt: skip
-            before = newsday.read_cache_counts(server.url)
-            editor = newsday.Editor(server.url, token, day) if writes else None
-            if editor is not None:
-                editor.start()
-            try:
-                result = self._load(
-                    server, requests, f"newsday-{label}", seconds=self.args.day_seconds,
-                    warmup=False,
-                )  # fmt: skip
-            finally:
-                written = editor.stop() if editor is not None else None
-            rate = newsday.hit_rate(before, newsday.read_cache_counts(server.url))
-            result["cache_hit_rate"] = rate
-            if written is not None:
-                result["writes"] = written.summary()
-                console.print(
-                    f"  {'editor':<24} {written.count} writes ({written.errors} failed), "
-                    f"p50 {result['writes']['p50_ms']:.1f} ms"
-                )
-            shown = "not measured (no counters in /metrics)" if rate is None else f"{rate:.1%}"
-            console.print(f"  {'cache hit rate':<24} {shown}")
-            figures[label] = result
+        # Fill the cache once, as a morning's first readers do; then without writes, then
+        # with them.
+        run_load(
+            server.url,
+            requests,
+            seconds=self.args.warmup,
+            name="newsday-warmup",
+            connections=self.args.connections,
+            workdir=self.run_dir,
+            tool=self.tool,
+        )
+        editor = newsday.Editor(server.url, token, day)
+        figures: dict[str, Any] = {
+            "without_writes": self._day_figure(server, requests, None),
+            "with_writes": self._day_figure(server, requests, editor),
+        }
         figures |= {
             "hot_articles": newsday.HOT_ARTICLES,
             "rotation": len(day.paths),
@@ -315,6 +302,32 @@ class Session:
             "mix": dict(newsday.MIX),
         }
         self.day = figures
+
+    def _day_figure(
+        self, server: servers.Server, requests: Requests, editor: newsday.Editor | None
+    ) -> dict[str, Any]:
+        """One newsroom-day figure, with `editor` at work meanwhile when given."""
+        label = "with_writes" if editor is not None else "without_writes"
+        before = newsday.read_cache_counts(server.url)
+        if editor is not None:
+            editor.start()
+        try:
+            result = self._load(
+                server, requests, f"newsday-{label}", seconds=self.args.day_seconds, warmup=False
+            )
+        finally:
+            written = editor.stop() if editor is not None else None
+        rate = newsday.hit_rate(before, newsday.read_cache_counts(server.url))
+        result["cache_hit_rate"] = rate
+        if written is not None:
+            result["writes"] = written.summary()
+            console.print(
+                f"  {'editor':<24} {written.count} writes ({written.errors} failed), "
+                f"p50 {result['writes']['p50_ms']:.1f} ms"
+            )
+        shown = "not measured (no counters in /metrics)" if rate is None else f"{rate:.1%}"
+        console.print(f"  {'cache hit rate':<24} {shown}")
+        return result
 
     def same_json(self) -> dict[str, bool]:
         for who, served in self.answers.items():

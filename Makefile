@@ -58,12 +58,14 @@ graphiql-assets: $(VENV)/.installed
 schema: $(VENV)/.installed
 	$(BIN)/cms schema > schema/schema.graphql
 
-# Benchmark (bench/): `make bench ARGS="--items 1000000"` passes options to bench/run.py.
+# Benchmark (bench/): `make bench ARGS="--items 1000000"` passes options to bench/run.py;
+# `make bench DB=postgres` runs it on PostgreSQL (BENCH_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/bench_newsdesk, dropped and loaded anew each run).
 # wrk comes from Debian; without it bench falls back to its own Python load generator.
 bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
 		|| echo "make bench: wrk could not be installed; using bench/loadgen.py instead"
-	$(BIN)/python -m bench.run $(ARGS)
+	$(BIN)/python -m bench.run $(if $(DB),--db $(DB)) $(ARGS)
 
 # Where one read's CPU goes, layer by layer, in process: bench/PROFILE.md.
 # `make profile ARGS="--query article"` (feed, deep, article or search).

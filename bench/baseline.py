@@ -1,11 +1,13 @@
-"""The baseline: a minimal raw endpoint over the same database file.
+"""The baseline: a minimal raw endpoint over the same database.
 
-Hand-written batched SQL on the stdlib sqlite3 module (the page with its section and hero
-image joined in, then one query for bylines with avatars and one for tags) and orjson,
-answering the benchmark's GraphQL operations (`Feed`, `Search`, `Article`) with the same JSON
-as Newsdesk. POST answers afresh every time; GET is the cached variant (an in-process
-dict of encoded responses keyed by the query string). Served by uvicorn exactly like
-`cms serve`:
+Hand-written batched SQL (the page with its section and hero image joined in, then one
+query for bylines with avatars and one for tags) and orjson, answering the benchmark's
+GraphQL operations (`Feed`, `Search`, `Article`, `Contents`, `Author`, `Node`) with the
+same JSON as Newsdesk: on the stdlib sqlite3 module over a SQLite file, or on asyncpg
+(a pool as large as Tortoise's) over PostgreSQL. `Contents` needs a token from Newsdesk;
+the baseline accepts the Authorization header and ignores it. POST answers afresh every
+time; GET is the cached variant (an in-process dict of encoded responses keyed by the
+query string). Served by uvicorn exactly like `cms serve`:
 
     python -m bench.baseline --port P     (reads CMS_DATABASE_URL, CMS_PUBLIC_URL, ...)
 """
@@ -13,11 +15,14 @@ dict of encoded responses keyed by the query string). Served by uvicorn exactly 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
+import re
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import orjson
@@ -32,10 +37,14 @@ from cms.content.rendering import to_html
 
 __all__ = ["Baseline", "create_app", "cursor"]
 
+# A row: sqlite3.Row or asyncpg.Record, read by column name or unpacked by position.
+Row = Any
+
 Json = dict[str, Any]
 
 _ITEM = """
-SELECT c.id, c.kind, c.title, c.slug, c.dek, c.published_at, c.reading_time_minutes,
+SELECT c.id, c.kind, c.status, c.title, c.slug, c.dek, c.published_at, c.updated_at,
+       c.reading_time_minutes,
        c.video_url, c.duration_seconds, c.show, c.locale, {body} AS body,
        s.name AS section_name, s.slug AS section_slug,
        m.key AS hero_key, m.width AS hero_width, m.height AS hero_height,
@@ -46,23 +55,50 @@ LEFT JOIN media m ON m.id = c.hero_image_id
 """
 _PAGE = (
     _ITEM.format(body="NULL")
-    + """WHERE c.status = 'published' AND c.published_at <= :bound {after} {words}
+    + """WHERE c.status = 'published' AND c.published_at <= :bound {after} {words} {author}
 ORDER BY c.published_at DESC, c.id DESC
 LIMIT :limit
 """
 )
 _AFTER = "AND (c.published_at < :at OR c.id < :id)"
-# A search: every word in the title, dek, body or description (LIKE ignores ASCII case).
+# A search: every word in the title, dek, body or description (LIKE on SQLite ignores
+# ASCII case; ILIKE on PostgreSQL ignores case).
 _WORD = (
-    "AND (c.title LIKE :{word} ESCAPE '\\' OR c.dek LIKE :{word} ESCAPE '\\' "
-    "OR c.body LIKE :{word} ESCAPE '\\' OR c.description LIKE :{word} ESCAPE '\\')"
+    "AND (c.title {like} :{word} ESCAPE '\\' OR c.dek {like} :{word} ESCAPE '\\' "
+    "OR c.body {like} :{word} ESCAPE '\\' OR c.description {like} :{word} ESCAPE '\\')"
 )
+# An author's items: those with a byline of theirs.
+_BY_AUTHOR = (
+    "AND EXISTS (SELECT 1 FROM content_author ca "
+    "WHERE ca.content_id = c.id AND ca.author_id = :author)"
+)
+# The editors' list: every status, most recently updated first.
+_CONTENTS = (
+    _ITEM.format(body="NULL")
+    + """WHERE TRUE {after}
+ORDER BY c.updated_at DESC, c.id DESC
+LIMIT :limit
+"""
+)
+_CONTENTS_AFTER = "AND c.updated_at <= :at AND (c.updated_at < :at OR c.id < :id)"
+_NODE = (
+    _ITEM.format(body="NULL")
+    + """WHERE c.id = :id AND c.kind = :kind AND c.status = 'published'
+  AND c.published_at <= :bound
+LIMIT 1
+"""
+)
+_AUTHOR = """
+SELECT a.id, a.name, a.slug, a.kind, a.bio, m.key AS avatar_key
+FROM author a LEFT JOIN media m ON m.id = a.avatar_id
+WHERE a.slug = :slug
+"""
 # The unary + keeps SQLite from driving this lookup with the feed index (status,
 # published_at): without it, SQLite scans every public row to find one slug.
 _ARTICLE = (
     _ITEM.format(body="c.body")
-    + """WHERE c.kind = 'article' AND c.slug = ? AND +c.status = 'published'
-  AND +c.published_at <= ?
+    + """WHERE c.kind = 'article' AND c.slug = :slug AND +c.status = 'published'
+  AND +c.published_at <= :bound
 ORDER BY c.id
 LIMIT 20
 """
@@ -72,16 +108,17 @@ SELECT ca.content_id, a.name, a.slug, a.kind, m.key
 FROM content_author ca
 JOIN author a ON a.id = ca.author_id
 LEFT JOIN media m ON m.id = a.avatar_id
-WHERE ca.content_id IN ({ids})
+WHERE ca.content_id {ids}
 ORDER BY ca.content_id, ca.position, ca.id
 """
 _TAGS = """
 SELECT ct.content_id, t.name, t.slug
 FROM content_tag ct JOIN tag t ON t.id = ct.tag_id
-WHERE ct.content_id IN ({ids})
+WHERE ct.content_id {ids}
 ORDER BY ct.content_id, t.name
 """
 _TYPE_NAMES = {"article": "Article", "video_episode": "VideoEpisode"}
+_KINDS = {name: kind for kind, name in _TYPE_NAMES.items()}
 
 
 def _iso(stored: str) -> str:
@@ -93,26 +130,140 @@ def _global_id(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
-def cursor(published_at: str, pk: int) -> str:
-    raw = f"{_iso(published_at)}|{pk}".encode()
+def _cursor(at: str, pk: int) -> str:
+    """A cursor of the time `at` as the API shows it ('2026-01-01T10:00:00+00:00')."""
+    raw = f"{at}|{pk}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def cursor(published_at: str, pk: int) -> str:
+    """The cursor of an item whose time is `published_at` as SQLite stores it."""
+    return _cursor(_iso(published_at), pk)
+
+
 def _decode_cursor(cursor: str) -> tuple[str, int]:
+    """(the time as the API shows it, the id)."""
     raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     at, _, pk = raw.partition("|")
-    return at.replace("T", " ", 1), int(pk)
+    return at, int(pk)
 
 
-class Baseline:
-    """The two operations over one sqlite3 connection, returning encoded JSON."""
+class Database(Protocol):
+    """What the baseline needs of a database: its SQL dialect's few differences and rows."""
 
-    def __init__(self, settings: Settings) -> None:
-        path = expand_db_url(settings.database_url)["credentials"]["file_path"]
+    like: str
+    trace: Callable[[str], object] | None
+
+    def shown(self, value: Any) -> str:
+        """A stored time as the API shows it."""
+        ...
+
+    def bound(self, at: str | datetime) -> Any:
+        """A time (as the API shows it, or a datetime) as a query parameter."""
+        ...
+
+    def in_list(self, name: str, values: Sequence[int], params: dict[str, Any]) -> str: ...
+
+    async def fetch(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]: ...
+
+
+class SqliteDatabase:
+    """The stdlib sqlite3 module: times are stored as text ('2026-01-01 10:00:00+00:00')."""
+
+    like = "LIKE"
+
+    def __init__(self, path: str) -> None:
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000"):
             self.db.execute(f"PRAGMA {pragma}")
+        self.trace: Callable[[str], object] | None = None
+
+    def shown(self, value: Any) -> str:
+        return _iso(str(value))
+
+    def bound(self, at: str | datetime) -> Any:
+        return at.isoformat(" ") if isinstance(at, datetime) else at.replace("T", " ", 1)
+
+    def in_list(self, name: str, values: Sequence[int], params: dict[str, Any]) -> str:
+        params |= {f"{name}{n}": value for n, value in enumerate(values)}
+        return "IN (" + ", ".join(f":{name}{n}" for n in range(len(values))) + ")"
+
+    async def fetch(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]:
+        if self.trace is not None:
+            self.trace(sql)
+        rows: list[Row] = self.db.execute(sql, params).fetchall()
+        return rows
+
+
+_MARKER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+class PostgresDatabase:
+    """asyncpg: a pool of at most 5 connections (Tortoise's default), timestamps as
+    datetimes, `:name` markers rewritten to `$n` once per statement."""
+
+    like = "ILIKE"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pool: Any = None
+        self.lock = asyncio.Lock()
+        self.statements: dict[str, tuple[str, list[str]]] = {}
+        self.trace: Callable[[str], object] | None = None
+
+    def shown(self, value: Any) -> str:
+        return str(value.astimezone(UTC).isoformat())
+
+    def bound(self, at: str | datetime) -> Any:
+        return at if isinstance(at, datetime) else datetime.fromisoformat(at)
+
+    def in_list(self, name: str, values: Sequence[int], params: dict[str, Any]) -> str:
+        params[name] = list(values)
+        return f"= ANY(:{name})"
+
+    def _positional(self, sql: str) -> tuple[str, list[str]]:
+        known = self.statements.get(sql)
+        if known is None:
+            names: list[str] = []
+
+            def number(match: re.Match[str]) -> str:
+                if match.group(1) not in names:
+                    names.append(match.group(1))
+                return f"${names.index(match.group(1)) + 1}"
+
+            # SQLite's unary + (keep this column's index out of the plan) is not PostgreSQL's.
+            text = _MARKER.sub(number, sql).replace("+c.", "c.")
+            known = self.statements[sql] = (text, names)
+        return known
+
+    async def fetch(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]:
+        import asyncpg
+
+        if self.pool is None:
+            async with self.lock:
+                if self.pool is None:
+                    self.pool = await asyncpg.create_pool(self.url, min_size=1, max_size=5)
+        if self.trace is not None:
+            self.trace(sql)
+        text, names = self._positional(sql)
+        async with self.pool.acquire() as connection:
+            rows: Sequence[Row] = await connection.fetch(text, *(params[n] for n in names))
+        return rows
+
+
+def connect(database_url: str) -> Database:
+    """The baseline's database for a Tortoise URL (sqlite://... or postgres://...)."""
+    if database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return PostgresDatabase("postgresql://" + database_url.split("://", 1)[1])
+    return SqliteDatabase(expand_db_url(database_url)["credentials"]["file_path"])
+
+
+class Baseline:
+    """The benchmark's operations over one database, returning encoded JSON."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.database = connect(settings.database_url)
         self.site_url = settings.website_url
         self.paths = {
             "article": settings.article_path,
@@ -123,37 +274,49 @@ class Baseline:
     def _media(self, key: str | None) -> str | None:
         return None if key is None else self.media_url + quote(key)
 
-    def _relations(self, ids: list[int]) -> tuple[dict[int, list[Json]], dict[int, list[Json]]]:
-        marks = ",".join("?" * len(ids))
+    async def _relations(
+        self, ids: list[int]
+    ) -> tuple[dict[int, list[Json]], dict[int, list[Json]]]:
+        params: dict[str, Any] = {}
+        marks = self.database.in_list("ids", ids, params)
         authors: dict[int, list[Json]] = defaultdict(list)
-        for content_id, name, slug, kind, avatar in self.db.execute(
-            _BYLINES.format(ids=marks), ids
+        for content_id, name, slug, kind, avatar in await self.database.fetch(
+            _BYLINES.format(ids=marks), params
         ):
             avatar_json = {"url": self._media(avatar)} if avatar is not None else None
             authors[content_id].append(
                 {"name": name, "slug": slug, "kind": kind.upper(), "avatar": avatar_json}
             )
         tags: dict[int, list[Json]] = defaultdict(list)
-        for content_id, name, slug in self.db.execute(_TAGS.format(ids=marks), ids):
+        for content_id, name, slug in await self.database.fetch(_TAGS.format(ids=marks), params):
             tags[content_id].append({"name": name, "slug": slug})
         return authors, tags
 
     def _node(
-        self, row: sqlite3.Row, authors: list[Json], tags: list[Json], *, article: bool = False
+        self,
+        row: Row,
+        authors: list[Json],
+        tags: list[Json],
+        *,
+        article: bool = False,
+        status: str | None = None,
     ) -> Json:
-        """The fields the Feed document (or with `article`, the Article document) selects,
-        in the order they select them."""
+        """The fields the Feed document (or with `article`, the Article document; with
+        `status`, the Contents document) selects, in the order they select them."""
         kind, slug = row["kind"], row["slug"]
         type_name = _TYPE_NAMES[kind]
+        published_at = row["published_at"]
         node: Json = {
             "__typename": type_name,
             "id": _global_id(type_name, row["id"]),
             "title": row["title"],
             "slug": slug,
             "dek": row["dek"],
-            "publishedAt": _iso(row["published_at"]),
-            "url": self.site_url + self.paths[kind].format(slug=quote(slug)),
         }
+        if status is not None:
+            node["status"] = status
+        node["publishedAt"] = None if published_at is None else self.database.shown(published_at)
+        node["url"] = self.site_url + self.paths[kind].format(slug=quote(slug))
         if article:
             node["body"] = to_html(row["body"] or "")
             node["readingTimeMinutes"] = row["reading_time_minutes"]
@@ -179,53 +342,136 @@ class Baseline:
             node["readingTimeMinutes"] = row["reading_time_minutes"]
         return node
 
-    def page(self, field: str, first: int, after: str | None, words: list[str]) -> bytes:
-        """A connection of public items, newest first: the feed, or a search for `words`."""
-        now = datetime.now(UTC).isoformat(" ")
-        params: Json = {"bound": now, "limit": first + 1}
+    async def _connection(
+        self, rows: Sequence[Row], first: int, *, time_field: str, now: datetime | None = None
+    ) -> Json:
+        """The edges and pageInfo of a page fetched with one row more than it shows; with
+        `now`, each node shows its status as editors see it."""
+        has_next, rows = len(rows) > first, rows[:first]
+        ids = [row["id"] for row in rows]
+        authors, tags = await self._relations(ids) if rows else ({}, {})
+        edges = []
+        for row in rows:
+            status = None if now is None else self._status(row, now)
+            node = self._node(
+                row, authors.get(row["id"], []), tags.get(row["id"], []), status=status
+            )
+            at = self.database.shown(row[time_field])
+            edges.append({"cursor": _cursor(at, row["id"]), "node": node})
+        page_info = {"hasNextPage": has_next, "endCursor": edges[-1]["cursor"] if edges else None}
+        return {"edges": edges, "pageInfo": page_info}
+
+    def _status(self, row: Row, now: datetime) -> str:
+        """The status editors see: a published item whose time has not come is SCHEDULED."""
+        status, published_at = str(row["status"]), row["published_at"]
+        if status == "published" and published_at is not None:
+            if self.database.bound(self.database.shown(published_at)) > self.database.bound(now):
+                return "SCHEDULED"
+        return status.upper()
+
+    async def _page(
+        self, first: int, after: str | None, words: list[str], author: int | None = None
+    ) -> Json:
+        """Public items, newest first: the feed, a search for `words`, or an author's."""
+        now = datetime.now(UTC)
+        params: Json = {"bound": self.database.bound(now), "limit": first + 1}
         if after is not None:
             at, pk = _decode_cursor(after)
-            params |= {"bound": min(now, at), "at": at, "id": pk}
+            cursor_at = self.database.bound(at)
+            params |= {"bound": min(params["bound"], cursor_at), "at": cursor_at, "id": pk}
         for n, word in enumerate(words):
             escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params[f"word{n}"] = f"%{escaped}%"
+        if author is not None:
+            params["author"] = author
         sql = _PAGE.format(
             after=_AFTER if after is not None else "",
-            words=" ".join(_WORD.format(word=f"word{n}") for n in range(len(words))),
+            words=" ".join(
+                _WORD.format(word=f"word{n}", like=self.database.like) for n in range(len(words))
+            ),
+            author=_BY_AUTHOR if author is not None else "",
         )
-        rows = self.db.execute(sql, params).fetchall() if first else []
-        has_next, rows = len(rows) > first, rows[:first]
-        authors, tags = self._relations([row["id"] for row in rows]) if rows else ({}, {})
-        edges = [
-            {
-                "cursor": cursor(row["published_at"], row["id"]),
-                "node": self._node(row, authors.get(row["id"], []), tags.get(row["id"], [])),
-            }
-            for row in rows
-        ]
-        page_info = {"hasNextPage": has_next, "endCursor": edges[-1]["cursor"] if edges else None}
-        return orjson.dumps({"data": {field: {"edges": edges, "pageInfo": page_info}}})
+        rows = await self.database.fetch(sql, params) if first else []
+        return await self._connection(rows, first, time_field="published_at")
 
-    def article(self, slug: str) -> bytes:
-        now = datetime.now(UTC).isoformat(" ")
-        rows = self.db.execute(_ARTICLE, (slug, now)).fetchall()
+    async def page(self, field: str, first: int, after: str | None, words: list[str]) -> bytes:
+        """A connection of public items, newest first: the feed, or a search for `words`."""
+        connection = await self._page(first, after, words)
+        return orjson.dumps({"data": {field: connection}})
+
+    async def contents(self, first: int, after: str | None) -> bytes:
+        """The editors' list: every item whatever its status, most recently updated first."""
+        params: Json = {"limit": first + 1}
+        if after is not None:
+            at, pk = _decode_cursor(after)
+            params |= {"at": self.database.bound(at), "id": pk}
+        sql = _CONTENTS.format(after=_CONTENTS_AFTER if after is not None else "")
+        rows = await self.database.fetch(sql, params) if first else []
+        now = datetime.now(UTC)
+        connection = await self._connection(rows, first, time_field="updated_at", now=now)
+        return orjson.dumps({"data": {"contents": connection}})
+
+    async def author(self, slug: str, first: int) -> bytes:
+        rows = await self.database.fetch(_AUTHOR, {"slug": slug})
+        if not rows:
+            return orjson.dumps({"data": {"author": None}})
+        row = rows[0]
+        avatar = row["avatar_key"]
+        author: Json = {
+            "__typename": "Author",
+            "id": _global_id("Author", row["id"]),
+            "name": row["name"],
+            "slug": row["slug"],
+            "kind": row["kind"].upper(),
+            "bio": row["bio"],
+            "avatar": None if avatar is None else {"url": self._media(avatar)},
+            "content": await self._page(first, None, [], author=row["id"]),
+        }
+        return orjson.dumps({"data": {"author": author}})
+
+    async def node(self, global_id: str) -> bytes:
+        """A public content item by its global ID (other types answer null here)."""
+        raw = base64.b64decode(global_id).decode()
+        type_name, _, pk = raw.partition(":")
+        kind = _KINDS.get(type_name)
+        if kind is None:
+            return orjson.dumps({"data": {"node": None}})
+        bound = self.database.bound(datetime.now(UTC))
+        params = {"id": int(pk), "kind": kind, "bound": bound}
+        rows = await self.database.fetch(_NODE, params)
+        if not rows:
+            return orjson.dumps({"data": {"node": None}})
+        row = rows[0]
+        authors, tags = await self._relations([row["id"]])
+        node = self._node(row, authors.get(row["id"], []), tags.get(row["id"], []))
+        return orjson.dumps({"data": {"node": node}})
+
+    async def article(self, slug: str) -> bytes:
+        bound = self.database.bound(datetime.now(UTC))
+        rows = await self.database.fetch(_ARTICLE, {"slug": slug, "bound": bound})
         if not rows:
             return orjson.dumps({"data": {"article": None}})
         row = next((row for row in rows if row["locale"] == "en"), rows[0])
-        authors, tags = self._relations([row["id"]])
+        authors, tags = await self._relations([row["id"]])
         node = self._node(row, authors.get(row["id"], []), tags.get(row["id"], []), article=True)
         return orjson.dumps({"data": {"article": node}})
 
-    def answer(self, payload: Json) -> bytes:
+    async def answer(self, payload: Json) -> bytes:
         variables = payload.get("variables") or {}
         operation = payload.get("operationName")
         if operation == "Article":
-            return self.article(variables["slug"])
+            return await self.article(variables["slug"])
+        if operation == "Node":
+            return await self.node(variables["id"])
         first, after = int(variables.get("first", 20)), variables.get("after")
+        if operation == "Author":
+            return await self.author(variables["slug"], first)
+        if operation == "Contents":
+            return await self.contents(first, after)
         if operation == "Search":
             words = list(dict.fromkeys(variables["query"].split()))
-            return self.page("search", first, after, words)
-        return self.page("feed", first, after, [])
+            return await self.page("search", first, after, words)
+        return await self.page("feed", first, after, [])
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -242,13 +488,13 @@ def create_app(settings: Settings) -> Starlette:
                     "operationName": params.get("operationName"),
                     "variables": orjson.loads(params.get("variables") or "{}"),
                 }
-                body = cache[key] = baseline.answer(payload)
+                body = cache[key] = await baseline.answer(payload)
         else:
-            body = baseline.answer(orjson.loads(await request.body()))
+            body = await baseline.answer(orjson.loads(await request.body()))
         return Response(body, media_type="application/json")
 
     async def healthz(request: Request) -> Response:
-        baseline.db.execute("SELECT 1").fetchone()
+        await baseline.database.fetch("SELECT 1", {})
         return Response(orjson.dumps({"status": "ok"}), media_type="application/json")
 
     routes = [Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)]

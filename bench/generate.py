@@ -26,7 +26,7 @@ from bench.newsroom import Batch, Newsroom
 from cms import db, migrations
 from cms.config import Settings
 
-__all__ = ["DEFAULT_ITEMS", "GeneratedNewsroom", "WORK_DIR", "ensure", "generate"]
+__all__ = ["DEFAULT_ITEMS", "INSERTS", "GeneratedNewsroom", "WORK_DIR", "ensure", "generate"]
 
 GENERATOR_VERSION = 1
 DEFAULT_ITEMS = 100_000
@@ -34,7 +34,7 @@ SEED = 20_260_101
 BATCH_ITEMS = 25_000
 WORK_DIR = Path(__file__).resolve().parent / "work"
 
-_INSERTS = {
+INSERTS = {
     "content": (
         "created_at, updated_at, id, kind, status, title, slug, dek, locale, version, "
         "published_at, external_id, body, reading_time_minutes, description, video_url, "
@@ -86,7 +86,7 @@ def newsroom_path(items: int) -> Path:
 
 def _check_columns(connection: sqlite3.Connection) -> None:
     """Fail clearly if a migration added a required column this generator does not fill."""
-    for table, columns in _INSERTS.items():
+    for table, columns in INSERTS.items():
         filled = {column.strip() for column in columns.split(",")}
         for _, name, _, notnull, default, pk in connection.execute(f'PRAGMA table_info("{table}")'):
             if notnull and default is None and not pk and name not in filled:
@@ -94,7 +94,7 @@ def _check_columns(connection: sqlite3.Connection) -> None:
 
 
 def _insert(connection: sqlite3.Connection, table: str, rows: list[tuple[object, ...]]) -> None:
-    columns = _INSERTS[table]
+    columns = INSERTS[table]
     marks = ", ".join("?" for _ in columns.split(","))
     connection.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
 

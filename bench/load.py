@@ -35,11 +35,26 @@ end
 
 @dataclass(frozen=True)
 class Requests:
-    """What to send, rotating through `bodies` (or one GET when there are none)."""
+    """What to send, rotating through `bodies` (POST), or through `paths` (GET), or one
+    request to `path`; every request carries `headers`."""
 
     method: str
     path: str
     bodies: tuple[bytes, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    paths: tuple[str, ...] = ()
+
+    def sent(self) -> list[tuple[str, bytes | None]]:
+        """(path, body) of each request in the rotation, in order."""
+        if self.paths:
+            return [(path, None) for path in self.paths]
+        if self.bodies:
+            return [(self.path, body) for body in self.bodies]
+        return [(self.path, None)]
+
+    def all_headers(self) -> dict[str, str]:
+        content_type = {"Content-Type": "application/json"} if self.bodies else {}
+        return content_type | dict(self.headers)
 
 
 @dataclass(frozen=True)
@@ -67,20 +82,24 @@ def _long_string(text: str) -> str:
 
 
 def _lua(requests: Requests) -> str:
-    bodies = [body.decode() for body in requests.bodies] or [""]
-    method, path = json.dumps(requests.method), json.dumps(requests.path)
-    headers = '{["Content-Type"] = "application/json"}' if requests.bodies else "{}"
-    body = "body" if requests.bodies else "nil"
-    items = ",\n".join(_long_string(text) for text in bodies)
+    method = json.dumps(requests.method)
+    headers = ", ".join(
+        f"[ {_long_string(name)} ] = {_long_string(value)}"
+        for name, value in requests.all_headers().items()
+    )
+    items = ",\n".join(
+        f"{{{_long_string(path)}, {'nil' if body is None else _long_string(body.decode())}}}"
+        for path, body in requests.sent()
+    )
     return f"""
-local bodies = {{
+local requests = {{
 {items}
 }}
 local prepared = {{}}
 local next_index = 0
 init = function(args)
-  for i, body in ipairs(bodies) do
-    prepared[i] = wrk.format({method}, {path}, {headers}, {body})
+  for i, item in ipairs(requests) do
+    prepared[i] = wrk.format({method}, item[1], {{{headers}}}, item[2])
   end
 end
 request = function()
@@ -128,9 +147,10 @@ def run_load(
         command += ["--latency", "-s", str(script), url + requests.path]
     else:
         spec = workdir / f"{name}.json"
-        bodies = [body.decode() for body in requests.bodies]
+        sent = [[path, None if body is None else body.decode()] for path, body in requests.sent()]
+        headers = requests.all_headers()
         spec.write_text(
-            json.dumps({"method": requests.method, "path": requests.path, "bodies": bodies})
+            json.dumps({"method": requests.method, "requests": sent, "headers": headers})
         )
         command = [sys.executable, "-m", "bench.loadgen", "--url", url, "--spec", str(spec)]
         command += ["--seconds", str(seconds), "--connections", str(connections)]
@@ -151,17 +171,17 @@ def run_load(
 def probe(url: str, requests: Requests, *, count: int = 3) -> LoadResult:
     """`count` requests one after another: for answers too slow for a load run to see
     any of them complete."""
-    bodies = requests.bodies or (b"",)
+    sent = requests.sent()
+    headers = requests.all_headers()
     timings = []
-    with httpx.Client(base_url=url, timeout=600, trust_env=False) as client:
+    with httpx.Client(base_url=url, timeout=600, trust_env=False, headers=headers) as client:
         for number in range(count):
             started = time.perf_counter()
-            if requests.bodies:
-                content = bodies[number % len(bodies)]
-                headers = {"content-type": "application/json"}
-                response = client.post(requests.path, content=content, headers=headers)
+            path, body = sent[number % len(sent)]
+            if body is not None:
+                response = client.post(path, content=body)
             else:
-                response = client.get(requests.path)
+                response = client.get(path)
             timings.append(time.perf_counter() - started)
             response.raise_for_status()
     ordered = sorted(timings)

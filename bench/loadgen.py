@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = ["main"]
@@ -26,15 +29,18 @@ class _Tally:
     non_2xx: int = 0
 
 
-def _requests(spec: dict[str, object], host: str) -> list[bytes]:
-    method, path = str(spec["method"]), str(spec["path"])
-    bodies = [str(body).encode() for body in spec["bodies"]] or [b""]  # type: ignore[attr-defined]
+def _requests(spec: dict[str, Any], host: str) -> list[bytes]:
+    """The raw requests of `spec` ({"method", "requests": [[path, body or null]], "headers"}),
+    in rotation order."""
+    method, headers = str(spec["method"]), dict(spec.get("headers") or {})
     made = []
-    for body in bodies:
+    for path, text in spec["requests"]:
         head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
-        if spec["bodies"]:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        made.append(head.encode() + b"\r\n" + (body if spec["bodies"] else b""))
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        body = b"" if text is None else str(text).encode()
+        if text is not None:
+            head += f"Content-Length: {len(body)}\r\n"
+        made.append(head.encode() + b"\r\n" + body)
     return made
 
 
@@ -50,9 +56,15 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def _connection(
-    host: str, port: int, requests: list[bytes], offset: int, deadline: float, tally: _Tally
+    host: str,
+    port: int,
+    requests: list[bytes],
+    turns: Iterator[int],
+    deadline: float,
+    tally: _Tally,
 ) -> None:
-    index = offset
+    """One keep-alive connection; each request is the next of the rotation shared by
+    every connection (as wrk's one thread hands them out)."""
     while time.perf_counter() < deadline:
         try:
             reader, writer = await asyncio.open_connection(host, port)
@@ -63,8 +75,7 @@ async def _connection(
         try:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                writer.write(requests[index % len(requests)])
-                index += 1
+                writer.write(requests[next(turns) % len(requests)])
                 status = await _read_response(reader)
                 tally.latencies_us.append((time.perf_counter() - started) * 1e6)
                 tally.non_2xx += not 200 <= status < 400
@@ -78,15 +89,16 @@ def _percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else 0.0
 
 
-async def _run(url: str, spec: dict[str, object], seconds: float, connections: int) -> None:
+async def _run(url: str, spec: dict[str, Any], seconds: float, connections: int) -> None:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     requests = _requests(spec, f"{host}:{port}")
     tally = _Tally()
+    turns = itertools.count()
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(
-        *(_connection(host, port, requests, n, deadline, tally) for n in range(connections))
+        *(_connection(host, port, requests, turns, deadline, tally) for _ in range(connections))
     )
     duration = time.perf_counter() - started
     ordered = sorted(tally.latencies_us)

@@ -12,7 +12,17 @@ from rich.table import Table
 
 from bench import targets
 
-__all__ = ["RESULTS_JSON", "RESULTS_MD", "load_runs", "print_table", "save", "write_markdown"]
+__all__ = [
+    "RESULTS_JSON",
+    "RESULTS_MD",
+    "database_name",
+    "load_runs",
+    "print_table",
+    "run_key",
+    "save",
+    "title",
+    "write_markdown",
+]
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_JSON = BENCH_DIR / "results.json"
@@ -27,7 +37,27 @@ _SCENARIOS = (
     ("feed_deep", "feed, deep page (POST)"),
     ("article", "article(slug), rotating slugs (POST)"),
     ("search", "search(query), 20 items, rotating words (POST)"),
+    ("contents", "contents, 20 items, editor's token, every status (POST)"),
+    ("author", "author(slug) with content(first: 20), rotating authors (POST)"),
+    ("node", "node(id), rotating content items (POST)"),
 )
+_DATABASES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+def database_name(run: Run) -> str:
+    return _DATABASES[run.get("database", "sqlite")]
+
+
+def run_key(run: Run) -> str:
+    """results.json's key of a run: its size, and its database unless SQLite ("100000",
+    "100000-postgres"); one run is kept per key."""
+    database = run.get("database", "sqlite")
+    items = int(run["newsroom"]["items"])
+    return str(items) if database == "sqlite" else f"{items}-{database}"
+
+
+def title(run: Run) -> str:
+    return f"{run['newsroom']['items']:,} items, {database_name(run)}"
 
 
 def _share(newsdesk: float, baseline: float) -> str:
@@ -75,6 +105,7 @@ def rows(run: Run) -> list[Row]:
             _latency("p99 latency (ms)", nd["p99_ms"], base["p99_ms"]),
             _latency("server CPU per request (ms)", nd.get("cpu_ms"), base.get("cpu_ms")),
         ]
+    table += _day_rows(run.get("newsroom_day"))
     one = run.get("one_request_p50_ms")
     for key, label in (("feed_uncached", "first page"), ("feed_deep", "deep page")):
         if one:
@@ -107,14 +138,63 @@ def rows(run: Run) -> list[Row]:
             f"{rss['baseline']:.0f}",
             _times(rss["newsdesk"], rss["baseline"]),
         ),
-        ("publish mutation p50 (ms)", f"{run['publish']['p50_ms']:.1f}", "-", "-"),
-        ("publish mutation p99 (ms)", f"{run['publish']['p99_ms']:.1f}", "-", "-"),
     ]
+    if run.get("publish"):
+        table += [
+            ("publish mutation p50 (ms)", f"{run['publish']['p50_ms']:.1f}", "-", "-"),
+            ("publish mutation p99 (ms)", f"{run['publish']['p99_ms']:.1f}", "-", "-"),
+        ]
     return table
 
 
+def _hit_rate(figures: dict[str, Any]) -> str:
+    rate = figures.get("cache_hit_rate")
+    return "not measured" if rate is None else f"{rate:.1%}"
+
+
+def _day_rows(day: dict[str, Any] | None) -> list[Row]:
+    """The newsroom day: Newsdesk alone (the baseline has no writes to invalidate with);
+    the ratio column is with writes as a share of without."""
+    if not day:
+        return []
+    calm, busy = day["without_writes"], day["with_writes"]
+    writes = busy.get("writes", {})
+    label = (
+        f"newsroom day (GET: front page, sections, {day['hot_articles']:,} hot articles by "
+        "Zipf, searches; cache on)"
+    )
+    return [
+        (f"{label}: req/s without writes", _count(calm["rps"]), "-", "-"),
+        (
+            f"    req/s with an editor's write every {writes.get('every_seconds', 2):g} s "
+            f"({writes.get('count', 0)} writes)",
+            _count(busy["rps"]),
+            "-",
+            _share(busy["rps"], calm["rps"]),
+        ),
+        (
+            "    p99 latency without / with writes (ms)",
+            f"{calm['p99_ms']:.2f} / {busy['p99_ms']:.2f}",
+            "-",
+            "-",
+        ),
+        (
+            "    server CPU per request without / with writes (ms)",
+            f"{calm['cpu_ms']:.2f} / {busy['cpu_ms']:.2f}",
+            "-",
+            "-",
+        ),
+        (
+            "    cache hit rate without / with writes",
+            f"{_hit_rate(calm)} / {_hit_rate(busy)}",
+            "-",
+            "-",
+        ),
+    ]
+
+
 def print_table(run: Run, console: Console) -> None:
-    table = Table(title=f"Newsdesk vs baseline, {run['newsroom']['items']:,} items")
+    table = Table(title=f"Newsdesk vs baseline, {title(run)}")
     for header in ("figure", "Newsdesk", "baseline", "ratio"):
         table.add_column(header, justify="left" if header == "figure" else "right")
     for row in rows(run):
@@ -122,10 +202,23 @@ def print_table(run: Run, console: Console) -> None:
     console.print(table)
 
 
-def load_runs() -> dict[int, Run]:
+def load_runs() -> dict[str, Run]:
+    """Every kept run by its key (see run_key)."""
     if not RESULTS_JSON.exists():
         return {}
-    return {int(size): run for size, run in json.loads(RESULTS_JSON.read_text())["sizes"].items()}
+    return dict(json.loads(RESULTS_JSON.read_text())["sizes"].items())
+
+
+def _ordered(runs: dict[str, Run]) -> list[str]:
+    """Keys by database (SQLite first), then size."""
+    order = list(_DATABASES)
+    return sorted(
+        runs,
+        key=lambda key: (
+            order.index(runs[key].get("database", "sqlite")),
+            int(runs[key]["newsroom"]["items"]),
+        ),
+    )
 
 
 def _markdown_table(run: Run) -> list[str]:
@@ -138,18 +231,26 @@ def _run_section(run: Run) -> list[str]:
     machine, newsroom, load = run["machine"], run["newsroom"], run["load"]
     same = ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in run["same_json"].items())
     return [
-        f"## {newsroom['items']:,} items",
+        f"## {title(run)}",
         "",
         f"- date: {run['date']}",
         f"- command: `{run['command']}`",
         f"- machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
-        f"SQLite {machine['sqlite']}; load average at start {machine['load_average']}",
+        f"SQLite {machine['sqlite']}"
+        + (f", PostgreSQL {machine['postgres']}" if machine.get("postgres") else "")
+        + f"; load average at start {machine['load_average']}",
         f"- newsroom: {newsroom['articles']:,} articles + {newsroom['videos']:,} video episodes "
         f"({newsroom['public']:,} public), {newsroom['size_bytes'] / 1e6:,.0f} MB, generated in "
-        f"{newsroom['generated_seconds']} s",
+        f"{newsroom['generated_seconds']} s"
+        + (
+            f", loaded into PostgreSQL in {run['postgres_load_seconds']} s"
+            if run.get("postgres_load_seconds")
+            else ""
+        ),
         f"- load: {load['tool']}, 1 thread, {load['connections']} connections, "
-        f"{load['seconds']} s per figure after {load['warmup']} s of warm-up; server on core 0, "
-        "load generator on core 1",
+        f"{load['seconds']} s per figure after {load['warmup']} s of warm-up"
+        + (f" ({load['day_seconds']} s per newsroom-day figure)" if load.get("day_seconds") else "")
+        + "; server on core 0, load generator on core 1",
         f"- same JSON from Newsdesk and the baseline: {same}",
         "",
         *_markdown_table(run),
@@ -163,12 +264,12 @@ def _verdicts(verdicts: list[targets.Verdict]) -> list[str]:
     return [*lines, ""]
 
 
-def _targets_section(runs: dict[int, Run]) -> list[str]:
-    lines = ["## Targets (issue 5, part 2)", ""]
-    for size in sorted(runs):
-        lines += [f"### {size:,} items (run of {runs[size]['date']})", ""]
-        lines += _verdicts(targets.of_run(runs[size]))
-    return [*lines, "### Across sizes", "", *_verdicts(targets.across_sizes(runs))]
+def _targets_section(runs: dict[str, Run]) -> list[str]:
+    lines = ["## Targets (issue 5, part 2; issue 11, part 4)", ""]
+    for key in _ordered(runs):
+        lines += [f"### {title(runs[key])} (run of {runs[key]['date']})", ""]
+        lines += _verdicts(targets.of_run(runs[key]))
+    return [*lines, "### Across sizes (SQLite)", "", *_verdicts(targets.across_sizes(runs))]
 
 
 _INTRO = (
@@ -181,25 +282,33 @@ _INTRO = (
     "answered: on a busy machine it is the steadier figure. The deep-page and 1,000,000-item "
     "targets are judged on the p50 of requests sent one at a time, first and deep pages "
     "interleaved, because two load runs made one after the other on a shared machine drift "
-    "apart; the figures under load stand beside."
+    "apart; the figures under load stand beside. Each database has its own sections: "
+    "`make bench DB=postgres` loads the same newsroom into PostgreSQL and both servers read it "
+    "there (the baseline on asyncpg; PostgreSQL's own CPU is in neither server's figure). The "
+    "newsroom day is Newsdesk alone with its default settings (response cache on): GET reads "
+    "of the front page, section fronts, 2,000 hot articles picked by a Zipf distribution and "
+    "a few searches, without writes and then while an editor saves or publishes an item every "
+    "2 s; its ratio is the throughput with writes as a share of without, and the cache hit "
+    "rate comes from the server's /metrics."
 )
 
 
-def write_markdown(runs: dict[int, Run]) -> None:
-    """RESULTS.md: the targets, then the newest run's table, then the other sizes'."""
-    newest = max(runs, key=lambda size: runs[size]["date"])
+def write_markdown(runs: dict[str, Run]) -> None:
+    """RESULTS.md: the targets, then the newest run's table, then the others' (a section
+    per size and database)."""
+    newest = max(runs, key=lambda key: runs[key]["date"])
     lines = ["# Benchmark results", "", _INTRO, "", *_targets_section(runs)]
-    for size in [newest, *(size for size in sorted(runs) if size != newest)]:
-        lines += _run_section(runs[size])
+    for key in [newest, *(key for key in _ordered(runs) if key != newest)]:
+        lines += _run_section(runs[key])
     RESULTS_MD.write_text("\n".join(lines).rstrip() + "\n")
 
 
-def save(run: Run) -> dict[int, Run]:
-    """Add `run` to results.json (replacing the previous run of its size), rewrite
-    RESULTS.md; return every run by size."""
+def save(run: Run) -> dict[str, Run]:
+    """Add `run` to results.json (replacing the previous run of its size and database),
+    rewrite RESULTS.md; return every run by key."""
     runs = load_runs()
-    runs[int(run["newsroom"]["items"])] = run
-    ordered = {str(size): runs[size] for size in sorted(runs)}
+    runs[run_key(run)] = run
+    ordered = {key: runs[key] for key in _ordered(runs)}
     RESULTS_JSON.write_text(json.dumps({"sizes": ordered}, indent=2) + "\n")
     write_markdown(runs)
     return runs

@@ -1,12 +1,17 @@
 """`make bench`: generate (or reuse) a newsroom, then measure Newsdesk and the baseline.
 
-    python -m bench.run [--items N] [--regenerate] [--seconds S] [--loadgen wrk|python]
+    python -m bench.run [--items N] [--db sqlite|postgres] [--only A,B] [--regenerate]
+                        [--seconds S] [--day-seconds S] [--loadgen wrk|python]
 
 Each server runs as one uvicorn worker pinned to core 0 (only the one under load is
 busy); the load generator runs on core 1. Newsdesk runs twice: with the response cache
 off (CMS_RESPONSE_CACHE=false) for the uncached figures, sent as POST requests that no
 cache serves anyway, and with its default settings for the cached figure (one GET
-repeated) and the publish mutation, timed last since it writes.
+repeated), the newsroom day (bench/newsday.py: a mix of GET reads, without writes and
+then with an editor's write every 2 s) and the publish mutation, timed last since they
+write. With `--db postgres` the newsroom is loaded into PostgreSQL (bench/pgload.py,
+BENCH_DATABASE_URL) and both servers read it there; PostgreSQL's own CPU is not counted
+in either server's CPU per request.
 """
 
 from __future__ import annotations
@@ -32,15 +37,16 @@ import httpx
 import orjson
 from rich.console import Console
 
-from bench import generate, report, servers, targets
-from bench.load import available_tool, probe, run_load
-from bench.plan import Plan, make_plan
+from bench import generate, newsday, pgload, report, servers, targets
+from bench.load import Requests, available_tool, probe, run_load
+from bench.plan import READS, Plan, make_plan
 from bench.publish import measure_publish
 
 __all__ = ["main"]
 
 SQL_PAGE_SIZES = (1, 20, 100)
-SCENARIOS = ("feed_uncached", "feed_deep", "article", "search", "feed_cached")
+SCENARIOS = (*READS, "feed_cached")
+PARTS = (*SCENARIOS, "newsday", "publish")
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 
@@ -59,7 +65,48 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--loadgen", choices=("wrk", "python"), default="wrk")
     parser.add_argument("--publishes", type=int, default=200, help="publish mutations timed")
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the database both servers read (postgres: BENCH_DATABASE_URL, "
+        f"default {pgload.DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--only",
+        type=_parts,
+        default=PARTS,
+        help=f"comma-separated figures to measure, of: {', '.join(PARTS)} (default all)",
+    )
+    parser.add_argument(
+        "--day-seconds", type=int, default=20, help="load per newsroom-day figure (two figures)"
+    )
     return parser.parse_args()
+
+
+def _parts(text: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [part for part in chosen if part not in PARTS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown)}; choose from {PARTS}")
+    return chosen
+
+
+def _command(argv: list[str], *, make: bool) -> str:
+    """The command that made this run, as its reader would type it again."""
+    if not make:
+        return f"python -m bench.run {shlex.join(argv)}".strip()
+    rest, database = list(argv), None
+    if "--db" in rest[:-1]:
+        at = rest.index("--db")
+        database = rest[at + 1]
+        del rest[at : at + 2]
+    options = shlex.join(rest)
+    return (
+        "make bench"
+        + (f" DB={database}" if database else "")
+        + (f' ARGS="{options}"' if options else "")
+    )
 
 
 def _machine() -> dict[str, Any]:
@@ -92,24 +139,34 @@ def _cms(args: list[str], env: dict[str, str], cwd: Path) -> str:
     return done.stdout
 
 
-def _prepare(newsroom: generate.GeneratedNewsroom, run_dir: Path) -> Path:
-    """A scratch copy of the cached newsroom (the publish figure writes to it), migrated."""
+def _prepare(
+    newsroom: generate.GeneratedNewsroom, run_dir: Path, db: str
+) -> tuple[Path, str, float | None]:
+    """A scratch copy of the cached newsroom (the publish figure writes to it), migrated,
+    and the URL the servers read: the copy's, or a PostgreSQL database loaded from it.
+    Returns the copy, the URL and the seconds loading PostgreSQL took."""
     run_dir.mkdir(parents=True, exist_ok=True)
     database = run_dir / "newsroom.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(newsroom.path, database)
-    _cms(["migrate"], servers.base_env(database), run_dir)
-    return database
+    url, loaded = f"sqlite://{database}", None
+    if db == "postgres":
+        url = pgload.database_url()
+        console.print(f"loading the newsroom into {url}")
+        loaded = pgload.load(newsroom, url)
+        console.print(f"  loaded in {loaded} s")
+    _cms(["migrate"], servers.base_env(url, run_dir), run_dir)
+    return database, url, loaded
 
 
-def _post(url: str, body: bytes) -> Any:
+def _post(url: str, body: bytes, headers: dict[str, str] | None = None) -> Any:
     response = httpx.post(
         f"{url}/graphql",
         content=body,
         timeout=30,
         trust_env=False,
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **(headers or {})},
     )
     response.raise_for_status()
     data = response.json()
@@ -130,11 +187,15 @@ class Session:
         self.rss: dict[str, float] = {}
         self.answers: dict[str, dict[str, Any]] = {}
         self.one_request_p50: dict[str, dict[str, float]] = {}
+        self.day: dict[str, Any] = {}
 
     def answer(self, server: servers.Server, who: str) -> None:
         """Ask once for each kind of answer (and fail early if one is an error)."""
         checks = self.plan.checks(who)
-        self.answers[who] = {name: _post(server.url, body) for name, body in checks.items()}
+        self.answers[who] = {
+            name: _post(server.url, body, self.plan.check_headers(name))
+            for name, body in checks.items()
+        }
 
     def one_at_a_time(self, server: servers.Server, who: str, *, rounds: int = 100) -> None:
         """p50 latency of the first and the deep page, one request at a time, the two
@@ -170,10 +231,27 @@ class Session:
     def measure(self, server: servers.Server, who: str, scenario: str) -> None:
         requests = self.plan.requests(who, scenario)
         name = f"{who}-{scenario}"
+        figures = self._load(server, requests, name, seconds=self.args.seconds)
+        self.scenarios.setdefault(scenario, {})[who] = figures
+
+    def _load(
+        self,
+        server: servers.Server,
+        requests: Requests,
+        name: str,
+        *,
+        seconds: int,
+        warmup: bool = True,
+    ) -> dict[str, Any]:
+        """One figure: warm-up load, then measured load; throughput, latency and the
+        server's CPU per request."""
         common = {"connections": self.args.connections, "workdir": self.run_dir, "tool": self.tool}
-        run_load(server.url, requests, seconds=self.args.warmup, name=f"{name}-warmup", **common)
+        if warmup:
+            run_load(
+                server.url, requests, seconds=self.args.warmup, name=f"{name}-warmup", **common
+            )
         cpu_before = server.cpu_seconds()
-        result = run_load(server.url, requests, seconds=self.args.seconds, name=name, **common)
+        result = run_load(server.url, requests, seconds=seconds, name=name, **common)
         if not result.requests:  # every answer took longer than the run
             server.wait_idle()
             cpu_before = server.cpu_seconds()
@@ -189,7 +267,67 @@ class Session:
             f"  {name:<24} {result.rps:>8,.1f} req/s  p50 {result.p50_ms:8.2f} ms  "
             f"p99 {result.p99_ms:8.2f} ms  CPU {cpu_ms:6.2f} ms/request  ({result.tool})"
         )
-        self.scenarios.setdefault(scenario, {})[who] = asdict(result) | {"cpu_ms": cpu_ms}
+        return asdict(result) | {"cpu_ms": cpu_ms}
+
+    def newsroom_day(self, server: servers.Server, token: str, database: Path) -> None:
+        """The newsroom day's reads, without writes and then with an editor's write every
+        2 s; the cache hit rate of each from /metrics, when the server counts it."""
+        day = newsday.make_day_plan(database)
+        requests = Requests("GET", day.paths[0], paths=day.paths)
+        for path in newsday.one_of_each(day.paths):
+            response = httpx.get(server.url + path, timeout=30, trust_env=False)
+            response.raise_for_status()
+            if response.json().get("errors"):
+                raise RuntimeError(f"newsroom day: {path} answered {response.json()['errors']}")
+        # Fill the cache once, as a morning's first readers do; then without writes, then
+        # with them.
+        run_load(
+            server.url,
+            requests,
+            seconds=self.args.warmup,
+            name="newsday-warmup",
+            connections=self.args.connections,
+            workdir=self.run_dir,
+            tool=self.tool,
+        )
+        editor = newsday.Editor(server.url, token, day)
+        figures: dict[str, Any] = {
+            "without_writes": self._day_figure(server, requests, None),
+            "with_writes": self._day_figure(server, requests, editor),
+        }
+        figures |= {
+            "hot_articles": newsday.HOT_ARTICLES,
+            "rotation": len(day.paths),
+            "distinct_urls": len(set(day.paths)),
+            "mix": dict(newsday.MIX),
+        }
+        self.day = figures
+
+    def _day_figure(
+        self, server: servers.Server, requests: Requests, editor: newsday.Editor | None
+    ) -> dict[str, Any]:
+        """One newsroom-day figure, with `editor` at work meanwhile when given."""
+        label = "with_writes" if editor is not None else "without_writes"
+        before = newsday.read_cache_counts(server.url)
+        if editor is not None:
+            editor.start()
+        try:
+            result = self._load(
+                server, requests, f"newsday-{label}", seconds=self.args.day_seconds, warmup=False
+            )
+        finally:
+            written = editor.stop() if editor is not None else None
+        rate = newsday.hit_rate(before, newsday.read_cache_counts(server.url))
+        result["cache_hit_rate"] = rate
+        if written is not None:
+            result["writes"] = written.summary()
+            console.print(
+                f"  {'editor':<24} {written.count} writes ({written.errors} failed), "
+                f"p50 {result['writes']['p50_ms']:.1f} ms"
+            )
+        shown = "not measured (no counters in /metrics)" if rate is None else f"{rate:.1%}"
+        console.print(f"  {'cache hit rate':<24} {shown}")
+        return result
 
     def same_json(self) -> dict[str, bool]:
         for who, served in self.answers.items():
@@ -216,11 +354,7 @@ def _count_sql(env: dict[str, str], run_dir: Path) -> dict[str, dict[str, int]]:
 
 def main() -> None:
     args = _arguments()
-    options = shlex.join(sys.argv[1:])
-    if os.environ.get("MAKELEVEL"):
-        command = "make bench" + (f' ARGS="{options}"' if options else "")
-    else:
-        command = f"python -m bench.run {options}".strip()
+    command = _command(sys.argv[1:], make=bool(os.environ.get("MAKELEVEL")))
     started = time.perf_counter()
     machine = _machine()
     if os.getloadavg()[0] > 1:
@@ -230,14 +364,19 @@ def main() -> None:
         )
     newsroom = generate.ensure(args.items, regenerate=args.regenerate)
     console.print(f"newsroom: {newsroom.path.name}, {newsroom.public:,} public items")
-    run_dir = generate.WORK_DIR / f"run-{args.items}"
-    database = _prepare(newsroom, run_dir)
-    env = servers.base_env(database)
+    suffix = "" if args.db == "sqlite" else f"-{args.db}"
+    run_dir = generate.WORK_DIR / f"run-{args.items}{suffix}"
+    database, url, loaded = _prepare(newsroom, run_dir, args.db)
+    env = servers.base_env(url, run_dir)
     uncached_env = {**env, "CMS_RESPONSE_CACHE": "false"}
-    session = Session(args, run_dir, make_plan(database, public=newsroom.public))
+    created = _cms(["token", "create", "--name", "bench", "--role", "editor"], env, run_dir)
+    token = created.strip().splitlines()[-1]
+    plan = make_plan(database, public=newsroom.public, token=token)
+    session = Session(args, run_dir, plan)
     sql = _count_sql(uncached_env, run_dir)
 
-    token = _cms(["token", "create", "--name", "bench", "--role", "editor"], env, run_dir)
+    only = set(args.only)
+    publish = None
     serve = functools.partial(servers.serve, log_dir=run_dir)
     with serve("newsdesk", ["cms", "serve"], env) as nd:
         with contextlib.ExitStack() as others:
@@ -251,43 +390,69 @@ def main() -> None:
             session.answer_get(base, "baseline")
             # Each Newsdesk figure right before the baseline's, so that both see the same
             # machine: the ratios hold even when the load on a shared machine drifts.
-            for scenario in SCENARIOS:
+            for scenario in (scenario for scenario in SCENARIOS if scenario in only):
                 session.measure(nd if scenario == "feed_cached" else nd_off, "newsdesk", scenario)
                 session.measure(base, "baseline", scenario)
-            session.one_at_a_time(nd_off, "newsdesk")
-            session.one_at_a_time(base, "baseline")
+            if {"feed_uncached", "feed_deep"} <= only:
+                session.one_at_a_time(nd_off, "newsdesk")
+                session.one_at_a_time(base, "baseline")
             session.rss |= {"newsdesk_uncached": nd_off.rss_mb(), "baseline": base.rss_mb()}
-        # With the other servers stopped: the publish figure is one worker's, on SQLite.
-        console.print(f"  timing {args.publishes} publish mutations")
-        publish = measure_publish(nd.url, token.strip().splitlines()[-1], count=args.publishes)
+        # With the other servers stopped: the figures that write are one worker's.
+        if "newsday" in only:
+            console.print("  newsroom day: GET reads of the front page, sections, hot articles")
+            session.newsroom_day(nd, token, database)
+        if "publish" in only:
+            console.print(f"  timing {args.publishes} publish mutations")
+            publish = measure_publish(nd.url, token, count=args.publishes)
         session.rss["newsdesk"] = nd.rss_mb()
 
     run = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
+        "database": args.db,
         "machine": machine,
         "newsroom": {key: value for key, value in asdict(newsroom).items() if key != "path"},
+        "postgres_load_seconds": loaded,
         "load": {
             "tool": session.tool,
             "connections": args.connections,
             "seconds": args.seconds,
             "warmup": args.warmup,
+            "day_seconds": args.day_seconds,
         },
         "deep_depth": session.plan.deep_depth,
         "scenarios": session.scenarios,
+        "newsroom_day": session.day or None,
         "sql_per_page": sql,
         "rss_mb": session.rss,
-        "publish": asdict(publish),
+        "publish": asdict(publish) if publish is not None else None,
         "one_request_p50_ms": session.one_request_p50,
         "same_json": session.same_json(),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
+    if args.db == "postgres":
+        run["machine"]["postgres"] = _postgres_version(url)
     runs = report.save(run)
     report.print_table(run, console)
-    for verdict in targets.judge(runs, args.items):
+    for verdict in targets.judge(runs, report.run_key(run)):
         state = {True: "[green]met[/green]", False: "[red]NOT MET[/red]", None: "not measured"}
         console.print(f"  {state[verdict.met]}: {verdict.target}: {verdict.measured}")
     console.print(f"wrote {report.RESULTS_MD} and {report.RESULTS_JSON} ({run['wall_seconds']} s)")
+
+
+def _postgres_version(url: str) -> str:
+    import asyncio
+
+    import asyncpg
+
+    async def version() -> str:
+        connection = await asyncpg.connect(pgload.dsn(url))
+        try:
+            return str(await connection.fetchval("SHOW server_version"))
+        finally:
+            await connection.close()
+
+    return asyncio.run(version())
 
 
 if __name__ == "__main__":

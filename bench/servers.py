@@ -29,15 +29,15 @@ def pinned(command: list[str], core: int) -> list[str]:
     return ["taskset", "-c", str(core), *command]
 
 
-def base_env(database: Path) -> dict[str, str]:
+def base_env(database_url: str, work_dir: Path) -> dict[str, str]:
     """The environment every server shares: this process's, less any CMS_ settings."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CMS_")}
     env.update(
-        CMS_DATABASE_URL=f"sqlite://{database}",
+        CMS_DATABASE_URL=database_url,
         CMS_AUTO_MIGRATE="false",
         CMS_ENV="production",
         CMS_GRAPHIQL="false",
-        CMS_MEDIA_DIR=str(database.parent / "media"),
+        CMS_MEDIA_DIR=str(work_dir / "media"),
         CMS_PUBLIC_URL="https://newsroom.example",
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
     )

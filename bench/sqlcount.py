@@ -3,7 +3,7 @@
 Newsdesk: the app from `create_app`, its lifespan run, one feed query per page size sent
 through httpx's ASGI transport, statements counted on the "tortoise.db_client" logger at
 DEBUG, only those sent for the request (the app's background tasks, such as the outbox
-dispatcher, poll meanwhile). The baseline: its sqlite3 connection's trace callback. Each
+dispatcher, poll meanwhile). The baseline: every statement its database sends, traced. Each
 page size is asked twice and the second answer counted (steady state, as under load).
 
     python -m bench.sqlcount 1 20 100      (reads CMS_DATABASE_URL ...; prints JSON)
@@ -93,9 +93,9 @@ async def _count_baseline(sizes: list[int]) -> dict[int, int]:
         for first in sizes:
             await _feed(client, first)
             statements.clear()
-            app.state.baseline.db.set_trace_callback(statements.append)
+            app.state.baseline.database.trace = statements.append
             await _feed(client, first)
-            app.state.baseline.db.set_trace_callback(None)
+            app.state.baseline.database.trace = None
             counts[first] = len(statements)
     return counts
 

@@ -50,6 +50,8 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         connection["engine"] = "cms.sqlite"  # write transactions BEGIN IMMEDIATE
         for pragma, value in SQLITE_PRAGMAS.items():
             connection["credentials"].setdefault(pragma, value)
+    elif connection["engine"] == "tortoise.backends.asyncpg":
+        connection["engine"] = "cms.postgres"  # case-insensitive contains as ILIKE
     return {
         "connections": {"default": connection},
         "apps": {

@@ -13,6 +13,7 @@ from tortoise.expressions import Q
 from cms import clock
 from cms.auth.roles import Role
 from cms.auth.viewer import ANONYMOUS, Viewer
+from cms.config import Settings
 from cms.content import feed, items, lookups, prepared, visibility
 from cms.content.enums import ContentKind
 from cms.models import Content
@@ -157,3 +158,13 @@ async def test_search_answers_as_the_queryset_does(db: None) -> None:
         "Fully 100% back\\slash it_m"
     ]
     assert (await feed.search(text="10_%", now=NOW, first=5)).items == []
+
+
+async def test_postgresql_looks_for_words_with_ilike(db: None, settings: Settings) -> None:
+    """PostgreSQL estimates ILIKE (it has no statistics for Tortoise's UPPER(…) LIKE
+    UPPER(…), guesses one row and sorts every item): see cms/postgres.py."""
+    sql = Content.filter(title__icontains="Drone").sql()
+    if settings.is_sqlite:
+        assert "UPPER" in sql
+    else:
+        assert 'CAST("title" AS VARCHAR) ILIKE' in sql and "UPPER" not in sql

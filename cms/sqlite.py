@@ -84,6 +84,7 @@ def quick_rows(client: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]
     reader = client.quick_reader()
     if reader is None:
         return None
+    client.log.debug("%s: %s", sql, params)  # as Tortoise logs every statement it sends
     try:
         cursor = reader.execute(sql, params)
         names = [column[0] for column in cursor.description]

@@ -97,25 +97,6 @@ def _cut(
     return Page(records, cursors, has_next=has_next, has_previous=after is not None)
 
 
-async def _page(
-    query: QuerySet[Content],
-    *,
-    first: int,
-    after: Cursor | None,
-    time_field: str,
-    include: lookups.Include,
-) -> Page:
-    query = page_query(query, limit=first + 1, time_field=time_field)
-    page = _cut(
-        await lookups.content_records(query, include),
-        first=first,
-        after=after,
-        time_field=time_field,
-    )
-    await lookups.attach_relations(page.items, include)
-    return page
-
-
 def _before(after: Cursor, time_field: str) -> Q:
     """Strictly after `after` in the (time, id) descending order, within its time bound."""
     earlier: dict[str, Any] = {f"{time_field}__lt": after.at}
@@ -338,11 +319,39 @@ async def contents(
     include: lookups.Include = lookups.EVERYTHING,
 ) -> Page:
     """Every item whatever its status (for token holders), most recently updated first."""
-    query = Content.all()
-    if statuses:
-        query = query.filter(visibility.status_q(statuses, now))
-    if kinds:
-        query = query.filter(kind__in=list(kinds))
+    # Each status and kind once, in one order: one prepared statement per such shape.
+    wanted = tuple(status for status in ContentStatus if status in (statuses or ()))
+    kinds_ = tuple(kind for kind in ContentKind if kind in (kinds or ()))
+    timed = any(status in _TIMED for status in wanted)  # their rule reads the clock
+    values: dict[str, object] = {"limit": first + 1}
+    if timed:
+        values["now"] = now.astimezone(UTC)
     if after is not None:
-        query = query.filter(updated_at__lte=after.at).filter(_before(after, "updated_at"))
-    return await _page(query, first=first, after=after, time_field="updated_at", include=include)
+        values |= {"after_at": after.at, "after_id": after.id}
+
+    def build(markers: prepared.Markers) -> QuerySet[Content]:
+        query = Content.all()
+        if wanted:
+            clock = markers.datetime("now") if timed else now
+            query = query.filter(visibility.status_q(wanted, clock))
+        if kinds_:
+            query = query.filter(kind__in=list(kinds_))
+        if after is not None:
+            at = markers.datetime("after_at")
+            cursor = Cursor(at, markers.int("after_id"))
+            query = query.filter(updated_at__lte=at).filter(_before(cursor, "updated_at"))
+        return page_query(query, limit=markers.int("limit"), time_field="updated_at")
+
+    records = await lookups.prepared_records(
+        ("contents", wanted, kinds_, after is not None),
+        build,
+        values,
+        include,
+        seeks=not wanted and not kinds_,  # the whole list walks its index
+    )
+    page = _cut(records, first=first, after=after, time_field="updated_at")
+    await lookups.attach_relations(page.items, include)
+    return page
+
+
+_TIMED = (ContentStatus.PUBLISHED, ContentStatus.SCHEDULED)

@@ -170,6 +170,7 @@ def _author(row: dict[str, Any], prefix: str, *, avatar: bool) -> AuthorRecord:
     )
 
 
+_AUTHORS = prepared.Statements(Author)
 _BYLINES = prepared.Statements(ContentAuthor)
 _TAGS = prepared.Statements(ContentTag)
 
@@ -240,10 +241,16 @@ async def attach_relations(records: Sequence[ContentRecord], include: Include) -
 async def author(
     *, slug: str | None = None, id: int | None = None, avatar: bool = True
 ) -> AuthorRecord | None:
-    """One author by slug or id, with the avatar joined in."""
-    query = Author.filter(slug=slug) if slug is not None else Author.filter(id=id)
-    joined = _joined("avatar__", "avatar", _MEDIA_COLUMNS) if avatar else {}
-    rows = await query.limit(1).values(*_AUTHOR_COLUMNS, **joined)
+    """One author by slug or id, with the avatar joined in (a prepared seek)."""
+    by = "slug" if slug is not None else "id"
+
+    def build(markers: prepared.Markers) -> ValuesQuery[Any]:
+        key = markers.str("key") if by == "slug" else markers.int("key")
+        joined = _joined("avatar__", "avatar", _MEDIA_COLUMNS) if avatar else {}
+        return Author.filter(**{by: key}).limit(1).values(*_AUTHOR_COLUMNS, **joined)
+
+    connection, statement = _AUTHORS.get((by, avatar), build)
+    rows = await statement.rows(connection, {"key": slug if by == "slug" else id}, seeks=True)
     return _author(rows[0], "", avatar=avatar) if rows else None
 
 

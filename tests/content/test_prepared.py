@@ -15,7 +15,7 @@ from cms.auth.roles import Role
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.config import Settings
 from cms.content import feed, items, lookups, prepared, visibility
-from cms.content.enums import ContentKind
+from cms.content.enums import ContentKind, ContentStatus
 from cms.models import Content
 from tests import factories
 
@@ -168,3 +168,42 @@ async def test_postgresql_looks_for_words_with_ilike(db: None, settings: Setting
         assert "UPPER" in sql
     else:
         assert 'CAST("title" AS VARCHAR) ILIKE' in sql and "UPPER" not in sql
+
+
+async def test_contents_answers_as_the_queryset_does(db: None) -> None:
+    ids = await _newsroom()
+    await factories.make_article(title="Later", published_at=NOW + timedelta(days=1))
+    statuses_ = [None, [], [ContentStatus.DRAFT], [ContentStatus.SCHEDULED],
+                 [ContentStatus.PUBLISHED, ContentStatus.DRAFT, ContentStatus.PUBLISHED],
+                 list(ContentStatus)]  # fmt: skip
+    kinds_ = [None, [ContentKind.VIDEO_EPISODE], [ContentKind.ARTICLE, ContentKind.ARTICLE]]
+    newest = (await Content.get(id=ids[-1])).updated_at
+    cursors = [None, feed.Cursor(newest, ids[-1]), feed.Cursor(NOW + timedelta(days=9), 1)]
+    for statuses, kinds, after in itertools.product(statuses_, kinds_, cursors):
+        page = await feed.contents(now=NOW, first=3, after=after, statuses=statuses, kinds=kinds)
+        query = Content.all()
+        if statuses:
+            query = query.filter(visibility.status_q(statuses, NOW))
+        if kinds:
+            query = query.filter(kind__in=list(kinds))
+        if after is not None:
+            query = query.filter(updated_at__lte=after.at).filter(
+                Q(updated_at__lt=after.at) | Q(id__lt=after.id)
+            )
+        query = feed.page_query(query, limit=4, time_field="updated_at")
+        expected = await lookups.content_records(query, lookups.EVERYTHING)
+        await lookups.attach_relations(expected[:3], lookups.EVERYTHING)
+        assert page.items == expected[:3], (statuses, kinds, after)
+        assert page.has_next == (len(expected) > 3)
+
+
+async def test_an_author_is_read_by_slug_or_id(db: None) -> None:
+    desk = await factories.make_author(slug="news-desk", avatar=True)
+
+    by_slug = await lookups.author(slug="news-desk")
+    by_id = await lookups.author(id=desk.id, avatar=False)
+
+    assert by_slug is not None and by_slug.avatar is not None and by_slug.id == desk.id
+    assert by_id is not None and by_id.avatar is None and by_id.slug == "news-desk"
+    assert await lookups.author(slug="nobody") is None
+    assert await lookups.author(id=999_999) is None

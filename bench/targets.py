@@ -182,6 +182,8 @@ def _scaling(runs: dict[int, Run]) -> Verdict:
     if LARGE not in runs or REFERENCE not in runs:
         return Verdict(target, None, "needs results at both 100,000 and 1,000,000 items")
     scenarios = ("feed_uncached", "feed_deep")
+    if any(s not in run["scenarios"] for run in (runs[LARGE], runs[REFERENCE]) for s in scenarios):
+        return Verdict(target, None, "needs the feed's figures at both sizes (a subset run)")
     loaded = [_p50(runs[LARGE], s) / _p50(runs[REFERENCE], s) for s in scenarios]
     measured = f"under load: first {loaded[0]:.2f}x, deep {loaded[1]:.2f}x"
     cpu = [_cpu_ratio(runs, scenario) for scenario in scenarios]

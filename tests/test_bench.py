@@ -203,3 +203,14 @@ def test_the_command_a_reader_types_again() -> None:
     )
     assert _command([], make=True) == "make bench"
     assert _command(["--only", "node"], make=False) == "python -m bench.run --only node"
+
+
+def test_sizes_are_not_compared_when_a_subset_run_left_the_feed_out() -> None:
+    large = {**_run(), "newsroom": {"items": 1_000_000}, "rss_mb": {"newsdesk_uncached": 90,
+             "newsdesk": 95, "baseline": 60}}  # fmt: skip
+    subset = _run(scenarios={"contents": _run()["scenarios"]["contents"]})
+
+    scaling, rss = targets.across_sizes({"100000": subset, "1000000": large})
+
+    assert scaling.met is None and "subset" in scaling.measured
+    assert rss.met is True

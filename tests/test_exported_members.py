@@ -31,7 +31,6 @@ SURFACES: dict[str, list[str]] = {
         "lookups",
         "payloads",
         "people",
-        "prepared",
         "publishing",
         "records",
         "rendering",

@@ -16,7 +16,8 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from cms.content import lookups, prepared, visibility
+from cms import prepared
+from cms.content import lookups, visibility
 from cms.content.records import ContentRecord
 from cms.errors import Invalid
 from cms.models import Content, ContentKind, ContentStatus

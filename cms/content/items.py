@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from tortoise.queryset import QuerySet
 
+from cms import prepared
 from cms.auth.viewer import Viewer
-from cms.content import lookups, prepared, records, visibility
+from cms.content import lookups, records, visibility
 from cms.content.records import ContentRecord
 from cms.models import Content, ContentKind
 

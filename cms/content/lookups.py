@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from tortoise.queryset import QuerySet, ValuesQuery
 
-from cms.content import prepared
+from cms import prepared
 from cms.content.records import (
     CONTENT_COLUMNS,
     LAZY_COLUMNS,

@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 from tortoise.expressions import Q
 
-from cms import clock
+from cms import clock, prepared
 from cms.auth.roles import Role
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.config import Settings
-from cms.content import feed, items, lookups, prepared, visibility
+from cms.content import feed, items, lookups, visibility
 from cms.content.enums import ContentKind, ContentStatus
 from cms.models import Content
 from tests import factories

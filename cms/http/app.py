@@ -74,7 +74,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             await broker.start()
             stack.push_async_callback(broker.close)
             if settings.run_dispatcher:
-                dispatcher = Dispatcher(settings, broker)
+                dispatcher = Dispatcher(settings, broker, versions=versions)
                 await dispatcher.start()
                 stack.push_async_callback(dispatcher.stop)
             yield

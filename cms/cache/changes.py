@@ -111,10 +111,12 @@ class Changes:
     async def _apply_due(self, now: datetime) -> None:
         """Scheduled items whose time came since the last look are public now: they enter
         their lists at once, before the scheduler records their PUBLISHED event."""
+        # Not yet announced (`announce_at` is cleared in the transaction that records the
+        # PUBLISHED event, which the next look reads): either way each is seen once.
         due = await Content.filter(
             status=ContentStatus.PUBLISHED,
-            published_at__gt=self._due_checked,
-            published_at__lte=now,
+            announce_at__gt=self._due_checked,
+            announce_at__lte=now,
         ).values_list("id", flat=True)
         invalidated: set[str] = set()
         for content_id in due:

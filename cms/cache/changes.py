@@ -5,9 +5,12 @@ one, the command line). Each worker reads the events recorded since it last look
 most every `refresh_seconds`, at once after a write by one of its own callers
 (read-your-writes), and as soon as a scheduled publication's time comes; it bumps the tags
 each change invalidates. With Redis the versions are shared, so the first worker to look
-invalidates for all; with the in-process store each worker keeps its own. The dispatcher
-bumps the same tags again when it dispatches an event, so an event committed out of id
-order (which a reader by id may step over) is still applied.
+invalidates for all; with the in-process store each worker keeps its own.
+
+On PostgreSQL two writers may commit out of id order, so a reader by id can step over an
+event not committed yet: the ids stepped over are looked for again for a minute (an id
+never committed, a rolled-back transaction's, is then forgotten). The dispatcher also
+bumps each event's tags when it dispatches it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from cms.models import Content, ContentStatus, OutboxEvent
 __all__ = ["LISTS", "Changes", "record_for"]
 
 SYSTEM = Viewer(name="response-cache", role=Role.ADMIN)
+# How long an id stepped over is looked for again, and how many are remembered at most.
+GAP_SECONDS = 60.0
+MAX_GAPS = 1000
 # What an item's tags are made of: its section, bylines and tags.
 LISTS = lookups.Include(section=True, authors=True, tags=True)
 
@@ -46,6 +52,7 @@ class Changes:
         self.refresh_seconds = refresh_seconds
         self.batch = batch
         self._seen: int | None = None  # the newest outbox event applied
+        self._gaps: dict[int, float] = {}  # ids stepped over -> when first missed
         self._looked_at = 0.0
         self._due_checked: datetime | None = None
         self._next_due: datetime | None = None
@@ -69,7 +76,8 @@ class Changes:
 
     async def _look(self, now: datetime) -> None:
         if self._seen is None:
-            # The first look: nothing this worker cached can predate it.
+            # The first look (at start-up): where this worker starts reading. What other
+            # workers cached before it is theirs (and the dispatcher's) to invalidate.
             newest = await OutboxEvent.all().annotate(m=Max("id")).values_list("m", flat=True)
             self._seen = int(cast(int | None, newest[0]) or 0) if newest else 0
             self._due_checked = now
@@ -85,28 +93,49 @@ class Changes:
         self._looked_at = time.monotonic()
 
     async def _apply_events(self, now: datetime) -> None:
+        if self._gaps:
+            late = await OutboxEvent.filter(id__in=sorted(self._gaps)).order_by("id")
+            for event in late:
+                del self._gaps[event.id]
+            await self._apply(late, now)
+            expired = time.monotonic() - GAP_SECONDS
+            self._gaps = {id: at for id, at in self._gaps.items() if at > expired}
         while True:
             events = await OutboxEvent.filter(id__gt=self._seen).order_by("id").limit(self.batch)
             if not events:
                 return
-            records: dict[int, ContentRecord | None] = {}
-            invalidated: set[str] = set()
-            for event in events:
-                if event.content_id not in records:
-                    records[event.content_id] = await record_for(event.content_id, now)
-                invalidated.update(
-                    tags.for_event(
-                        type=event.type,
-                        content_id=event.content_id,
-                        payload=event.payload,
-                        occurred_at=event.occurred_at,
-                        record=records[event.content_id],
-                    )
-                )
-            await self.versions.bump(invalidated)
+            self._note_gaps([event.id for event in events])
+            await self._apply(events, now)
             self._seen = events[-1].id
             if len(events) < self.batch:
                 return
+
+    def _note_gaps(self, ids: list[int]) -> None:
+        """Remember the ids between the last one seen and these that are not (yet) there."""
+        expected, missed_at = (self._seen or 0) + 1, time.monotonic()
+        for id in ids:
+            if id - expected <= MAX_GAPS:
+                self._gaps.update(dict.fromkeys(range(expected, id), missed_at))
+            expected = id + 1
+        while len(self._gaps) > MAX_GAPS:
+            del self._gaps[min(self._gaps)]
+
+    async def _apply(self, events: list[OutboxEvent], now: datetime) -> None:
+        records: dict[int, ContentRecord | None] = {}
+        invalidated: set[str] = set()
+        for event in events:
+            if event.content_id not in records:
+                records[event.content_id] = await record_for(event.content_id, now)
+            invalidated.update(
+                tags.for_event(
+                    type=event.type,
+                    content_id=event.content_id,
+                    payload=event.payload,
+                    occurred_at=event.occurred_at,
+                    record=records[event.content_id],
+                )
+            )
+        await self.versions.bump(invalidated)
 
     async def _apply_due(self, now: datetime) -> None:
         """Scheduled items whose time came since the last look are public now: they enter

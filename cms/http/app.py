@@ -71,6 +71,9 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             stack.push_async_callback(store.close)
             if manage_database:
                 await stack.enter_async_context(db.lifespan(settings))
+            # Where this worker starts reading the outbox: every change recorded from now
+            # on is applied, the first write through this worker included.
+            await changes.catch_up()
             await broker.start()
             stack.push_async_callback(broker.close)
             if settings.run_dispatcher:
@@ -82,6 +85,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     metrics = Metrics()
     if schema.plans is not None:
         metrics.watch_plans(schema.plans.stats)
+    metrics.watch_response_cache(graphql)
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(MetricsMiddleware, metrics=metrics),

@@ -156,7 +156,8 @@ class ResponseCache:
         async def send_after_invalidating(message: Message) -> None:
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 await self.versions.bump(collector.changed)
-                await self.changes.catch_up(force=True)
+                if not collector.cacheable:  # a mutation ran: its events are in the outbox
+                    await self.changes.catch_up(force=True)
             await send(message)
 
         await self.app(scope, receive, send_after_invalidating)

@@ -76,6 +76,12 @@ async def _get(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[
     return data
 
 
+async def _look(client: httpx.AsyncClient) -> None:
+    """The worker's periodic look at the outbox (every CMS_CACHE_GENERATION_SECONDS), here
+    at once: what the factories wrote behind the app's back is applied."""
+    await _cache(client).changes.catch_up(force=True)
+
+
 def _node(type_name: str, pk: int) -> str:
     return '{ node(id: "' + global_id(type_name, pk) + '") { id } }'
 
@@ -106,6 +112,7 @@ async def test_an_edit_drops_only_the_responses_showing_the_item(
     await factories.make_article(
         title="B", slug="b", authors=["bob"], published_at=now - timedelta(hours=1)
     )
+    await _look(cache_client)
     # Filled: the article A, the article B, a feed page showing only B, one showing both.
     for query, variables in [(ARTICLE, {"slug": "a"}), (ARTICLE, {"slug": "b"})]:
         assert not (await _get(cache_client, query, **variables))["_hit"]
@@ -137,6 +144,7 @@ async def test_a_publish_drops_the_feed_page_but_not_an_unrelated_article(
         title="Old", slug="old", published_at=clock.utcnow() - timedelta(hours=1)
     )
     draft = await factories.make_article(title="Breaking", slug="breaking")
+    await _look(cache_client)
     assert _titles(await _get(cache_client, FEED, n=5)) == ["Old"]
     assert (await _get(cache_client, ARTICLE, slug="old"))["article"]["title"] == "Old"
     assert (await _get(cache_client, ARTICLE, slug="breaking"))["article"] is None
@@ -190,6 +198,7 @@ async def test_an_author_edit_drops_the_responses_showing_the_byline(
     await factories.make_author(slug="bob")
     await factories.make_article(slug="a", authors=["ann"], published_at=now)
     await factories.make_article(slug="b", authors=["bob"], published_at=now)
+    await _look(cache_client)
     await _get(cache_client, ARTICLE, slug="a")
     await _get(cache_client, ARTICLE, slug="b")
     ann = await Author.get(slug="ann")
@@ -214,6 +223,7 @@ async def test_a_scheduled_item_shows_when_its_time_comes(
     now = clock.utcnow()
     await factories.make_article(title="Now", published_at=now - timedelta(minutes=1))
     await factories.make_article(title="Later", published_at=now + timedelta(minutes=5))
+    await _look(cache_client)
     assert _titles(await _get(cache_client, FEED, n=5)) == ["Now"]
     assert (await _get(cache_client, FEED, n=5))["_hit"]
 
@@ -340,3 +350,47 @@ async def test_sections_and_nodes_depend_on_what_can_change_them(
     assert (again["_hit"], again["sections"]) == (False, [{"slug": "q"}])
     assert (await _get(cache_client, section_node))["_hit"] is False
     assert (await _get(cache_client, item_node))["_hit"] is True
+
+
+async def test_workers_sharing_redis_see_each_others_writes_at_once(
+    settings: Settings, db: None, redis_url: str, tokens_by_role: dict[str, str]
+) -> None:
+    """Two workers, one Redis: the tags the writing worker bumps are the reading worker's
+    too, so its cached answer showing the item misses on the very next read."""
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+    shared = settings.model_copy(update={"redis_url": redis_url})
+    now = clock.utcnow()
+    a = await factories.make_article(title="A old", slug="a", published_at=now)
+    await factories.make_article(title="B", slug="b", published_at=now)
+    reader_app, writer_app = (
+        create_app(shared, manage_database=False),
+        create_app(shared, manage_database=False),
+    )
+    async with (
+        reader_app.router.lifespan_context(reader_app),
+        writer_app.router.lifespan_context(writer_app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=reader_app), base_url="http://testserver"
+        ) as reader,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=writer_app), base_url="http://testserver"
+        ) as writer,
+    ):
+        reader.app = reader_app  # type: ignore[attr-defined]
+        await _get(reader, ARTICLE, slug="a")
+        await _get(reader, ARTICLE, slug="b")
+
+        await _post(
+            writer, tokens_by_role["editor"], UPDATE, id=global_id("Article", a.id),
+            input={"title": "A new"},
+        )  # fmt: skip
+
+        b = await _get(reader, ARTICLE, slug="b")
+        a_again = await _get(reader, ARTICLE, slug="a")
+        metrics = (await reader.get("/metrics")).text
+    assert b["_hit"]
+    assert (a_again["_hit"], a_again["article"]["title"]) == (False, "A new")
+    assert 'newsdesk_response_cache_total{result="hit"} 1.0' in metrics
+    assert 'newsdesk_response_cache_total{result="miss"} 3.0' in metrics

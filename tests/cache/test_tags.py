@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cms.cache import tags
+from cms.config import Settings
 from cms.content.records import AuthorRecord, ContentRecord, SectionRecord, TagRecord
 from cms.models import AuthorKind, ContentKind, ContentStatus
+from schema import build_schema
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 PUBLIC: dict[str, Any] = {
@@ -81,3 +83,22 @@ def test_the_collector_gathers_items_with_their_bylines() -> None:
     collector.shown([_record()])
     collector.refuse()
     assert (collector.tags, collector.cacheable) == ({"item:7", "author:3"}, False)
+
+
+# Every root a cached response may start from records its tags; a new root must too, or a
+# cached answer of it would never be dropped. Token-only roots are never cached (token
+# holders bypass the cache, and an anonymous caller gets an error); `me` is null for
+# every anonymous reader.
+TAGGED_ROOTS = {"feed", "search", "article", "videoEpisode", "author", "sections", "node"}
+UNCACHED_OR_CONSTANT_ROOTS = {"contents", "webhooks", "me"}
+
+
+def test_every_query_root_records_what_it_depends_on() -> None:
+    schema = build_schema(Settings())
+    query = schema._schema.query_type
+    assert query is not None
+    roots = set(query.fields)
+    assert roots - TAGGED_ROOTS - UNCACHED_OR_CONSTANT_ROOTS == set(), (
+        "a new Query root: record its cache tags (cms/cache/tags.py) in its resolver, "
+        "then list it here"
+    )

@@ -1,5 +1,6 @@
-"""The dispatcher: drains the outbox to subscribers (the broker) and webhooks, and
-announces scheduled publications when their time comes.
+"""The dispatcher: drains the outbox to subscribers (the broker), the response cache
+(the tags each event invalidates) and webhooks, and announces scheduled publications when
+their time comes.
 
 It composes the content services, the events and the webhooks, so it sits beside the
 other composition roots (`cms.http`, `cms.cli`) rather than inside one of those packages:
@@ -19,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from tortoise.expressions import Q
@@ -28,10 +29,11 @@ from tortoise.transactions import in_transaction
 from cms import clock
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
+from cms.cache import tags
+from cms.cache.versions import TagVersions
 from cms.config import Settings
-from cms.content import items, payloads, publishing, visibility
+from cms.content import items, payloads, publishing
 from cms.content.links import Links
-from cms.events import outbox
 from cms.events.broker import Broker, FeedMessage
 from cms.models import OutboxEvent
 from cms.webhooks import addresses, deliveries
@@ -47,20 +49,23 @@ def _public_when_recorded(event: OutboxEvent) -> bool:
     """Whether anonymous readers may hear of the event: the item was public when the
     event was recorded (judged from the event, not from the item's state now, so a late
     dispatch of a draft's edit stays private)."""
-    if event.type == outbox.EventType.UNPUBLISHED:
-        return True  # recorded only when a public item is withdrawn
-    published_at = event.payload.get("published_at")
-    then = visibility.Snapshot(
-        status=str(event.payload.get("status")),
-        published_at=datetime.fromisoformat(published_at) if published_at else None,
+    return tags.public_when_recorded(
+        type=event.type, payload=event.payload, occurred_at=event.occurred_at
     )
-    return visibility.is_public(then, event.occurred_at)
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, broker: Broker, *, poll_seconds: float = 0.25) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        broker: Broker,
+        *,
+        poll_seconds: float = 0.25,
+        versions: TagVersions | None = None,
+    ) -> None:
         self.settings = settings
         self.broker = broker
+        self.versions = versions  # the response cache's tag versions, when there is one
         self.poll_seconds = poll_seconds
         self.links = Links.from_settings(settings)
         self.worker = secrets.token_hex(8)
@@ -140,9 +145,20 @@ class Dispatcher:
             public=_public_when_recorded(event),
         )
         content = payloads.content_payload(record, self.links, now) if record else None
-        # Broker first, then mark dispatched: a crash in between repeats the event
-        # (at-least-once) rather than losing it.
+        cache_tags = tags.for_event(
+            type=event.type,
+            content_id=event.content_id,
+            payload=event.payload,
+            occurred_at=event.occurred_at,
+            record=record,
+        )
+        # Broker and cache first, then mark dispatched: a crash in between repeats the
+        # event (at-least-once) rather than losing it.
         await self.broker.publish(message)
+        if self.versions is not None:
+            await self.versions.bump(cache_tags)
         async with in_transaction() as connection:
-            await deliveries.enqueue(event=event, content=content, connection=connection)
+            await deliveries.enqueue(
+                event=event, content=content, cache_tags=cache_tags, connection=connection
+            )
             await OutboxEvent.filter(id=event.id).using_db(connection).update(dispatched_at=now)

@@ -12,6 +12,7 @@ import strawberry
 
 from cms import clock
 from cms.auth import policy
+from cms.cache import tags
 from cms.content import editing, feed, ids, items, publishing
 from cms.content.lookups import Include
 from cms.content.records import ContentRecord
@@ -54,7 +55,21 @@ async def _item(info: Info, kind: ContentKind, slug: str) -> Article | VideoEpis
         default_locale=info.context.settings.default_locale,
         include=item_include(info),
     )
-    return content_from_record(record, info.context.links, info.context.now) if record else None
+    info.context.cache_tags.add(tags.slug(slug))
+    if record is None:
+        return None
+    info.context.cache_tags.shown([record])
+    return content_from_record(record, info.context.links, info.context.now)
+
+
+def _lists(section: str | None, tag: str | None, author: str | None) -> list[str]:
+    """The lists a feed page is a page of: the feed itself, or the narrowed ones."""
+    narrowed = [
+        *([tags.section(section)] if section is not None else []),
+        *([tags.tag(tag)] if tag is not None else []),
+        *([tags.byline(author)] if author is not None else []),
+    ]
+    return narrowed or [tags.FEED]
 
 
 @strawberry.type
@@ -81,6 +96,8 @@ class ContentQuery:
             filters=filters,
             include=connection_include(info),
         )
+        info.context.cache_tags.add(*_lists(section, tag, author))
+        info.context.cache_tags.shown(page.items)
         return connections.connection_from_page(page, info.context.links, info.context.now)
 
     @strawberry.field(description="Public items containing every word of `query`, newest first.")
@@ -94,6 +111,8 @@ class ContentQuery:
             after=connections.decode_cursor(after),
             include=connection_include(info),
         )
+        info.context.cache_tags.add(tags.SEARCH)
+        info.context.cache_tags.shown(page.items)
         return connections.connection_from_page(page, info.context.links, info.context.now)
 
     @strawberry.field(

@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 
 from cms import clock
 from cms.auth.viewer import ANONYMOUS, Viewer
+from cms.cache import tags
 from cms.config import Settings
 from cms.content.links import Links
 from cms.events.broker import Broker
@@ -37,6 +38,9 @@ class Context:
     now: datetime = field(default_factory=clock.utcnow)
     # A compiled plan already tried this request and gave up: graphql-core answers.
     plan_gave_up: bool = False
+    # What the response depends on (cache tags), recorded by the root resolvers; and what
+    # a write changed that the outbox does not record (author and section edits).
+    cache_tags: tags.Collector = field(default_factory=tags.Collector)
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from cms.cache import tags
 from cms.content import ids, items, lookups
 from schema.context import Info
 from schema.selection import item_include
@@ -22,7 +23,9 @@ class NodeQuery:
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         type_name, pk = decode_id(id)
         links = info.context.links
+        cache_tags = info.context.cache_tags
         if kind := ids.CONTENT_KINDS.get(type_name):
+            cache_tags.add(tags.item(pk))
             record = await items.by_id(
                 id=pk,
                 kind=kind,
@@ -30,16 +33,26 @@ class NodeQuery:
                 now=info.context.now,
                 include=item_include(info),
             )
-            return content_from_record(record, links, info.context.now) if record else None
+            if record is None:
+                return None
+            cache_tags.shown([record])
+            return content_from_record(record, links, info.context.now)
         if type_name == "Author":
+            cache_tags.add(tags.author(pk))  # created or edited: that tag moves
             author = await lookups.author(id=pk)
             return Author.from_record(author, links) if author else None
         if type_name == "Section":
+            cache_tags.add(tags.SECTIONS)  # created: that tag moves
             section = await lookups.section(id=pk)
             return Section.from_record(section) if section else None
         if type_name == "Tag":
             tag = await lookups.tag(id=pk)
+            if tag is None:
+                cache_tags.refuse()  # tags are created by content writes: no tag says so
             return Tag.from_record(tag) if tag else None
         if type_name == "Media":
-            return Media.from_record(await lookups.media(id=pk), links)
+            media = await lookups.media(id=pk)
+            if media is None:
+                cache_tags.refuse()  # uploads are new media: no tag says so
+            return Media.from_record(media, links)
         return None

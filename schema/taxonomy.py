@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from cms.auth import policy
+from cms.cache import tags
 from cms.content import lookups, taxonomy
 from schema.context import Info
 from schema.errors import as_result
@@ -26,7 +27,8 @@ SectionResult = Annotated[
 @strawberry.type
 class TaxonomyQuery:
     @strawberry.field(description="Every section, by name.")
-    async def sections(self) -> list[Section]:
+    async def sections(self, info: Info) -> list[Section]:
+        info.context.cache_tags.add(tags.SECTIONS)
         return [Section.from_record(record) for record in await lookups.sections()]
 
 
@@ -40,6 +42,7 @@ class TaxonomyMutation:
             record = await taxonomy.create_section(
                 viewer=info.context.viewer, **inputs.given(input)
             )
+            info.context.cache_tags.changed.add(tags.SECTIONS)
             return Section.from_record(record)
 
         return await as_result(work(), ValidationError, NotFoundError, ConflictError)

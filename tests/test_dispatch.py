@@ -10,6 +10,9 @@ from datetime import timedelta
 import pytest
 
 from cms import clock
+from cms.cache import tags
+from cms.cache.stores import MemoryStore
+from cms.cache.versions import TagVersions
 from cms.config import Settings
 from cms.dispatch import Dispatcher
 from cms.events.broker import FeedMessage, InMemoryBroker
@@ -99,3 +102,15 @@ async def test_a_scheduled_item_is_announced_once_its_time_has_come(
     assert [(m.type, m.content_id, m.public) for m in broker.published] == [
         ("CONTENT_PUBLISHED", story.id, True)
     ]
+
+
+async def test_the_dispatcher_invalidates_the_tags_of_each_event(
+    db: None, settings: Settings, broker: RecordingBroker
+) -> None:
+    versions = TagVersions(MemoryStore(max_bytes=1000))
+    story = await factories.make_article(title="Tagged", published_at=clock.utcnow())
+
+    await Dispatcher(settings, broker, versions=versions).run_once()
+
+    _, moved = await versions.read([tags.item(story.id), tags.FEED, tags.item(story.id + 1)])
+    assert moved == [2, 1, 0]  # created (a draft: the item only), then published (its lists)

@@ -18,12 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SURFACES: dict[str, list[str]] = {
     "cms": ["__version__"],
     "cms.auth": ["policy", "roles", "tokens", "viewer"],
-    "cms.cache": ["stores"],
+    "cms.cache": ["changes", "stores", "tags", "versions"],
     "cms.content": [
         "editing",
         "enums",
         "feed",
-        "generation",
         "ids",
         "inputs",
         "items",

@@ -1,5 +1,6 @@
-"""Key-value stores shared by the response cache and persisted queries."""
+"""Key-value stores shared by the response cache and persisted queries; cache tags, their
+versions, and what moves them."""
 
-from cms.cache import stores
+from cms.cache import changes, stores, tags, versions
 
-__all__ = ["stores"]
+__all__ = ["changes", "stores", "tags", "versions"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -19,13 +20,21 @@ class Store(Protocol):
 
     async def read_int(self, key: str) -> int: ...
 
+    async def incr_many(self, keys: Sequence[str]) -> None:
+        """Add one to each counter, in one round trip."""
+        ...
+
+    async def read_ints(self, keys: Sequence[str]) -> list[int]:
+        """The counters' values (0 for a counter never moved), in one round trip."""
+        ...
+
     async def close(self) -> None: ...
 
 
 class MemoryStore:
     """Least recently used entries are evicted once the values pass `max_bytes`.
 
-    No TTLs: callers put what invalidates an entry (the content generation) in its key.
+    No TTLs: callers check what invalidates an entry (its tags' versions) when reading it.
     """
 
     def __init__(self, *, max_bytes: int) -> None:
@@ -59,6 +68,13 @@ class MemoryStore:
     async def read_int(self, key: str) -> int:
         return self._counters.get(key, 0)
 
+    async def incr_many(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._counters[key] = self._counters.get(key, 0) + 1
+
+    async def read_ints(self, keys: Sequence[str]) -> list[int]:
+        return [self._counters.get(key, 0) for key in keys]
+
     async def close(self) -> None:
         self._entries.clear()
         self.size = 0
@@ -90,6 +106,23 @@ class RedisStore:
     async def read_int(self, key: str) -> int:
         value = await self.redis.get(self.prefix + key)
         return int(value) if value is not None else 0
+
+    async def incr_many(self, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.incr(self.prefix + key)
+                # Outlives every entry that may have read the counter (entries live
+                # `default_ttl`), so a counter gone back to 0 can never match an old entry.
+                pipe.expire(self.prefix + key, 2 * self.default_ttl)
+            await pipe.execute()
+
+    async def read_ints(self, keys: Sequence[str]) -> list[int]:
+        if not keys:
+            return []
+        values = await self.redis.mget([self.prefix + key for key in keys])
+        return [int(value) if value is not None else 0 for value in values]
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -96,7 +96,14 @@ async def _record(
         connection=connection,
     )
     if change.event is not None:
-        await outbox.record_change(type=change.event, content=content, connection=connection)
+        changed = [
+            *change.values,
+            *(["author_ids"] if change.author_ids is not None else []),
+            *(["tag_ids"] if change.tag_ids is not None else []),
+        ]
+        await outbox.record_change(
+            type=change.event, content=content, connection=connection, changed=changed
+        )
 
 
 async def _free_slug(base: str, locale: str, connection: BaseDBAsyncClient) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -52,9 +53,17 @@ def snapshot(content: Content) -> dict[str, Any]:
 
 
 async def record_change(
-    *, type: EventType, content: Content, connection: BaseDBAsyncClient
+    *,
+    type: EventType,
+    content: Content,
+    connection: BaseDBAsyncClient,
+    changed: Iterable[str] | None = None,
 ) -> OutboxEvent:
-    """Record an event about `content`, with its snapshot, in the caller's transaction."""
-    return await record(
-        type=type, content_id=content.id, payload=snapshot(content), connection=connection
-    )
+    """Record an event about `content`, with its snapshot, in the caller's transaction.
+    `changed` names the fields the change wrote (columns, `author_ids`, `tag_ids`), when
+    the caller knows them: the response cache then knows whether the item moved in or out
+    of lists, or only changed its words."""
+    payload = snapshot(content)
+    if changed is not None:
+        payload["changed"] = sorted(set(changed))
+    return await record(type=type, content_id=content.id, payload=payload, connection=connection)

@@ -13,12 +13,14 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from cms import db
+from cms.cache.changes import Changes
 from cms.cache.stores import MemoryStore, RedisStore, Store
+from cms.cache.versions import TagVersions
 from cms.config import Settings
 from cms.dispatch import Dispatcher
 from cms.events.broker import make_broker
 from cms.http import feeds, graphiql, graphiql_assets, routes
-from cms.http.cache import ContentGeneration, ResponseCache
+from cms.http.cache import ResponseCache
 from cms.http.graphql import GraphQLView
 from cms.http.media import MediaFiles
 from cms.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
@@ -52,8 +54,13 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     broker = make_broker(settings.redis_url)
     schema = build_schema(settings)
     view = GraphQLView(schema, settings, persisted, broker)
-    generation = ContentGeneration(store, refresh_seconds=settings.cache_generation_seconds)
-    graphql = ResponseCache(view, settings=settings, store=store, generation=generation)
+    versions = TagVersions(store)
+    # CMS_CACHE_GENERATION_SECONDS: how often a worker reads the outbox for changes made
+    # elsewhere (other workers, the command line).
+    changes = Changes(versions, refresh_seconds=settings.cache_generation_seconds)
+    graphql = ResponseCache(
+        view, settings=settings, store=store, versions=versions, changes=changes
+    )
     if settings.graphiql_enabled:
         graphiql.graphiql_page(settings)  # fail at start-up, not on the first editor's visit
 
@@ -64,10 +71,13 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             stack.push_async_callback(store.close)
             if manage_database:
                 await stack.enter_async_context(db.lifespan(settings))
+            # Where this worker starts reading the outbox: every change recorded from now
+            # on is applied, the first write through this worker included.
+            await changes.catch_up()
             await broker.start()
             stack.push_async_callback(broker.close)
             if settings.run_dispatcher:
-                dispatcher = Dispatcher(settings, broker)
+                dispatcher = Dispatcher(settings, broker, versions=versions)
                 await dispatcher.start()
                 stack.push_async_callback(dispatcher.stop)
             yield
@@ -75,6 +85,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     metrics = Metrics()
     if schema.plans is not None:
         metrics.watch_plans(schema.plans.stats)
+    metrics.watch_response_cache(graphql)
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(MetricsMiddleware, metrics=metrics),

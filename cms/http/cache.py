@@ -1,109 +1,38 @@
-"""The response cache for anonymous GET reads of /graphql, with ETag and Cache-Control.
+"""The response cache for anonymous reads of /graphql, with ETag and Cache-Control.
 
-A cached response is keyed by the normalized document (or its persisted-query hash), the
-variables, the operation name and the content generation. Every content event (and every
-write through the API) moves the generation on, so a publish shows at once: nothing
-cached before it is served again. Token holders bypass the cache. Only a document whose
-one chosen operation is a query is cached, and only a 200 without errors; the same body
-goes out as application/json or application/graphql-response+json, as `Accept` asks.
+Cacheable: an anonymous GET of a query, and an anonymous POST of an automatic persisted
+query (`extensions.persistedQuery.sha256Hash`); both are keyed by `cms.http.cache_keys`.
+Only a document whose one chosen operation is a query is cached, and only a 200 without
+errors; the same body goes out as application/json or application/graphql-response+json,
+as `Accept` asks. Token holders bypass the cache.
+
+Each cached response carries the tags of what it shows and what it is a page of
+(`cms.cache.tags`, recorded by the resolvers), with their versions when it was filled; it
+is served while none has moved. The same tags go out as `Surrogate-Key` (space-separated)
+and `Cache-Tag` (comma-separated) for a CDN to purge by. What moves them: the outbox, read
+by `cms.cache.changes` (and by the dispatcher), and, after a token holder's POST, the
+author and section edits that request made, before its response goes out.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
-from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
-from graphql import parse, print_ast
-from graphql.error import GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.types.graphql import OperationType
 
-from cms import clock
+from cms.cache import tags
+from cms.cache.changes import Changes
 from cms.cache.stores import Store
+from cms.cache.versions import TagVersions
 from cms.config import Settings
-from cms.content import generation
-from cms.http import conditional, negotiation
+from cms.http import cache_keys, conditional, negotiation
 
-__all__ = ["ContentGeneration", "ResponseCache"]
+__all__ = ["COLLECTOR", "ResponseCache"]
 
-_WRITES = "generation:writes"
-
-
-class ContentGeneration:
-    """The generation as this worker sees it: re-read from the database at most every
-    `refresh_seconds` (and as soon as a scheduled item's time comes), plus a counter of
-    API writes shared through the store (Redis makes it shared by every worker)."""
-
-    def __init__(self, store: Store, *, refresh_seconds: float) -> None:
-        self.store = store
-        self.refresh_seconds = refresh_seconds
-        self._generation: generation.Generation | None = None
-        self._read_at = 0.0
-
-    async def current(self) -> str:
-        now = clock.utcnow()
-        if (
-            self._generation is None
-            or time.monotonic() - self._read_at > self.refresh_seconds
-            or self._generation.expired(now)
-        ):
-            self._generation = await generation.read(now=now)
-            self._read_at = time.monotonic()
-        return f"{self._generation.key()}/{await self.store.read_int(_WRITES)}"
-
-    async def bump(self) -> None:
-        """After a write through the API: nothing cached before it is served again."""
-        await self.store.incr(_WRITES)
-        self._generation = None
-
-
-@lru_cache(maxsize=2048)
-def _normalized(query: str) -> str | None:
-    """The document as graphql-core prints it (formatting and comments do not matter)."""
-    try:
-        return print_ast(parse(query))
-    except GraphQLError:
-        return None
-
-
-def _canonical_json(raw: str | None) -> str | None:
-    if not raw:
-        return ""
-    try:
-        return orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS).decode()
-    except orjson.JSONDecodeError:
-        return None
-
-
-@lru_cache(maxsize=4096)
-def _cache_key(query_string: bytes, max_tokens: int) -> str | None:
-    """What identifies a cacheable GET, or None when the request is not one (memoized:
-    a popular feed URL is parsed and hashed once)."""
-    params = dict(parse_qsl(query_string.decode("latin-1")))
-    variables = _canonical_json(params.get("variables"))
-    extensions = _canonical_json(params.get("extensions"))
-    if variables is None or extensions is None:
-        return None
-    query = params.get("query")
-    if query:
-        chosen = negotiation.selected_operation(
-            query, params.get("operationName") or None, max_tokens=max_tokens
-        )
-        document = _normalized(query) if chosen is OperationType.QUERY else None
-        if document is None:
-            return None  # malformed, not exactly one operation, or not a query: the view answers
-        identity = document
-    elif '"sha256Hash"' in extensions:
-        identity = f"apq:{extensions}"
-    else:
-        return None  # no document: GraphiQL's page or an error
-    operation = params.get("operationName", "")
-    material = f"{identity}\x00{variables}\x00{operation}\x00{extensions}"
-    return hashlib.sha256(material.encode()).hexdigest()
+# Where the request's tag collector travels in the ASGI scope, from here to the view's
+# context and back.
+COLLECTOR = "newsdesk.cache_tags"
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -113,31 +42,79 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+def _entry(etag: bytes, tag_list: list[str], versions: list[int], body: bytes) -> bytes:
+    return orjson.dumps([etag.decode(), tag_list, versions]) + b"\n" + body
+
+
+def _read_entry(value: bytes) -> tuple[bytes, list[str], list[int], bytes] | None:
+    head, _, body = value.partition(b"\n")
+    try:
+        etag, tag_list, versions = orjson.loads(head)
+    except (orjson.JSONDecodeError, ValueError, TypeError):
+        return None
+    return str(etag).encode(), list(tag_list), list(versions), body
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The request body, and whether it was read whole within the cacheable size."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False  # the client went away
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), size <= cache_keys.MAX_POST_BYTES
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the view the body already read, then the client's messages."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
 class ResponseCache:
     """ASGI wrapper around the GraphQL view."""
 
     def __init__(
-        self, app: ASGIApp, *, settings: Settings, store: Store, generation: ContentGeneration
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        store: Store,
+        versions: TagVersions,
+        changes: Changes,
     ) -> None:
         self.app = app
         self.store = store
-        self.generation = generation
+        self.versions = versions
+        self.changes = changes
         self.enabled = settings.response_cache
         self.max_tokens = settings.max_tokens
         self.cache_control = (
             f"public, max-age={settings.cache_max_age}, "
             f"stale-while-revalidate={settings.cache_stale_while_revalidate}"
         ).encode()
+        self.hits = 0
+        self.misses = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _header(scope, b"authorization") is not None
-        if scope["method"] != "GET" or token:
-            await self.app(scope, receive, send)
-            if token and scope["method"] == "POST":
-                await self.generation.bump()  # a token holder may have written
+        if _header(scope, b"authorization") is not None:
+            await self._as_token_holder(scope, receive, send)
             return
         # The same body goes out as application/json or application/graphql-response+json,
         # as Accept asks; a request that accepts neither is the view's to refuse (406).
@@ -145,22 +122,73 @@ class ResponseCache:
         media_type = negotiation.response_media_type(accept.decode("latin-1") if accept else None)
         key = None
         if self.enabled and media_type is not None:
-            key = _cache_key(scope["query_string"], self.max_tokens)
+            if scope["method"] == "GET":
+                key = cache_keys.for_get(scope["query_string"], self.max_tokens)
+            elif scope["method"] == "POST" and self._json_body(scope):
+                body, whole = await _read_body(receive)
+                receive = _replay(body, receive)
+                key = cache_keys.for_post(body) if whole else None
         if key is None or media_type is None:
             await self.app(scope, receive, send)
             return
-        key = f"response:{await self.generation.current()}:{key}"
-        cached = await self.store.get(key)
-        if cached is not None:
-            etag, body = cached[:34], cached[34:]
-            await self._send(send, scope, etag, body, media_type)
+        key = f"response:{key}"
+        await self.changes.catch_up()
+        if await self._serve_cached(scope, send, key, media_type):
+            self.hits += 1
             return
+        self.misses += 1
         await self._fill(scope, receive, send, key, media_type)
 
+    @staticmethod
+    def _json_body(scope: Scope) -> bool:
+        content_type = _header(scope, b"content-type") or b""
+        return content_type.split(b";")[0].strip().lower() == b"application/json"
+
+    async def _as_token_holder(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Uncached. After a POST (a token holder may have written), what it changed is
+        invalidated before its response goes out, so the next read sees the write."""
+        if scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        collector = tags.Collector()
+        scope[COLLECTOR] = collector
+
+        async def send_after_invalidating(message: Message) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                await self.versions.bump(collector.changed)
+                if not collector.cacheable:  # a mutation ran: its events are in the outbox
+                    await self.changes.catch_up(force=True)
+            await send(message)
+
+        await self.app(scope, receive, send_after_invalidating)
+
+    async def _serve_cached(self, scope: Scope, send: Send, key: str, media_type: str) -> bool:
+        value = await self.store.get(key)
+        entry = _read_entry(value) if value is not None else None
+        if entry is None:
+            return False
+        etag, tag_list, versions, body = entry
+        _, current = await self.versions.read(tag_list)
+        if current != versions:
+            return False  # something it shows or lists has changed since
+        await self._send(send, scope, etag, body, media_type, tag_list)
+        return True
+
     async def _send(
-        self, send: Send, scope: Scope, etag: bytes, body: bytes, media_type: str
+        self,
+        send: Send,
+        scope: Scope,
+        etag: bytes,
+        body: bytes,
+        media_type: str,
+        tag_list: list[str],
     ) -> None:
         headers = [(b"etag", etag), (b"cache-control", self.cache_control), (b"vary", b"Accept")]
+        if tag_list:
+            headers += [
+                (b"surrogate-key", " ".join(tag_list).encode()),
+                (b"cache-tag", ",".join(tag_list).encode()),
+            ]
         if_none_match = _header(scope, b"if-none-match")
         if conditional.not_modified(
             etag=etag.decode(),
@@ -181,6 +209,8 @@ class ResponseCache:
     ) -> None:
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
+        collector = tags.Collector()
+        scope[COLLECTOR] = collector
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -188,13 +218,19 @@ class ResponseCache:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
+        # Read before answering: a change invalidated while the answer was being made
+        # moves the clock, and then the answer (maybe older than the change) is not kept.
+        before = await self.versions.clock()
         await self.app(scope, receive, capture)
         body = b"".join(chunks)
-        cacheable = start.get("status") == 200 and b'"errors"' not in body
+        cacheable = start.get("status") == 200 and b'"errors"' not in body and collector.cacheable
         if not cacheable:
             await send(start)
             await send({"type": "http.response.body", "body": body})
             return
+        tag_list = sorted(collector.tags)
+        after, versions = await self.versions.read(tag_list)
         etag = conditional.etag(body).encode()
-        await self.store.set(key, etag + body)
-        await self._send(send, scope, etag, body, media_type)
+        if after == before:
+            await self.store.set(key, _entry(etag, tag_list, versions, body))
+        await self._send(send, scope, etag, body, media_type, tag_list)

@@ -30,11 +30,12 @@ from strawberry.types.unset import UNSET
 
 from cms.auth import tokens
 from cms.auth.viewer import ANONYMOUS, Viewer
+from cms.cache import tags
 from cms.config import Settings
 from cms.content.links import Links
 from cms.errors import Unauthenticated
 from cms.events.broker import Broker
-from cms.http import graphiql
+from cms.http import cache, graphiql
 from cms.http.negotiation import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -189,6 +190,8 @@ class GraphQLView(GraphQL[Context, None]):
             )
             if isinstance(operation, GraphQLError):
                 return ExecutionResult(data=None, errors=[operation])
+            if operation is not OperationType.QUERY:
+                context.cache_tags.refuse()  # a write's answer is never replayed
             if operation is OperationType.MUTATION and request_adapter.method == "GET":
                 raise HTTPException(405, "Mutations are not allowed over GET: send them by POST.")
             if operation is OperationType.SUBSCRIPTION:
@@ -218,7 +221,9 @@ class GraphQLView(GraphQL[Context, None]):
         viewer = ANONYMOUS
         if isinstance(request, Request):
             viewer = await viewer_from_header(request.headers.get("authorization"))
+        collector = request.scope.get(cache.COLLECTOR)
         return Context(
+            cache_tags=collector if isinstance(collector, tags.Collector) else tags.Collector(),
             settings=self.settings,
             links=self.links,
             viewer=viewer,

@@ -1,5 +1,6 @@
-"""/metrics in Prometheus text format: requests by route and status, their durations, and
-how many reads compiled plans answered (and why graphql-core answered the others).
+"""/metrics in Prometheus text format: requests by route and status, their durations,
+how many reads compiled plans answered (and why graphql-core answered the others), and
+how many cacheable reads the response cache answered (hits) or not (misses).
 
 Each worker process keeps its own counters; scrape workers one by one, or run one worker
 per container (the compose file's workers share a port, so a scrape sees one of them).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -49,6 +51,33 @@ class Metrics:
     def watch_plans(self, stats: PlanStats) -> None:
         """Report the compiled plans' counts (CMS_COMPILED_READS)."""
         self.registry.register(_PlanCollector(stats))
+
+    def watch_response_cache(self, counts: CacheCounts) -> None:
+        """Report the response cache's hits and misses (CMS_RESPONSE_CACHE)."""
+        self.registry.register(_CacheCollector(counts))
+
+
+class CacheCounts(Protocol):
+    @property
+    def hits(self) -> int: ...
+
+    @property
+    def misses(self) -> int: ...
+
+
+class _CacheCollector(Collector):
+    def __init__(self, counts: CacheCounts) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        found = CounterMetricFamily(
+            "newsdesk_response_cache",
+            "Cacheable reads answered from the response cache (hit) or not (miss).",
+            labels=["result"],
+        )
+        found.add_metric(["hit"], self.counts.hits)
+        found.add_metric(["miss"], self.counts.misses)
+        yield found
 
 
 class _PlanCollector(Collector):

@@ -22,6 +22,7 @@ import hmac
 import logging
 import random
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -77,10 +78,16 @@ def _deleted_content(event: OutboxEvent) -> dict[str, Any]:
 
 
 async def enqueue(
-    *, event: OutboxEvent, content: dict[str, Any] | None, connection: BaseDBAsyncClient
+    *,
+    event: OutboxEvent,
+    content: dict[str, Any] | None,
+    connection: BaseDBAsyncClient,
+    cache_tags: Sequence[str] = (),
 ) -> list[WebhookDelivery]:
     """Record one pending delivery per webhook subscribed to `event.type`, inside the
-    caller's transaction. `content` is the item as the API shows it (None once deleted).
+    caller's transaction. `content` is the item as the API shows it (None once deleted);
+    `cache_tags` what the event invalidates (`cms.cache.tags`), for receivers that purge
+    a CDN by tag.
     Returns the deliveries created (none for an event already recorded)."""
     webhooks = [
         webhook
@@ -98,7 +105,10 @@ async def enqueue(
             .values_list("message_id", flat=True),
         )
     )
-    data = {"content": content if content is not None else _deleted_content(event)}
+    data = {
+        "content": content if content is not None else _deleted_content(event),
+        "cacheTags": list(cache_tags),
+    }
     now = clock.utcnow()
     created = []
     for webhook in webhooks:

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from cms.cache import tags
 from cms.content.links import Links
 from cms.content.records import AuthorRecord
 from schema.context import Info
@@ -33,6 +34,7 @@ class Author(Node):
     ) -> Annotated[ContentConnection, strawberry.lazy("schema.types.connections")]:
         from schema.types import connections  # here: connections imports this module
 
+        info.context.cache_tags.add(tags.byline(self.slug))  # the author's own list
         return await connections.author_content(info, author_id=self.pk, first=first, after=after)
 
     @classmethod

@@ -426,6 +426,10 @@ async def test_the_apps_dispatcher_delivers_a_publish(
     assert (first.answered, retry.answered) == (500, 200)
     assert first.verified and retry.verified
     assert retry.body["data"]["content"]["id"] == article["id"]
+    # What a purge hook needs: the tags this publication invalidates, as the cache uses them.
+    assert {"feed", "search", f"item:{pk_of(article['id'])}", "slug:polls-open"} <= set(
+        retry.body["data"]["cacheTags"]
+    )
 
 
 async def test_pending_deliveries_survive_a_restart(

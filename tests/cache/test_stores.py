@@ -99,6 +99,16 @@ async def test_counters_start_at_zero_and_count_up(store: Store) -> None:
     assert await store.read_int("generation:other") == 0
 
 
+async def test_many_counters_move_and_read_in_one_call(store: Store) -> None:
+    assert await store.read_ints([]) == []
+    await store.incr_many([])
+
+    await store.incr_many(["tag:feed", "tag:item:1"])
+    await store.incr_many(["tag:feed"])
+
+    assert await store.read_ints(["tag:feed", "tag:item:1", "tag:search"]) == [2, 1, 0]
+
+
 # --- MemoryStore: a byte budget, least recently used out first ------------------------
 
 

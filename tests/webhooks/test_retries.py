@@ -132,7 +132,7 @@ async def test_an_event_is_recorded_for_each_subscribed_webhook(desk: Desk) -> N
     assert row.message_id.startswith("msg_")
     assert row.body["id"] == row.message_id
     assert row.body["type"] == "CONTENT_PUBLISHED"
-    assert row.body["data"] == {"content": CONTENT}
+    assert row.body["data"] == {"content": CONTENT, "cacheTags": []}
     assert datetime.fromisoformat(row.body["occurredAt"]).tzinfo is not None
 
 

@@ -1,0 +1,156 @@
+"""What changed since this worker last looked: the outbox, and scheduled publications.
+
+The outbox is the record of every content change, whoever made it (this worker, another
+one, the command line). Each worker reads the events recorded since it last looked, at
+most every `refresh_seconds`, at once after a write by one of its own callers
+(read-your-writes), and as soon as a scheduled publication's time comes; it bumps the tags
+each change invalidates. With Redis the versions are shared, so the first worker to look
+invalidates for all; with the in-process store each worker keeps its own.
+
+On PostgreSQL two writers may commit out of id order, so a reader by id can step over an
+event not committed yet: the ids stepped over are looked for again for a minute (an id
+never committed, a rolled-back transaction's, is then forgotten). The dispatcher also
+bumps each event's tags when it dispatches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from typing import cast
+
+from tortoise.functions import Max, Min
+
+from cms import clock
+from cms.auth.roles import Role
+from cms.auth.viewer import Viewer
+from cms.cache import tags
+from cms.cache.versions import TagVersions
+from cms.content import items, lookups
+from cms.content.records import ContentRecord
+from cms.models import Content, ContentStatus, OutboxEvent
+
+__all__ = ["LISTS", "Changes", "record_for"]
+
+SYSTEM = Viewer(name="response-cache", role=Role.ADMIN)
+# How long an id stepped over is looked for again, and how many are remembered at most.
+GAP_SECONDS = 60.0
+MAX_GAPS = 1000
+# What an item's tags are made of: its section, bylines and tags.
+LISTS = lookups.Include(section=True, authors=True, tags=True)
+
+
+async def record_for(content_id: int, now: datetime) -> ContentRecord | None:
+    """The item as it is now, whatever its status, with what its tags are made of."""
+    return await items.by_id(id=content_id, viewer=SYSTEM, now=now, include=LISTS)
+
+
+class Changes:
+    def __init__(self, versions: TagVersions, *, refresh_seconds: float, batch: int = 200) -> None:
+        self.versions = versions
+        self.refresh_seconds = refresh_seconds
+        self.batch = batch
+        self._seen: int | None = None  # the newest outbox event applied
+        self._gaps: dict[int, float] = {}  # ids stepped over -> when first missed
+        self._looked_at = 0.0
+        self._due_checked: datetime | None = None
+        self._next_due: datetime | None = None
+        self._lock = asyncio.Lock()
+
+    def _stale(self, now: datetime) -> bool:
+        return (
+            self._seen is None
+            or time.monotonic() - self._looked_at > self.refresh_seconds
+            or (self._next_due is not None and self._next_due <= now)
+        )
+
+    async def catch_up(self, *, force: bool = False) -> None:
+        """Apply what changed since the last look, when it is time to look (or `force`)."""
+        if not force and not self._stale(clock.utcnow()):
+            return
+        async with self._lock:
+            now = clock.utcnow()
+            if force or self._stale(now):
+                await self._look(now)
+
+    async def _look(self, now: datetime) -> None:
+        if self._seen is None:
+            # The first look (at start-up): where this worker starts reading. What other
+            # workers cached before it is theirs (and the dispatcher's) to invalidate.
+            newest = await OutboxEvent.all().annotate(m=Max("id")).values_list("m", flat=True)
+            self._seen = int(cast(int | None, newest[0]) or 0) if newest else 0
+            self._due_checked = now
+        else:
+            await self._apply_events(now)
+            await self._apply_due(now)
+        upcoming = (
+            await Content.filter(status=ContentStatus.PUBLISHED, published_at__gt=now)
+            .annotate(next=Min("published_at"))
+            .values_list("next", flat=True)
+        )
+        self._next_due = upcoming[0] if upcoming else None  # type: ignore[assignment]
+        self._looked_at = time.monotonic()
+
+    async def _apply_events(self, now: datetime) -> None:
+        if self._gaps:
+            late = await OutboxEvent.filter(id__in=sorted(self._gaps)).order_by("id")
+            for event in late:
+                del self._gaps[event.id]
+            await self._apply(late, now)
+            expired = time.monotonic() - GAP_SECONDS
+            self._gaps = {id: at for id, at in self._gaps.items() if at > expired}
+        while True:
+            events = await OutboxEvent.filter(id__gt=self._seen).order_by("id").limit(self.batch)
+            if not events:
+                return
+            self._note_gaps([event.id for event in events])
+            await self._apply(events, now)
+            self._seen = events[-1].id
+            if len(events) < self.batch:
+                return
+
+    def _note_gaps(self, ids: list[int]) -> None:
+        """Remember the ids between the last one seen and these that are not (yet) there."""
+        expected, missed_at = (self._seen or 0) + 1, time.monotonic()
+        for id in ids:
+            if id - expected <= MAX_GAPS:
+                self._gaps.update(dict.fromkeys(range(expected, id), missed_at))
+            expected = id + 1
+        while len(self._gaps) > MAX_GAPS:
+            del self._gaps[min(self._gaps)]
+
+    async def _apply(self, events: list[OutboxEvent], now: datetime) -> None:
+        records: dict[int, ContentRecord | None] = {}
+        invalidated: set[str] = set()
+        for event in events:
+            if event.content_id not in records:
+                records[event.content_id] = await record_for(event.content_id, now)
+            invalidated.update(
+                tags.for_event(
+                    type=event.type,
+                    content_id=event.content_id,
+                    payload=event.payload,
+                    occurred_at=event.occurred_at,
+                    record=records[event.content_id],
+                )
+            )
+        await self.versions.bump(invalidated)
+
+    async def _apply_due(self, now: datetime) -> None:
+        """Scheduled items whose time came since the last look are public now: they enter
+        their lists at once, before the scheduler records their PUBLISHED event."""
+        # Not yet announced (`announce_at` is cleared in the transaction that records the
+        # PUBLISHED event, which the next look reads): either way each is seen once.
+        due = await Content.filter(
+            status=ContentStatus.PUBLISHED,
+            announce_at__gt=self._due_checked,
+            announce_at__lte=now,
+        ).values_list("id", flat=True)
+        invalidated: set[str] = set()
+        for content_id in due:
+            record = await record_for(int(content_id), now)  # type: ignore[call-overload]
+            if record is not None:
+                invalidated |= tags.for_publication(record)
+        await self.versions.bump(invalidated)
+        self._due_checked = now

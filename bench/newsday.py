@@ -52,8 +52,7 @@ WRITE_EVERY_SECONDS = 2.0
 # Share of the reads of each kind.
 MIX = (("front page", 0.30), ("section front", 0.20), ("article", 0.45), ("search", 0.05))
 DAY_SEARCHES = ("budget", "winter heating", "court reform", "Kharkiv")
-HIT_COUNTER = "newsdesk_response_cache_hits_total"
-MISS_COUNTER = "newsdesk_response_cache_misses_total"
+CACHE_COUNTER = "newsdesk_response_cache_total"  # labelled result="hit" or result="miss"
 
 
 def zipf_choices(
@@ -204,20 +203,25 @@ class CacheCounts:
     misses: float
 
 
-_SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(?P<value>\S+)")
+_SAMPLE = re.compile(
+    r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>[^}]*)\})?\s+(?P<value>\S+)"
+)
+_RESULT = re.compile(r'(?:^|,)\s*result="(?P<result>[^"]*)"')
 
 
 def cache_counts(metrics_text: str) -> CacheCounts | None:
-    """The response cache's hit and miss counters in a /metrics page (summed over their
-    labels), or None when the server does not count them."""
+    """The response cache's hits and misses in a /metrics page (its counter's samples
+    labelled result="hit" and result="miss", summed over other labels), or None when the
+    server does not count them."""
     totals: dict[str, float] = {}
     for line in metrics_text.splitlines():
         match = _SAMPLE.match(line)
-        if match and match["name"] in (HIT_COUNTER, MISS_COUNTER):
-            totals[match["name"]] = totals.get(match["name"], 0.0) + float(match["value"])
-    if HIT_COUNTER not in totals or MISS_COUNTER not in totals:
+        result = _RESULT.search(match["labels"] or "") if match else None
+        if match and result and match["name"] == CACHE_COUNTER:
+            totals[result["result"]] = totals.get(result["result"], 0.0) + float(match["value"])
+    if "hit" not in totals or "miss" not in totals:
         return None
-    return CacheCounts(hits=totals[HIT_COUNTER], misses=totals[MISS_COUNTER])
+    return CacheCounts(hits=totals["hit"], misses=totals["miss"])
 
 
 def read_cache_counts(url: str) -> CacheCounts | None:

@@ -53,11 +53,11 @@ def test_day_paths_follow_the_mix_and_repeat() -> None:
     assert {_operation(path) for path in newsday.one_of_each(paths)} == shares.keys()
 
 
-METRICS = """# HELP newsdesk_response_cache_hits_total Responses served from the cache.
-# TYPE newsdesk_response_cache_hits_total counter
-newsdesk_response_cache_hits_total{store="memory"} 90.0
-newsdesk_response_cache_hits_total{store="redis"} 5.0
-newsdesk_response_cache_misses_total 5.0
+METRICS = """# HELP newsdesk_response_cache_total Cacheable reads answered from the cache or not.
+# TYPE newsdesk_response_cache_total counter
+newsdesk_response_cache_total{result="hit",store="memory"} 90.0
+newsdesk_response_cache_total{store="redis",result="hit"} 5.0
+newsdesk_response_cache_total{result="miss"} 5.0
 newsdesk_compiled_reads 12.0
 """
 

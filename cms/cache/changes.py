@@ -16,6 +16,7 @@ bumps each event's tags when it dispatches it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import datetime
 from typing import cast
@@ -33,6 +34,7 @@ from cms.models import Content, ContentStatus, OutboxEvent
 
 __all__ = ["LISTS", "Changes", "record_for"]
 
+log = logging.getLogger(__name__)
 SYSTEM = Viewer(name="response-cache", role=Role.ADMIN)
 # How long an id stepped over is looked for again, and how many are remembered at most.
 GAP_SECONDS = 60.0
@@ -72,7 +74,10 @@ class Changes:
         async with self._lock:
             now = clock.utcnow()
             if force or self._stale(now):
-                await self._look(now)
+                try:
+                    await self._look(now)
+                except Exception:  # the database blinked: look again on the next request
+                    log.warning("could not read the outbox for the response cache", exc_info=True)
 
     async def _look(self, now: datetime) -> None:
         if self._seen is None:

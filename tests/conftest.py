@@ -146,3 +146,38 @@ def redis_url() -> Iterator[str]:
     if not REDIS_URL:
         pytest.skip("Redis tests need CMS_TEST_REDIS_URL")
     yield REDIS_URL
+
+
+# NEWSDESK_PLAN_STATS=1: after the run, how the suite's GraphQL reads were answered, by a
+# compiled plan or by graphql-core (and why), summed over every app the tests built.
+_PLAN_STATS: list[Any] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get("NEWSDESK_PLAN_STATS"):
+        return
+    from schema.plans import extension
+
+    created = extension.PlanStats.__init__
+
+    def counted(self: Any) -> None:
+        created(self)
+        _PLAN_STATS.append(self)
+
+    extension.PlanStats.__init__ = counted  # type: ignore[method-assign]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _PLAN_STATS:
+        return
+    hits = sum(stats.hits for stats in _PLAN_STATS)
+    reasons: dict[str, int] = {}
+    for stats in _PLAN_STATS:
+        for reason, count in stats.fallbacks.items():
+            reasons[reason] = reasons.get(reason, 0) + count
+    answered = hits + sum(reasons.values())
+    terminalreporter.write_line(
+        f"compiled reads: {hits:,} of {answered:,} operations answered by plans; "
+        "graphql-core answered the rest: "
+        + ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items()))
+    )

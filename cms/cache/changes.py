@@ -19,9 +19,10 @@ import asyncio
 import logging
 import time
 from datetime import datetime
-from typing import cast
+from typing import Literal, cast
 
 from tortoise.functions import Max, Min
+from tortoise.queryset import ValuesListQuery
 
 from cms import clock
 from cms.auth.roles import Role
@@ -32,7 +33,7 @@ from cms.content import items, lookups
 from cms.content.records import ContentRecord
 from cms.models import Content, ContentStatus, OutboxEvent
 
-__all__ = ["LISTS", "Changes", "record_for"]
+__all__ = ["LISTS", "Changes", "due_query", "record_for"]
 
 log = logging.getLogger(__name__)
 SYSTEM = Viewer(name="response-cache", role=Role.ADMIN)
@@ -46,6 +47,11 @@ LISTS = lookups.Include(section=True, authors=True, tags=True)
 async def record_for(content_id: int, now: datetime) -> ContentRecord | None:
     """The item as it is now, whatever its status, with what its tags are made of."""
     return await items.by_id(id=content_id, viewer=SYSTEM, now=now, include=LISTS)
+
+
+def due_query(since: datetime, now: datetime) -> ValuesListQuery[Literal[False]]:
+    """(id, status) of the items whose announcement time falls in (since, now]."""
+    return Content.filter(announce_at__gt=since, announce_at__lte=now).values_list("id", "status")
 
 
 class Changes:
@@ -147,14 +153,19 @@ class Changes:
         their lists at once, before the scheduler records their PUBLISHED event."""
         # Not yet announced (`announce_at` is cleared in the transaction that records the
         # PUBLISHED event, which the next look reads): either way each is seen once.
-        due = await Content.filter(
-            status=ContentStatus.PUBLISHED,
-            announce_at__gt=self._due_checked,
-            announce_at__lte=now,
-        ).values_list("id", flat=True)
+        # By time alone, so that the announce_at index answers: with the status in the
+        # WHERE clause SQLite walks the (status, published_at) index over every public item
+        # (300 ms a look at 100,000 items, on every write). The few rows due are then
+        # narrowed to the published ones here.
+        assert self._due_checked is not None  # set by the first look
+        due = [
+            content_id
+            for content_id, status in await due_query(self._due_checked, now)
+            if status == ContentStatus.PUBLISHED
+        ]
         invalidated: set[str] = set()
         for content_id in due:
-            record = await record_for(int(content_id), now)  # type: ignore[call-overload]
+            record = await record_for(int(content_id), now)
             if record is not None:
                 invalidated |= tags.for_publication(record)
         await self.versions.bump(invalidated)

@@ -8,6 +8,7 @@ from tortoise import Tortoise
 from tortoise.queryset import QuerySet
 
 from cms import clock
+from cms.cache import changes
 from cms.config import Settings
 from cms.content import feed, lookups
 from cms.models import Content
@@ -46,3 +47,17 @@ async def test_first_and_deep_feed_pages_scan_the_feed_index(db: None, settings:
         plan = await _plan(settings.is_sqlite, _sql(query))
         assert FEED_INDEX in plan, plan
         assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+async def test_the_cache_finds_items_coming_due_by_their_announcement_index(
+    db: None, settings: Settings
+) -> None:
+    """Looked up on every write: by time alone, so that the announce_at index answers
+    rather than a walk of the feed index over every public item."""
+    now = clock.utcnow()
+    await factories.make_article(title="Later", published_at=now + timedelta(minutes=5))
+    sql = changes.due_query(now - timedelta(minutes=1), now).sql(params_inline=True)
+
+    plan = await _plan(settings.is_sqlite, sql)
+
+    assert "content_announce_idx" in plan and FEED_INDEX not in plan, plan

@@ -136,11 +136,12 @@ def _body(query: str, operation: str, variables: dict[str, Any]) -> bytes:
     return orjson.dumps({"query": query, "operationName": operation, "variables": variables})
 
 
+def _page(first: int, after: str | None) -> dict[str, Any]:
+    return {"first": first} if after is None else {"first": first, "after": after}
+
+
 def feed_body(*, first: int = 20, after: str | None = None) -> bytes:
-    variables: dict[str, Any] = {"first": first}
-    if after is not None:
-        variables["after"] = after
-    return _body(FEED, "Feed", variables)
+    return _body(FEED, "Feed", _page(first, after))
 
 
 def search_body(text: str, *, first: int = 20) -> bytes:
@@ -152,10 +153,7 @@ def article_body(slug: str) -> bytes:
 
 
 def contents_body(*, first: int = 20, after: str | None = None) -> bytes:
-    variables: dict[str, Any] = {"first": first}
-    if after is not None:
-        variables["after"] = after
-    return _body(CONTENTS, "Contents", variables)
+    return _body(CONTENTS, "Contents", _page(first, after))
 
 
 def author_body(slug: str, *, first: int = 20) -> bytes:

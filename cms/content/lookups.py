@@ -26,7 +26,6 @@ from cms.content.records import (
 from cms.content.revisions import RevisionRecord
 from cms.models import (
     Author,
-    AuthorKind,
     Content,
     ContentAuthor,
     ContentTag,
@@ -154,7 +153,6 @@ def _id_values(ids: Sequence[int]) -> dict[str, int]:
 
 
 _AUTHOR_COLUMNS = ("id", "name", "slug", "kind", "bio", "email")
-_AUTHOR_KINDS = {kind.value: kind for kind in AuthorKind}
 
 
 def _author(row: dict[str, Any], prefix: str, *, avatar: bool) -> AuthorRecord:
@@ -163,7 +161,7 @@ def _author(row: dict[str, Any], prefix: str, *, avatar: bool) -> AuthorRecord:
         id=row[f"{prefix}id"],
         name=row[f"{prefix}name"],
         slug=row[f"{prefix}slug"],
-        kind=_AUTHOR_KINDS.get(row[f"{prefix}kind"]) or AuthorKind(row[f"{prefix}kind"]),
+        kind=row[f"{prefix}kind"],  # an AuthorKind already: the statement's converter
         bio=row[f"{prefix}bio"],
         email=row[f"{prefix}email"],
         avatar=_media(row, "avatar__") if avatar else None,

@@ -7,7 +7,9 @@ the writer is straight-line code instead: a stored leaf is read as `source.title
 as it is when it already has the type its scalar serializes to (a `str` for `String` and
 `ID`, a `bool` for `Boolean`, an `int` within 32 bits for `Int`, exactly what
 graphql-core's own `serialize` would return for it); any other value goes through the
-type's `serialize`, as before. Fields that call resolvers stay calls of their writers.
+type's `serialize`, as before. An enum's members are named from a table made by calling
+the enum's own `serialize` on each member once, when the writer is built. Fields that call
+resolvers stay calls of their writers.
 
 The function is built from names and keys checked to be plain identifiers, with every
 other value (serializers, writers, messages) passed in as a global of the function,
@@ -17,10 +19,12 @@ never spliced into its text.
 from __future__ import annotations
 
 import keyword
+from enum import Enum
 from typing import Any
 
 from graphql import (
     GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLID,
     GraphQLInt,
     GraphQLLeafType,
@@ -42,6 +46,21 @@ _KEPT_AS_IS: dict[str, tuple[GraphQLLeafType, str, str]] = {
 
 def _identifier(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def _member_names(type_: GraphQLLeafType) -> tuple[type[Enum], dict[str, Any]] | None:
+    """For an enum type backed by a Python enum (Strawberry's), that enum and what the
+    type's own `serialize` answers for each of its members, by member name; None when
+    there is no such enum or any member does not serialize."""
+    members = getattr(type_, "wrapped_cls", None)
+    if not isinstance(type_, GraphQLEnumType) or not (
+        isinstance(members, type) and issubclass(members, Enum)
+    ):
+        return None
+    try:
+        return members, {member._name_: type_.serialize(member) for member in members}
+    except Exception:  # noqa: BLE001 - a member the type refuses: serialize every value
+        return None
 
 
 class ObjectSource:
@@ -83,6 +102,15 @@ class ObjectSource:
                 f"    if v.__class__ is not {class_name} or not (True{condition}):",
                 f"        v = {serialize}(v)",
             ]
+        elif (names := _member_names(type_)) is not None:
+            members, table = names
+            self.lines += [
+                "if v is not None:",
+                f"    if v.__class__ is {self._global(members)}:",
+                f"        v = {self._global(table)}[v._name_]",
+                "    else:",
+                f"        v = {serialize}(v)",
+            ]
         else:
             self.lines += ["if v is not None:", f"    v = {serialize}(v)"]
         if required:
@@ -90,11 +118,25 @@ class ObjectSource:
             self.lines += ["if v is None:", f"    raise Unsupported({message})"]
         self.lines.append(f"{self._store(key)} = v")
 
-    def attribute(self, key: str, attribute: str, complete: Writer) -> None:
-        """A stored attribute of another type, completed by `complete`."""
+    def attribute(
+        self, key: str, attribute: str, complete: Writer, direct: dict[type, Writer]
+    ) -> None:
+        """A stored attribute of another type, completed by `complete`; a value whose class
+        is in `direct` (one object type's class) goes straight to that type's writer."""
         if not _identifier(attribute):  # pragma: no cover - Python attributes are identifiers
             raise Unsupported(f"the attribute {attribute!r}")
-        self.lines.append(f"{self._store(key)} = {self._global(complete)}(source.{attribute}, run)")
+        complete_name = self._global(complete)
+        if len(direct) != 1:
+            self.lines.append(f"{self._store(key)} = {complete_name}(source.{attribute}, run)")
+            return
+        [(origin, write)] = direct.items()
+        self.lines += [
+            f"v = source.{attribute}",
+            f"if v.__class__ is {self._global(origin)}:",
+            f"    {self._store(key)} = {self._global(write)}(v, run)",
+            "else:",
+            f"    {self._store(key)} = {complete_name}(v, run)",
+        ]
 
     def call(self, key: str, writer: Writer, *, may_wait: bool) -> None:
         """A field written by `writer`; one that `may_wait` can give a pending value."""

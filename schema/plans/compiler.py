@@ -29,7 +29,7 @@ type); the caller then lets graphql-core answer, errors and all.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeGuard, cast
 
 from graphql import (
@@ -37,6 +37,7 @@ from graphql import (
     FragmentDefinitionNode,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -45,6 +46,7 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLUnionType,
     OperationDefinitionNode,
     OperationType,
     is_abstract_type,
@@ -87,6 +89,8 @@ class _Compiler:
         self.variable_values = variable_values
         self.converter = converter
         self.arguments: list[Arguments] = []
+        # Object writers by (type, the field nodes selecting it): each is built once.
+        self._objects: dict[tuple[str, tuple[int, ...]], Writer] = {}
 
     def _slot(self, definition: GraphQLField, node: FieldNode, *, convert: bool) -> int | None:
         if not definition.args:
@@ -117,12 +121,16 @@ class _Compiler:
         return self._fields_writer(query, grouped)
 
     def object_writer(self, type_: GraphQLObjectType, details: FieldDetailsList) -> Writer:
+        key = (type_.name, tuple(id(detail.node) for detail in details))
+        if (known := self._objects.get(key)) is not None:
+            return known
         grouped = self._grouped(
             collect_subfields(
                 self.schema, self.fragments, self.variable_values, self.operation, type_, details
             )
         )
-        return self._fields_writer(type_, grouped)
+        self._objects[key] = writer = self._fields_writer(type_, grouped)
+        return writer
 
     def _fields_writer(
         self, type_: GraphQLObjectType, grouped: dict[str, FieldDetailsList]
@@ -159,7 +167,11 @@ class _Compiler:
             if leaf is not None:  # the commonest field: an attribute and a serialize, fused
                 source.leaf(key, attribute, leaf, is_non_null_type(definition.type), where)
             else:
-                source.attribute(key, attribute, complete)
+                inner = definition.type
+                if isinstance(inner, GraphQLNonNull):
+                    inner = inner.of_type
+                direct = self._direct_writers(inner, details) if is_object_type(inner) else {}
+                source.attribute(key, attribute, complete, direct)
             return
 
         if resolver is not None and _plain_method(sfield):
@@ -211,8 +223,12 @@ class _Compiler:
         if is_non_null_type(type_):
             assert isinstance(type_, GraphQLNonNull)
             inner = self.value_writer(type_.of_type, details, where)
+            direct = self._direct_writers(type_.of_type, details)
 
             def non_null(value: Any, run: Run) -> Any:
+                write = direct.get(value.__class__)
+                if write is not None:  # an object of a known class: its writer, at once
+                    return write(value, run)
                 completed = inner(value, run)
                 if completed is None:
                     raise Unsupported(f"null in the non-null {where}")
@@ -222,10 +238,19 @@ class _Compiler:
         if is_list_type(type_):
             assert isinstance(type_, GraphQLList)
             item = self.value_writer(type_.of_type, details, where)
+            element_type = type_.of_type
+            if isinstance(element_type, GraphQLNonNull):
+                element_type = element_type.of_type
+            direct = self._direct_writers(element_type, details)
 
             def list_(value: Any, run: Run) -> Any:
                 if value.__class__ is list:
-                    return [item(element, run) for element in value]
+                    return [
+                        write(element, run)
+                        if (write := direct.get(element.__class__)) is not None
+                        else item(element, run)
+                        for element in value
+                    ]
                 if value is None:
                     return None
                 if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
@@ -274,6 +299,27 @@ class _Compiler:
 
             return abstract
         raise Unsupported(f"{where}: {type_}")  # pragma: no cover - no other kinds exist
+
+    def _direct_writers(
+        self, type_: GraphQLOutputType, details: FieldDetailsList
+    ) -> dict[type, Writer]:
+        """The object writers of `type_` (an object type, or each possible type of an
+        abstract one) by the Python class Strawberry made it from: a value of exactly that
+        class is written by its writer at once, as `object_` or `abstract` would after
+        their checks (a writer never answers None). Empty for leaves and lists."""
+        if is_object_type(type_):
+            assert isinstance(type_, GraphQLObjectType)
+            possible: Sequence[GraphQLObjectType] = [type_]
+        elif is_abstract_type(type_):
+            assert isinstance(type_, GraphQLInterfaceType | GraphQLUnionType)
+            possible = self.schema.get_possible_types(type_)
+        else:
+            return {}
+        return {
+            origin: self.object_writer(object_type, details)
+            for object_type in possible
+            if (origin := _origin(object_type)) is not None
+        }
 
 
 def _leaf_type(type_: GraphQLOutputType) -> GraphQLLeafType | None:

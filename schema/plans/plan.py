@@ -90,6 +90,10 @@ class Plan:
             data: dict[str, Any] = self.write_root(None, run)
             while run.pending:  # level by level, gathered: DataLoaders batch as graphql-core's
                 batch, run.pending = run.pending, []
+                if len(batch) == 1:  # awaited in place: no task, no turn of the event loop
+                    target, key, pending = batch[0]
+                    target[key] = pending.complete(await pending.awaitable, run)
+                    continue
                 results = await asyncio.gather(
                     *(pending.awaitable for _, _, pending in batch), return_exceptions=True
                 )

@@ -5,7 +5,7 @@ and the single-item reads (a differential test against Tortoise's own query path
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from tortoise.expressions import Q
@@ -207,3 +207,33 @@ async def test_an_author_is_read_by_slug_or_id(db: None) -> None:
     assert by_id is not None and by_id.avatar is None and by_id.slug == "news-desk"
     assert await lookups.author(slug="nobody") is None
     assert await lookups.author(id=999_999) is None
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-11-29 10:00:00+00:00",
+        "2026-11-29T10:00:00.123456+02:00",
+        "2026-11-29 10:00:00",
+        datetime(2026, 11, 29, 10, tzinfo=UTC),
+        datetime(2026, 11, 29, 12, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2026, 11, 29, 10),
+        None,
+    ],
+)
+def test_a_datetime_column_converts_as_tortoise_converts_it(stored: object) -> None:
+    field = Content._meta.fields_map["published_at"]  # noqa: SLF001 - Tortoise's own field
+    faster = prepared._faster(field.to_python_value)  # noqa: SLF001
+
+    converted, reference = faster(stored), field.to_python_value(stored)
+    assert converted == reference
+    assert repr(converted) == repr(reference)  # the same time zone object, not only instant
+
+
+def test_datetime_text_tortoise_refuses_is_refused_the_same_way() -> None:
+    field = Content._meta.fields_map["published_at"]  # noqa: SLF001
+    faster = prepared._faster(field.to_python_value)  # noqa: SLF001
+    with pytest.raises(Exception) as expected:
+        field.to_python_value("not a date")
+    with pytest.raises(type(expected.value)):
+        faster("not a date")

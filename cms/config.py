@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=2000, ge=1)
     max_page_size: int = Field(default=100, ge=1)
+    # The largest request body, in bytes (413 above it); multipart uploads may add a file.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
     response_cache: bool = True
     # Answer reads from compiled plans (schema/plans); false: graphql-core answers all.

@@ -44,6 +44,26 @@ def test_health_and_the_demo_feed(server: LiveServer) -> None:
     assert body["data"]["feed"]["pageInfo"]["hasNextPage"] is True
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_over_the_limit_is_a_413_from_the_real_server(
+    server: LiveServer, chunked: bool
+) -> None:
+    """CMS_MAX_BODY_BYTES (1 MB by default) over real HTTP, the length announced or not."""
+    body = b'{"query": "' + b" " * (2 * 1024 * 1024) + b'{ sections { slug } }"}'
+    content = iter([body[i : i + 65536] for i in range(0, len(body), 65536)]) if chunked else body
+    response = httpx.post(
+        f"{server.url}/graphql",
+        content=content,
+        headers={"content-type": "application/json", "authorization": f"Bearer {server.token}"},
+        timeout=10,
+        trust_env=False,
+    )
+
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert _post(server, FEED).status_code == 200  # and the server answers on
+
+
 def test_every_worker_answers_reads_and_writes(server: LiveServer) -> None:
     # Several requests so that both worker processes serve some of them.
     results = [_post(server, CREATE, server.token).json() for _ in range(6)]

@@ -23,6 +23,7 @@ from cms.events.broker import make_broker
 from cms.http import feeds, graphiql, graphiql_assets, routes
 from cms.http.cache import ResponseCache
 from cms.http.graphql import GraphQLView
+from cms.http.limits import BodyLimitMiddleware
 from cms.http.media import MediaFiles
 from cms.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from cms.http.middleware import RequestIdMiddleware
@@ -100,6 +101,7 @@ def create_app(
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(MetricsMiddleware, metrics=metrics),
+        Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
     ]
     if settings.allowed_origins:
         middleware.append(

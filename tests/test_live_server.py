@@ -64,6 +64,27 @@ def test_a_body_over_the_limit_is_a_413_from_the_real_server(
     assert _post(server, FEED).status_code == 200  # and the server answers on
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b'{"query": "{ sections { slug } }", "variables": ' + b'{"a":' * 3000 + b"1" + b"}" * 3001,
+     b'{"query": "\xff{ sections { slug } }"}', b"null"],
+    ids=["nested-3000-deep", "not-utf8", "null"],
+)  # fmt: skip
+def test_a_body_that_is_no_request_is_a_400_from_the_real_server(
+    server: LiveServer, content: bytes
+) -> None:
+    response = httpx.post(
+        f"{server.url}/graphql",
+        content=content,
+        headers={"content-type": "application/json"},
+        timeout=10,
+        trust_env=False,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
 def test_every_worker_answers_reads_and_writes(server: LiveServer) -> None:
     # Several requests so that both worker processes serve some of them.
     results = [_post(server, CREATE, server.token).json() for _ in range(6)]

@@ -57,6 +57,7 @@ _HTTP_CODES: Final = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
+_NOT_JSON: Final = "Unable to parse request body as JSON"
 _REQUEST_ERROR = "graphql_request_error"  # request.state flag set by process_result
 
 
@@ -147,6 +148,35 @@ class GraphQLView(GraphQL[Context, None]):
         anonymous = "authorization" not in request.headers
         return await self.persisted.resolve(data, anonymous=anonymous)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """JSON from a body, a `variables` or `extensions` parameter or a multipart part;
+        anything that is not JSON (not UTF-8, nested past the parser's depth) is a 400."""
+        try:
+            return self.decode_json(data)
+        except RecursionError as error:
+            raise HTTPException(400, f"{_NOT_JSON}: nested too deeply.") from error
+        except UnicodeDecodeError as error:
+            raise HTTPException(400, f"{_NOT_JSON}: it is not UTF-8.") from error
+        except ValueError as error:  # JSONDecodeError: Strawberry's own message
+            raise HTTPException(400, _NOT_JSON) from error
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """The GraphQL multipart request spec's `operations` with the files put in place;
+        `operations` that is not an object, or a `map` that is not an object of lists of
+        paths that lead to a variable set to null, is a 400 (Strawberry failed with 500s)."""
+        try:
+            operations = await super().parse_multipart(request)
+            if not isinstance(operations, dict):
+                raise TypeError("operations is not an object")
+            return operations
+        except (TypeError, AttributeError, IndexError, KeyError, ValueError) as error:
+            raise HTTPException(
+                400,
+                "The multipart request does not follow the GraphQL multipart request spec: "
+                "`operations` must be a JSON object and `map` an object of lists of paths "
+                'to its variables, such as {"0": ["variables.file"]}.',
+            ) from error
+
     async def _check_post_body(self, request: Any) -> None:
         """415 for a body that is neither JSON nor an upload (Strawberry said 400); 400 for
         JSON that is not an object (Strawberry failed with a 500 on `null` or `123`)."""
@@ -162,8 +192,8 @@ class GraphQLView(GraphQL[Context, None]):
             return  # an object: Strawberry reads it
         try:
             value = self.decode_json(body)
-        except ValueError:
-            return  # Strawberry answers "Unable to parse request body as JSON"
+        except (ValueError, RecursionError):
+            return  # parse_json answers _NOT_JSON
         batching = self.schema.config.batching_config is not None
         if not isinstance(value, dict | list) or (isinstance(value, list) and not batching):
             raise HTTPException(

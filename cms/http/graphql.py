@@ -58,6 +58,10 @@ _HTTP_CODES: Final = {
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
 _NOT_JSON: Final = "Unable to parse request body as JSON"
+_NO_PREFLIGHT: Final = (
+    "A multipart request must carry the header Apollo-Require-Preflight (any non-empty "
+    "value; Apollo Client's upload link sends it), so that a browser asks first."
+)
 _REQUEST_ERROR = "graphql_request_error"  # request.state flag set by process_result
 
 
@@ -182,6 +186,10 @@ class GraphQLView(GraphQL[Context, None]):
         JSON that is not an object (Strawberry failed with a 500 on `null` or `123`)."""
         content_type = parse_content_type(request.content_type or "")[0]
         if content_type == "multipart/form-data" and self.multipart_uploads_enabled:
+            if not request.headers.get("apollo-require-preflight", "").strip():
+                # A form can post multipart cross-site with no CORS preflight; a custom
+                # header forces one (Apollo Server's CSRF prevention does the same).
+                raise HTTPException(400, _NO_PREFLIGHT)
             return
         if content_type != JSON:
             raise HTTPException(

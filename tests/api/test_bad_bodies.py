@@ -97,7 +97,10 @@ async def test_a_malformed_multipart_request_is_a_400(
         "/graphql",
         data={"operations": operations, "map": files_map},
         files={"0": ("a.png", b"not really", "image/png")},
-        headers={"authorization": f"Bearer {tokens_by_role['author']}"},
+        headers={
+            "authorization": f"Bearer {tokens_by_role['author']}",
+            "apollo-require-preflight": "true",
+        },
     )
 
     _bad_request(response, words)

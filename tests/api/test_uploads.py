@@ -11,8 +11,11 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from cms.config import Settings
 from cms.media import service
+from cms.models import Media
 from tests.api.conftest import ERROR_FIELDS, error_code, gql_data
+from tests.api.graphql_client import app_client
 
 UPLOAD = (
     """
@@ -55,6 +58,7 @@ async def _upload(
 ) -> httpx.Response:
     operations = {"query": UPLOAD, "variables": {"file": None, **variables}}
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    headers["Apollo-Require-Preflight"] = "true"
     return await client.post(
         "/graphql",
         data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
@@ -221,3 +225,45 @@ async def test_an_uploaded_image_becomes_an_articles_hero_image(
         "mimeType": "image/png",
         "altText": "A hero",
     }
+
+
+async def test_an_upload_without_the_preflight_header_is_refused_and_not_stored(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    """A cross-site form can post multipart with no CORS preflight; the required header
+    forces one, so a page cannot make an editor's browser upload on its behalf."""
+    operations = {"query": UPLOAD, "variables": {"file": None}}
+    for header in ({}, {"Apollo-Require-Preflight": ""}, {"Apollo-Require-Preflight": "  "}):
+        response = await client.post(
+            "/graphql",
+            data={
+                "operations": json.dumps(operations),
+                "map": json.dumps({"0": ["variables.file"]}),
+            },
+            files={"0": ("photo.png", _png(), "image/png")},
+            headers={"Authorization": f"Bearer {tokens_by_role['author']}", **header},
+        )
+
+        assert response.status_code == 400, response.text
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == "BAD_REQUEST"
+        assert "Apollo-Require-Preflight" in error["message"]
+    assert await Media.all().count() == 0
+
+
+async def test_a_cross_origin_upload_may_send_the_preflight_header(
+    settings: Settings, db: None
+) -> None:
+    allowed = settings.model_copy(update={"cors_origins": "https://desk.example"})
+    async with app_client(allowed) as client:
+        response = await client.options(
+            "/graphql",
+            headers={
+                "Origin": "https://desk.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, apollo-require-preflight",
+            },
+        )
+
+    assert response.status_code == 200
+    assert "apollo-require-preflight" in response.headers["access-control-allow-headers"].lower()

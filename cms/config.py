@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # uvicorn's access-log line per request: on in development, off in production (where
     # the proxy logs requests); true or false decides.
     access_log: bool | None = None
+    # Introspection and "Did you mean …?" in error messages: on in development, off in
+    # production (both show the schema to whoever asks); true or false decides.
+    introspection: bool | None = None
     run_dispatcher: bool = True
 
     webhook_allow_private: bool = True
@@ -106,6 +109,10 @@ class Settings(BaseSettings):
     @property
     def access_log_enabled(self) -> bool:
         return self.access_log if self.access_log is not None else not self.is_production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
 
     @property
     def allowed_origins(self) -> list[str]:

@@ -36,8 +36,18 @@ def code_for(error: BaseException | None) -> str | None:
 
 
 def is_expected(error: GraphQLError) -> bool:
-    """A user's mistake (bad argument, missing token), not a fault of the server."""
-    return error.original_error is None or isinstance(error.original_error, errors.CmsError)
+    """A user's mistake (bad argument, missing token, a variable's value that does not fit
+    its type), not a fault of the server."""
+    if error.original_error is None or isinstance(error.original_error, errors.CmsError):
+        return True
+    return is_variable_error(error)
+
+
+def is_variable_error(error: GraphQLError) -> bool:
+    """A variable's value that does not fit its type. graphql-core's coercion of the
+    variables names the one at fault ("Variable '$first' has invalid value: ...") before
+    anything runs: the client's value, never the server's fault."""
+    return error.path is None and error.message.startswith("Variable '$")
 
 
 class ErrorCodes(SchemaExtension):
@@ -50,7 +60,9 @@ class ErrorCodes(SchemaExtension):
             return
         for error in result.errors:
             code = code_for(error.original_error)
-            if code is None and error.original_error is None:
+            if code is None and is_variable_error(error):
+                code = "BAD_USER_INPUT"  # as Apollo Server names it
+            elif code is None and error.original_error is None:
                 code = "GRAPHQL_VALIDATION_FAILED"
             if code is not None:
                 error.extensions = {**(error.extensions or {}), "code": code}

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     # The largest request body, in bytes (413 above it); multipart uploads may add a file.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # Seconds a WebSocket may stay open without connection_init (then closed with 4408).
+    ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
 
     response_cache: bool = True
     # Answer reads from compiled plans (schema/plans); false: graphql-core answers all.

@@ -9,7 +9,8 @@ refusal is a JSON `{"errors": [...]}` body; a document with several operations n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from datetime import timedelta
 from typing import Any, Final
 
 import orjson
@@ -21,7 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.exceptions import NonJsonMessageReceived, WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -109,6 +110,25 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
 
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
+        """Strawberry's messages, less what crashed its handler (1006): a message nested
+        past the JSON parser's depth, or one that is not an object (an array, a number), is
+        an invalid message, which closes the socket with 4400 as the protocol says."""
+        messages = super().iter_json(ignore_parsing_errors=ignore_parsing_errors)
+        while True:
+            try:
+                message = await anext(messages)
+            except StopAsyncIteration:
+                return
+            except RecursionError as error:
+                if ignore_parsing_errors:
+                    return
+                raise NonJsonMessageReceived from error
+            if isinstance(message, dict):
+                yield message
+            elif not ignore_parsing_errors:
+                raise NonJsonMessageReceived
+
 
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = TextFrameWebSocketAdapter
@@ -124,6 +144,7 @@ class GraphQLView(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=True,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
             # The legacy graphql-ws protocol stays off: it has a known authentication bypass.
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             multipart_uploads_enabled=True,
@@ -274,11 +295,18 @@ class GraphQLView(GraphQL[Context, None]):
         """graphql-transport-ws: the token comes in connection_init's payload as
         {"authorization": "Bearer …"}; a bad one closes the socket with 4403."""
         params = context.connection_params or {}
-        authorization = params.get("authorization") or params.get("Authorization")
-        try:
-            context.viewer = await viewer_from_header(
-                authorization if isinstance(authorization, str) else None
+        if not isinstance(params, Mapping):
+            raise ConnectionRejectionError(
+                {"message": "connection_init's payload must be an object"}
             )
+        authorization = params.get("authorization", params.get("Authorization"))
+        if authorization is not None and not isinstance(authorization, str):
+            # A number or a list is a mistake, not a reader without a token.
+            raise ConnectionRejectionError(
+                {"message": "connection_init's authorization must be 'Bearer <token>'"}
+            )
+        try:
+            context.viewer = await viewer_from_header(authorization)
         except Unauthenticated as error:
             raise ConnectionRejectionError({"message": error.message}) from None
         return await super().on_ws_connect(context)

@@ -125,3 +125,47 @@ async def test_the_legacy_graphql_ws_protocol_is_refused(server: str) -> None:
             await asyncio.wait_for(ws.recv(), WAIT)
 
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
+
+
+async def _closed_with(ws: object, code: int) -> None:
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), WAIT)  # type: ignore[attr-defined]
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == code
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"authorization": 5}, {"authorization": ["Bearer x"]}, {"Authorization": {"a": 1}}, [1]],
+    ids=["number", "list", "object", "payload-list"],
+)
+async def test_an_authorization_that_is_not_a_string_is_refused_not_anonymous(
+    server: str, payload: object
+) -> None:
+    async with connect(f"ws://{server}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        await _closed_with(ws, 4403 if isinstance(payload, dict) else 4400)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["[1, 2]", "7", '"connection_init"', '{"a":' * 5000 + "1" + "}" * 5000, "[" * 5000],
+    ids=["array", "number", "string", "nested-5000-deep", "unclosed-5000-deep"],
+)
+async def test_a_message_that_is_no_object_closes_with_4400(server: str, message: str) -> None:
+    async with connect(f"ws://{server}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(message)
+        await _closed_with(ws, 4400)
+
+
+async def test_a_socket_without_connection_init_is_closed_after_the_setting(
+    settings: Settings, db: None
+) -> None:
+    async with serve(settings.model_copy(update={"ws_init_timeout_seconds": 0.5})) as address:
+        async with connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+            started = asyncio.get_running_loop().time()
+            await _closed_with(ws, 4408)
+            assert asyncio.get_running_loop().time() - started < WAIT
+
+
+def test_the_connection_init_wait_is_ten_seconds_by_default() -> None:
+    assert Settings(_env_file=None).ws_init_timeout_seconds == 10.0

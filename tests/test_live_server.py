@@ -7,6 +7,7 @@ this is where start-up, worker and database wiring problems show.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -34,6 +35,13 @@ def _post(server: LiveServer, query: str, token: str | None = None) -> httpx.Res
     )
 
 
+def _post_body(server: LiveServer, content: Any, headers: dict[str, str]) -> httpx.Response:
+    """POST raw `content` (bytes, or an iterator of chunks: sent chunked) to /graphql."""
+    return httpx.post(
+        f"{server.url}/graphql", content=content, headers=headers, timeout=10, trust_env=False
+    )
+
+
 def test_health_and_the_demo_feed(server: LiveServer) -> None:
     health = httpx.get(f"{server.url}/healthz", timeout=5, trust_env=False)
     body = _post(server, FEED).json()
@@ -51,12 +59,10 @@ def test_a_body_over_the_limit_is_a_413_from_the_real_server(
     """CMS_MAX_BODY_BYTES (1 MB by default) over real HTTP, the length announced or not."""
     body = b'{"query": "' + b" " * (2 * 1024 * 1024) + b'{ sections { slug } }"}'
     content = iter([body[i : i + 65536] for i in range(0, len(body), 65536)]) if chunked else body
-    response = httpx.post(
-        f"{server.url}/graphql",
-        content=content,
-        headers={"content-type": "application/json", "authorization": f"Bearer {server.token}"},
-        timeout=10,
-        trust_env=False,
+    response = _post_body(
+        server,
+        content,
+        {"content-type": "application/json", "authorization": f"Bearer {server.token}"},
     )
 
     assert response.status_code == 413
@@ -73,13 +79,7 @@ def test_a_body_over_the_limit_is_a_413_from_the_real_server(
 def test_a_body_that_is_no_request_is_a_400_from_the_real_server(
     server: LiveServer, content: bytes
 ) -> None:
-    response = httpx.post(
-        f"{server.url}/graphql",
-        content=content,
-        headers={"content-type": "application/json"},
-        timeout=10,
-        trust_env=False,
-    )
+    response = _post_body(server, content, {"content-type": "application/json"})
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

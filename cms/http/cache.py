@@ -35,13 +35,6 @@ __all__ = ["COLLECTOR", "ResponseCache"]
 COLLECTOR = "newsdesk.cache_tags"
 
 
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value)
-    return None
-
-
 def _entry(etag: bytes, tag_list: list[str], versions: list[int], body: bytes) -> bytes:
     return orjson.dumps([etag.decode(), tag_list, versions]) + b"\n" + body
 
@@ -113,18 +106,21 @@ class ResponseCache:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _header(scope, b"authorization") is not None:
+        if negotiation.header(scope, b"authorization") is not None:
             await self._as_token_holder(scope, receive, send)
             return
         # The same body goes out as application/json or application/graphql-response+json,
         # as Accept asks; a request that accepts neither is the view's to refuse (406).
-        accept = _header(scope, b"accept")
+        accept = negotiation.header(scope, b"accept")
         media_type = negotiation.response_media_type(accept.decode("latin-1") if accept else None)
         key = None
         if self.enabled and media_type is not None:
             if scope["method"] == "GET":
                 key = cache_keys.for_get(scope["query_string"], self.max_tokens)
-            elif scope["method"] == "POST" and self._json_body(scope):
+            elif (
+                scope["method"] == "POST"
+                and negotiation.body_media_type(scope) == b"application/json"
+            ):
                 body, whole = await _read_body(receive)
                 receive = _replay(body, receive)
                 key = cache_keys.for_post(body) if whole else None
@@ -138,11 +134,6 @@ class ResponseCache:
             return
         self.misses += 1
         await self._fill(scope, receive, send, key, media_type)
-
-    @staticmethod
-    def _json_body(scope: Scope) -> bool:
-        content_type = _header(scope, b"content-type") or b""
-        return content_type.split(b";")[0].strip().lower() == b"application/json"
 
     async def _as_token_holder(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Uncached. After a POST (a token holder may have written), what it changed is
@@ -189,7 +180,7 @@ class ResponseCache:
                 (b"surrogate-key", " ".join(tag_list).encode()),
                 (b"cache-tag", ",".join(tag_list).encode()),
             ]
-        if_none_match = _header(scope, b"if-none-match")
+        if_none_match = negotiation.header(scope, b"if-none-match")
         if conditional.not_modified(
             etag=etag.decode(),
             if_none_match=if_none_match.decode("latin-1") if if_none_match is not None else None,

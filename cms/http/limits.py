@@ -1,7 +1,8 @@
 """The request body's size limit (`CMS_MAX_BODY_BYTES`): 413 before the body is read whole.
 
-A request whose Content-Length is over the limit is refused before any of its body is read.
-One without a length (chunked) is counted as it arrives: the moment it passes the limit,
+A request whose Content-Length is over the limit is refused before any of its body is read;
+one within it passes untouched (the HTTP server delivers no more than the length says).
+A chunked body is counted as it arrives: the moment it passes the limit,
 the application sees the client go away, whatever it answers is dropped, and the client
 gets the 413. The connection stays open: the server reads the rest of the body and drops
 it, so a client that sends its whole request before reading the answer still reads the
@@ -11,8 +12,10 @@ it, so a client that sends its whole request before reading the answer still rea
 
 from __future__ import annotations
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms.http.negotiation import body_media_type, header
 from cms.media.service import MAX_BYTES as MAX_UPLOAD_BYTES
 
 __all__ = ["BodyLimitMiddleware"]
@@ -25,22 +28,30 @@ class BodyLimitMiddleware:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
-    def _limit(self, scope: Scope) -> int:
-        for name, value in scope["headers"]:
-            if name == b"content-type" and value.split(b";")[0].strip().lower() == _MULTIPART:
-                return self.max_body_bytes + MAX_UPLOAD_BYTES
-        return self.max_body_bytes
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope)
+        chunked = header(scope, b"transfer-encoding") is not None
         length = _content_length(scope)
-        if length is not None and length > limit:
-            await _refuse(send, limit)
+        if not chunked and not length:  # no body: nothing to count
+            await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
+        if chunked:
+            await self._counted(scope, receive, send, limit)
+        elif length is not None and length > limit:
+            await _refuse(scope, receive, send, limit)
+        else:
+            await self.app(scope, receive, send)
 
+    def _limit(self, scope: Scope) -> int:
+        if body_media_type(scope) == _MULTIPART:
+            return self.max_body_bytes + MAX_UPLOAD_BYTES
+        return self.max_body_bytes
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """A chunked body, counted as the application reads it."""
         received = 0
         over = False
         started = False
@@ -70,33 +81,15 @@ class BodyLimitMiddleware:
             if not over:
                 raise
         if over and not started:
-            await _refuse(send, limit)
+            await _refuse(scope, receive, send, limit)
 
 
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    value = header(scope, b"content-length")
+    return int(value) if value is not None and value.isdigit() else None
 
 
-async def _refuse(send: Send, limit: int) -> None:
-    body = (
-        b'{"errors":[{"message":"The request body is larger than the limit of '
-        + str(limit).encode()
-        + b' bytes (CMS_MAX_BODY_BYTES).","extensions":{"code":"PAYLOAD_TOO_LARGE"}}]}'
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    message = f"The request body is larger than the limit of {limit} bytes (CMS_MAX_BODY_BYTES)."
+    error = {"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}
+    await JSONResponse({"errors": [error]}, status_code=413)(scope, receive, send)

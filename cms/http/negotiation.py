@@ -12,12 +12,15 @@ from functools import lru_cache
 from typing import Final
 
 from graphql import GraphQLError, OperationDefinitionNode, parse
+from starlette.types import Scope
 from strawberry.types.graphql import OperationType
 
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
     "JSON",
+    "body_media_type",
     "content_type",
+    "header",
     "request_error",
     "response_media_type",
     "selected_operation",
@@ -29,6 +32,20 @@ _CONTENT_TYPES: Final = {
     JSON: JSON,
     GRAPHQL_RESPONSE_JSON: f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8",
 }
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The value of the request header `name` (lower case) in an ASGI scope, or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def body_media_type(scope: Scope) -> bytes:
+    """The request body's media type, from Content-Type without its parameters, lower case
+    (b"" when there is none)."""
+    return (header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
 
 
 def content_type(media_type: str) -> str:

@@ -101,6 +101,10 @@ class RedisBroker(InMemoryBroker):
     def __init__(self, url: str) -> None:
         super().__init__()
         self.redis: Redis = Redis.from_url(url)
+        # Pub/sub ignores the database index that keeps two newsrooms' keys apart on one
+        # Redis server; the channel carries it, so they do not hear each other's events.
+        database = self.redis.connection_pool.connection_kwargs.get("db", 0)
+        self.channel = f"{CHANNEL}:{database}"
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
@@ -117,13 +121,13 @@ class RedisBroker(InMemoryBroker):
         await super().close()
 
     async def publish(self, message: FeedMessage) -> None:
-        await self.redis.publish(CHANNEL, message.encode())
+        await self.redis.publish(self.channel, message.encode())
 
     async def _listen(self) -> None:
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(self.channel)
                     self._ready.set()
                     async for raw in pubsub.listen():
                         if raw.get("type") == "message":

@@ -6,8 +6,9 @@ refused when there is less than one. A bucket left idle until it is full again i
 same as a new one, so memory forgets it; Redis lets it expire.
 
 In Redis one Lua script (EVALSHA) refills and takes atomically, so every worker draws on
-the same bucket. The time comes from the caller (`clock`, wall-clock seconds), so keep
-the workers' clocks in step (NTP); a clock behind the others refills nothing, never more.
+the same bucket. The time comes from the caller (`clock`, seconds since the epoch), so
+keep the workers' clocks in step (NTP); a clock behind the others refills nothing, never
+more.
 When Redis fails, requests are let through (fail open) and the failure is logged once,
 and Redis is left alone for a second before it is asked again.
 """
@@ -16,10 +17,9 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -31,41 +31,44 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 
 
-@dataclass(frozen=True, slots=True)
 class Policy:
     """A named limit: `requests` per `seconds`, with a burst of `requests`."""
 
-    name: str
-    requests: int
-    seconds: float
-    rate: float = field(init=False)  # tokens a second
-    header: bytes = field(init=False)  # the RateLimit-Policy value
+    __slots__ = ("header", "name", "rate", "requests", "seconds", "_state")
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "rate", self.requests / self.seconds)
-        window = math.ceil(self.seconds)
-        value = f'"{self.name}";q={self.requests};w={window}'
-        object.__setattr__(self, "header", value.encode())
+    def __init__(self, name: str, requests: int, seconds: float) -> None:
+        self.name = name
+        self.requests = requests
+        self.seconds = seconds
+        self.rate = requests / seconds  # tokens a second
+        window = math.ceil(seconds)
+        self.header = f'"{name}";q={requests};w={window}'.encode()  # RateLimit-Policy
+        self._state = b'"' + name.encode() + b'";r=%d;t=%d'  # RateLimit
 
-    def decide(self, level: float, allowed: bool) -> Decision:
-        """The decision for a bucket left at `level` tokens."""
-        reset = math.ceil((self.requests - level) / self.rate) if level < self.requests else 0
-        wait = 0 if allowed or level >= 1 else max(1, math.ceil((1 - level) / self.rate))
-        return Decision(allowed, self, int(level), reset, wait)
+    def state(self, level: float) -> bytes:
+        """The RateLimit value of a bucket left at `level` tokens: whole requests left
+        and the seconds until it is full again."""
+        missing = self.requests - level
+        reset = math.ceil(missing / self.rate) if missing > 0 else 0
+        return self._state % (level, reset)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     allowed: bool
     policy: Policy
-    remaining: int  # whole requests left in the bucket
-    reset: int  # seconds until the bucket is full again
-    retry_after: int  # seconds until a refused client may ask again (0 when allowed)
+    level: float  # tokens left in the bucket
+
+    @property
+    def retry_after(self) -> int:
+        """Seconds until a refused client may ask again (0 when it need not wait)."""
+        if self.allowed or self.level >= 1:
+            return 0
+        return max(1, math.ceil((1 - self.level) / self.policy.rate))
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         """RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers)."""
-        state = b'"%s";r=%d;t=%d' % (self.policy.name.encode(), self.remaining, self.reset)
-        return [(b"ratelimit-policy", self.policy.header), (b"ratelimit", state)]
+        policy = self.policy
+        return [(b"ratelimit-policy", policy.header), (b"ratelimit", policy.state(self.level))]
 
 
 class MemoryBuckets:
@@ -105,7 +108,7 @@ class MemoryBuckets:
         allowed = bucket[0] >= 1
         if allowed or force:
             bucket[0] = max(0.0, bucket[0] - 1)
-        return self.policy.decide(bucket[0], allowed)
+        return Decision(allowed, self.policy, bucket[0])
 
     def _refilled(self, bucket: list[float], now: float) -> float:
         elapsed = max(0.0, now - bucket[1])
@@ -158,9 +161,7 @@ class RedisBuckets:
 
     RETRY_SECONDS = 1.0  # after a failure, requests pass without asking Redis this long
 
-    def __init__(
-        self, url: str, *, clock: Clock = time.time, prefix: str = "newsdesk:ratelimit:"
-    ) -> None:
+    def __init__(self, url: str, *, clock: Clock, prefix: str = "newsdesk:ratelimit:") -> None:
         # Short timeouts: a Redis that hangs must not hold every request up with it.
         self.redis: Redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.script = self.redis.register_script(_SCRIPT)
@@ -199,7 +200,7 @@ class RedisBuckets:
             self._failing = False
             log.warning("rate limits: Redis answers again; requests are limited again")
         decided_by = guard[0] if which == 2 and guard is not None else policy
-        return decided_by.decide(float(level), bool(allowed))
+        return Decision(bool(allowed), decided_by, float(level))
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import time
 from functools import lru_cache
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms import clock as cms_clock
 from cms.config import Settings
 from cms.http.buckets import Clock, Decision, MemoryBuckets, Policy, RedisBuckets
 from cms.http.client_address import Networks, client_address
@@ -53,15 +53,13 @@ class RateLimits:
         self.token = Policy("token", *token) if token else None
         self.trusted_proxies = trusted_proxies
         limited = self.address is not None or self.token is not None
-        self.shared = (
-            RedisBuckets(redis_url, clock=clock or time.time) if redis_url and limited else None
-        )
-        local = clock or time.monotonic
+        now = clock or cms_clock.seconds  # a clock set back refills nothing
+        self.shared = RedisBuckets(redis_url, clock=now) if redis_url and limited else None
 
         def buckets(policy: Policy | None) -> MemoryBuckets | None:
             if policy is None or self.shared is not None:
                 return None
-            return MemoryBuckets(policy, clock=local, max_buckets=max_buckets)
+            return MemoryBuckets(policy, clock=now, max_buckets=max_buckets)
 
         self.by_address = buckets(self.address)
         self.refused_tokens = buckets(self.address)  # requests whose token was refused

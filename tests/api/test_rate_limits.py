@@ -8,9 +8,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import shutil
 import socket
-from collections.abc import AsyncIterator, Callable
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -304,6 +308,55 @@ async def test_a_redis_that_is_down_lets_requests_through_and_says_so_once(
         assert "ratelimit" not in answer.headers
     warnings = [record for record in caplog.records if "Redis failed" in record.getMessage()]
     assert len(warnings) == 1
+
+
+@contextlib.contextmanager
+def own_redis_server(tmp_path: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A redis-server of this test's own on `port`, saving nothing, so the test may stop it."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server on PATH")
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                break
+            time.sleep(0.05)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_redis_going_down_lets_requests_through_until_it_is_back(
+    settings: Settings, db: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _closed_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    update = {"redis_url": url, "rate_limit": "1/60", "response_cache": False}
+    with own_redis_server(tmp_path, port) as redis_server:
+        async with running(settings.model_copy(update=update)) as app, clients_of(app) as c:
+            reader = c()
+            with clock.frozen(T0):
+                assert (await feed(reader)).status_code == 200
+                assert_refused(await feed(reader), policy="address", retry_after=60)
+                redis_server.terminate()
+                redis_server.wait(timeout=10)
+                with caplog.at_level(logging.WARNING, logger="cms.http.buckets"):
+                    down = [await feed(reader) for _ in range(3)]
+            with own_redis_server(tmp_path, port), clock.frozen(T0 + timedelta(seconds=2)):
+                back = [await feed(reader) for _ in range(2)]  # a new, empty Redis
+
+    for answer in down:
+        assert answer.status_code == 200, answer.text
+        assert "ratelimit" not in answer.headers
+    messages = [record.getMessage() for record in caplog.records]
+    assert len([message for message in messages if "Redis failed" in message]) == 1
+    assert back[0].status_code == 200
+    assert back[0].headers["ratelimit"] == '"address";r=0;t=60'
+    assert_refused(back[1], policy="address", retry_after=60)
 
 
 # --- a real server ----------------------------------------------------------------------

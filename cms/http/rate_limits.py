@@ -6,8 +6,8 @@ client address's (`cms.http.client_address`; an IPv6 client by its /64, which on
 usually holds whole). Past the limit the answer is 429 with a GraphQL error body
 (`RATE_LIMITED`), `Retry-After` and the RateLimit headers; every answer within it carries
 the RateLimit headers too. A WebSocket handshake draws on its address's bucket and is
-refused with 429 (or, where the server cannot answer a handshake with a response, closed
-with 4429).
+refused with 429 (or, where the server cannot answer a handshake with a response, accepted
+and closed at once with 4429).
 
 Made-up tokens must not buy fresh buckets: a request whose token is refused (401) is
 charged to its address's bucket of refused tokens (the address policy), and while that
@@ -34,6 +34,7 @@ __all__ = ["LIMITED_PATHS", "LIMITED_PREFIXES", "RateLimitMiddleware", "RateLimi
 
 LIMITED_PATHS = frozenset({"/graphql", "/feed.xml", "/feed.json"})
 LIMITED_PREFIXES = ("/ninjs/",)
+GRAPHQL_TRANSPORT_WS = "graphql-transport-ws"
 
 
 class RateLimits:
@@ -177,10 +178,16 @@ async def _charge(limits: RateLimits, policy: Policy, key: str) -> None:
 
 async def _refuse(decision: Decision, scope: Scope, receive: Receive, send: Send) -> None:
     """429 with Retry-After and the RateLimit headers; a WebSocket handshake gets it as a
-    denial response where the server can send one (uvicorn can), else a close with 4429."""
+    denial response where the server can send one (uvicorn can), else the socket is
+    accepted and closed at once with 4429 (a close before accepting would reach the client
+    as a bare 403)."""
     if scope["type"] == "websocket" and "websocket.http.response" not in scope.get(
         "extensions", {}
     ):
+        await receive()  # websocket.connect
+        offered = scope.get("subprotocols") or ()
+        chosen = GRAPHQL_TRANSPORT_WS if GRAPHQL_TRANSPORT_WS in offered else None
+        await send({"type": "websocket.accept", "subprotocol": chosen, "headers": []})
         await send({"type": "websocket.close", "code": 4429, "reason": "rate limited"})
         return
     wait = decision.retry_after
@@ -200,11 +207,15 @@ def _authorization(scope: Scope) -> bytes | None:
 
 @lru_cache(maxsize=8192)
 def _address_key(address: str) -> str:
-    """The bucket of an address: an IPv6 address's /64 (one host, one subnet), else the
-    address itself."""
+    """The bucket of an address: an IPv6 address's /64 (one host, one subnet), an
+    IPv4-mapped one's IPv4 address (a dual-stack socket's view of an IPv4 client), else
+    the address itself."""
     if ":" not in address:
         return address
     try:
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
+        ip = ipaddress.IPv6Address(address)
     except ValueError:
         return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((ip, 64), strict=False))

@@ -132,6 +132,8 @@ async def test_each_address_and_each_token_has_its_own_bucket(
                 assert (await feed(http)).status_code == 200
             assert (await feed(ipv6[3])).status_code == 429
             assert (await feed(client("2001:db8:1:3::1"))).status_code == 200
+            # An IPv4 client seen through a dual-stack socket is that IPv4 client.
+            assert (await feed(client("::ffff:203.0.113.1"))).status_code == 429
 
 
 async def test_made_up_tokens_do_not_buy_fresh_buckets(
@@ -383,3 +385,39 @@ async def test_a_websocket_handshake_past_the_limit_is_refused_with_429(
     assert response.headers["Retry-After"] == "30"
     assert response.headers["RateLimit"] == '"address";r=0;t=60'
     assert b"RATE_LIMITED" in response.body
+
+
+async def test_a_server_that_cannot_refuse_a_handshake_gets_a_close_with_4429() -> None:
+    """An ASGI server without the WebSocket denial response extension (uvicorn has it)."""
+    from cms.http.rate_limits import RateLimitMiddleware, RateLimits
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept", "subprotocol": "graphql-transport-ws"})
+
+    limited_app = RateLimitMiddleware(app, limits=RateLimits(address=(1, 60), token=None))
+    handshakes = []
+    for _ in range(2):
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "websocket.connect"}
+
+        async def send(message: dict[str, Any], sent: list[dict[str, Any]] = sent) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "websocket",
+            "path": "/graphql",
+            "headers": [],
+            "client": ("192.0.2.1", 40000),
+            "subprotocols": ["graphql-transport-ws"],
+        }
+        with clock.frozen(T0):
+            await limited_app(scope, receive, send)
+        handshakes.append(sent)
+
+    assert [message["type"] for message in handshakes[0]] == ["websocket.accept"]
+    accept, close = handshakes[1]
+    assert (accept["type"], accept["subprotocol"]) == ("websocket.accept", "graphql-transport-ws")
+    assert (close["type"], close["code"]) == ("websocket.close", 4429)

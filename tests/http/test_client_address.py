@@ -31,6 +31,10 @@ def test_a_peer_that_is_not_a_trusted_proxy_is_the_client() -> None:
     assert client_address(scope("203.0.113.9", "198.51.100.1"), PROXIES) == "203.0.113.9"
 
 
+def test_an_ipv4_proxy_seen_through_a_dual_stack_socket_is_still_trusted() -> None:
+    assert client_address(scope("::ffff:10.1.1.1", "198.51.100.1"), PROXIES) == "198.51.100.1"
+
+
 @pytest.mark.parametrize(
     ("forwarded", "client"),
     [

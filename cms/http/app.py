@@ -28,6 +28,7 @@ from cms.http.media import MediaFiles
 from cms.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from cms.http.middleware import RequestIdMiddleware
 from cms.http.persisted import PersistedQueries
+from cms.http.rate_limits import RateLimitMiddleware, RateLimits
 from schema import build_schema
 
 __all__ = ["create_app"]
@@ -70,6 +71,7 @@ def create_app(
     graphql = ResponseCache(
         view, settings=settings, store=store, versions=versions, changes=changes
     )
+    rate_limits = RateLimits.from_settings(settings)  # CMS_RATE_LIMIT, CMS_TOKEN_RATE_LIMIT
     if settings.graphiql_enabled:
         graphiql.graphiql_page(settings)  # fail at start-up, not on the first editor's visit
 
@@ -78,6 +80,7 @@ def create_app(
         Path(settings.media_dir).mkdir(parents=True, exist_ok=True)
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(store.close)
+            stack.push_async_callback(rate_limits.close)
             if manage_database:
                 await stack.enter_async_context(db.lifespan(settings))
             # Where this worker starts reading the outbox: every change recorded from now
@@ -110,8 +113,11 @@ def create_app(
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight"],
+                expose_headers=["Retry-After", "RateLimit", "RateLimit-Policy"],
             )
         )
+    if rate_limits.enabled:  # inside CORS, so a browser can read a 429
+        middleware.append(Middleware(RateLimitMiddleware, limits=rate_limits))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=None),  # the view answers every method

@@ -64,44 +64,50 @@ class FallbackStore:
 
     async def get(self, key: str) -> bytes | None:
         if self.up:
-            with contextlib.suppress(*UNREACHABLE):
+            try:
                 return await self.redis.get(key)
-            self._lost()
+            except UNREACHABLE:
+                self._lost()
         return await self._standby().get(key)
 
     async def set(self, key: str, value: bytes, *, ttl: int | None = None) -> None:
         if self.up:
-            with contextlib.suppress(*UNREACHABLE):
+            try:
                 return await self.redis.set(key, value, ttl=ttl)
-            self._lost()
+            except UNREACHABLE:
+                self._lost()
         await self._standby().set(key, value, ttl=ttl)
 
     async def incr(self, key: str) -> int:
         if self.up:
-            with contextlib.suppress(*UNREACHABLE):
+            try:
                 return await self.redis.incr(key)
-            self._lost()
+            except UNREACHABLE:
+                self._lost()
         return -1 - await self._standby().incr(key)
 
     async def read_int(self, key: str) -> int:
         if self.up:
-            with contextlib.suppress(*UNREACHABLE):
+            try:
                 return await self.redis.read_int(key)
-            self._lost()
+            except UNREACHABLE:
+                self._lost()
         return -1 - await self._standby().read_int(key)
 
     async def incr_many(self, keys: Sequence[str]) -> None:
         if self.up:
-            with contextlib.suppress(*UNREACHABLE):
+            try:
                 return await self.redis.incr_many(keys)
-            self._lost()
+            except UNREACHABLE:
+                self._lost()
         await self._standby().incr_many(keys)
 
     async def read_ints(self, keys: Sequence[str]) -> list[int]:
         if self.up:
-            with contextlib.suppress(*UNREACHABLE):
+            try:
                 return await self.redis.read_ints(keys)
-            self._lost()
+            except UNREACHABLE:
+                self._lost()
         return [-1 - value for value in await self._standby().read_ints(keys)]
 
     async def close(self) -> None:

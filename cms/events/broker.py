@@ -151,7 +151,7 @@ class RedisBroker(InMemoryBroker):
                 await self.redis.publish(CHANNEL, message.encode())
                 return
             except (RedisError, OSError):
-                self._lost()
+                pass  # whether Redis is gone is the listener's to find out (and to say)
         self.fallbacks += 1
         self.deliver_locally(message)
 

@@ -25,12 +25,12 @@ def _message(content_id: int) -> FeedMessage:
     )  # fmt: skip
 
 
-async def _subscribed(broker: RedisBroker) -> None:
+async def _connected(broker: RedisBroker, state: bool = True) -> None:
     for _ in range(int(PATIENCE / 0.05)):
-        if broker.connected:
+        if broker.connected == state:
             return
         await asyncio.sleep(0.05)
-    raise AssertionError("the broker never subscribed")
+    raise AssertionError(f"the broker's subscription never became {state}")
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ async def test_it_subscribes_when_redis_comes_and_hears_other_workers_again(
     caplog.set_level(logging.INFO, logger="cms.events.broker")
     await asyncio.sleep(0.3)  # attempts that fail again log nothing more
     redis_server.start()
-    await _subscribed(broker)
+    await _connected(broker)
     other = RedisBroker(redis_server.url)
     await other.start()
     try:
@@ -86,10 +86,13 @@ async def test_losing_redis_while_subscribed_falls_back_to_local_delivery(
         async with broker.subscribe() as messages:
             await broker.publish(_message(3))  # the listener may not have noticed yet
             heard = await asyncio.wait_for(anext(messages), PATIENCE)
+            await _connected(broker, False)  # now it has
+            await broker.publish(_message(4))
+            heard_later = await asyncio.wait_for(anext(messages), PATIENCE)
         redis_server.start()
-        await _subscribed(broker)
+        await _connected(broker)
     finally:
         await broker.close()
 
-    assert heard == _message(3)
+    assert (heard, heard_later) == (_message(3), _message(4))
     assert broker.outages == 1

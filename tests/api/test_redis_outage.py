@@ -15,13 +15,18 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from cms import clock
 from cms.auth import tokens
 from cms.config import Settings
 from tests import factories
 from tests.api.conftest import global_id
-from tests.realtime import next_event, post, serve, subscribe
+from tests.realtime import free_port, next_event, post, serve, subscribe
 from tests.redis_server import RedisServer, redis_server
 
 __all__ = ["redis_server"]
@@ -33,6 +38,11 @@ PUBLISH = "mutation($id: ID!) { publish(id: $id) { __typename } }"
 RETITLE = """
 mutation($id: ID!, $title: String!) {
   updateArticle(id: $id, input: {title: $title}) { __typename }
+}
+"""
+CREATE_WEBHOOK = """
+mutation($url: String!) {
+  createWebhook(url: $url, events: [CONTENT_PUBLISHED]) { __typename }
 }
 """
 PATIENCE = 10.0  # seconds: how long a test waits for what must happen
@@ -202,3 +212,40 @@ async def test_a_server_started_while_redis_is_down_comes_up_and_serves(
     assert (health.status_code, health.json()) == (200, {"status": "ok", "redis": "down"})
     assert titles == ["Served anyway"]
     assert len(cached) == 1
+
+
+async def test_with_redis_gone_webhooks_are_still_delivered(
+    http: httpx.AsyncClient, redis_server: RedisServer, editor: str
+) -> None:
+    """The outbox and the dispatcher never needed Redis: a publish made while it is down
+    reaches a webhook receiver (a real one on 127.0.0.1)."""
+    heard: list[str] = []
+
+    async def receive(request: Request) -> Response:
+        heard.append(request.headers.get("x-newsdesk-event", ""))
+        return Response(status_code=200)
+
+    port = free_port()
+    receiver = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/hooks", receive, methods=["POST"])]),
+            host="127.0.0.1", port=port, lifespan="off", log_level="warning",
+        )
+    )  # fmt: skip
+    task = asyncio.create_task(receiver.serve())
+    _, admin = await tokens.create(name="outage-admin", role="admin")
+    draft = await factories.make_article(title="Hooked")
+    address = str(http.base_url.netloc.decode())
+    try:
+        redis_server.stop()
+        await post(address, CREATE_WEBHOOK, admin, url=f"http://127.0.0.1:{port}/hooks")
+        await post(address, PUBLISH, editor, id=global_id("Article", draft.id))
+        for _ in range(int(PATIENCE / 0.05)):
+            if heard:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        receiver.should_exit = True
+        await task
+
+    assert heard == ["CONTENT_PUBLISHED"]

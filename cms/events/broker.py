@@ -199,6 +199,8 @@ class RedisBroker(InMemoryBroker):
 def address(url: str) -> str:
     """host:port/db of a Redis URL, without its password, for log lines."""
     parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return parts.path
     return f"{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path or '/0'}"
 
 

@@ -21,6 +21,10 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite://data/cms.sqlite3"
     redis_url: str | None = None
+    # Seconds to connect to Redis or wait for its answer; and between checks whether an
+    # unreachable Redis is back (meanwhile each worker uses its own memory).
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
+    redis_retry_seconds: float = Field(default=5.0, gt=0)
     media_dir: str = "data/media"
     public_url: str = "http://127.0.0.1:8000"
     site_url: str | None = None

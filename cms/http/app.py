@@ -15,8 +15,9 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from cms import db
 from cms.cache.changes import Changes
+from cms.cache.fallback import FallbackStore
 from cms.cache.stores import MemoryStore, RedisStore, Store
-from cms.cache.versions import TagVersions
+from cms.cache.versions import EVERYTHING, TagVersions
 from cms.config import Settings
 from cms.dispatch import Dispatcher
 from cms.events.broker import make_broker
@@ -55,13 +56,17 @@ def create_app(
             settings = settings.model_copy(update={"graphiql_assets_url": assets.url})
             files = graphiql_assets.AssetFiles(assets.directory)
             assets_mount.append(Mount(graphiql_assets.MOUNT_PATH, files, name="graphiql-assets"))
-    store: Store = (
-        RedisStore(settings.redis_url)
-        if settings.redis_url
-        else MemoryStore(max_bytes=settings.cache_max_bytes)
-    )
+    store: Store = MemoryStore(max_bytes=settings.cache_max_bytes)
+    if settings.redis_url:
+        # While Redis is unreachable, this worker's memory stands in (cms.cache.fallback).
+        store = FallbackStore(
+            RedisStore(settings.redis_url, timeout=settings.redis_timeout_seconds),
+            max_bytes=settings.cache_max_bytes,
+            retry_seconds=settings.redis_retry_seconds,
+            on_return=TagVersions.keys([EVERYTHING]),
+        )
     persisted = PersistedQueries.from_settings(settings, store)
-    broker = make_broker(settings.redis_url)
+    broker = make_broker(settings.redis_url, timeout=settings.redis_timeout_seconds)
     schema = build_schema(settings)
     view = GraphQLView(schema, settings, persisted, broker)
     versions = TagVersions(store)
@@ -101,6 +106,9 @@ def create_app(
     if schema.plans is not None:
         metrics.watch_plans(schema.plans.stats)
     metrics.watch_response_cache(graphql)
+    redis = routes.RedisHealth(store, broker) if isinstance(store, FallbackStore) else None
+    if redis is not None:
+        metrics.watch_redis(redis)
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(MetricsMiddleware, metrics=metrics),
@@ -135,6 +143,7 @@ def create_app(
     app.state.settings = settings
     app.state.response_cache = graphql
     app.state.broker = broker
+    app.state.redis = redis
     return app
 
 

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     # Seconds a WebSocket may stay open without connection_init (then closed with 4408).
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Subscriptions one WebSocket may hold at once; past it `subscribe` gets an `error`.
+    max_subscriptions_per_connection: int = Field(default=10, ge=1)
+    # WebSockets one client address may hold open in a worker process; past it: 4429.
+    max_connections_per_client: int = Field(default=20, ge=1)
+    # Messages waiting for a socket that does not read; past it the socket is dropped (4429).
+    ws_max_pending_messages: int = Field(default=100, ge=1)
 
     response_cache: bool = True
     # Answer reads from compiled plans (schema/plans); false: graphql-core answers all.

@@ -16,7 +16,9 @@ from redis.asyncio import Redis
 __all__ = ["Broker", "FeedMessage", "InMemoryBroker", "RedisBroker", "make_broker"]
 
 log = logging.getLogger(__name__)
-QUEUE_SIZE = 256
+# Events waiting for one subscriber (with cms.http.fanout, one stream of a subscription
+# shape); past it the oldest is dropped, so one slow subscriber holds no one up.
+QUEUE_SIZE = 64
 CHANNEL = "newsdesk:feed-events"
 
 

@@ -124,11 +124,15 @@ class Stream:
     async def _deliver(self, payload: str) -> None:
         """The same payload to every member, each under its own id; never waits for one."""
         suffix = payload + "}"
-        for index, member in enumerate(tuple(self.members)):
+        for index, member in enumerate(tuple(self.members), 1):
             if member.stream is self:
                 member.outgoing.send(member.prefix + suffix)
-            if index % BATCH == BATCH - 1:
+            if index % BATCH == 0:
                 await asyncio.sleep(0)
+        # The sockets write before the next event: a burst of queued events (which a
+        # stream may run through without waiting on anything) never piles up on a socket
+        # that reads perfectly well.
+        await asyncio.sleep(0)
 
     def _end_with(self, errors: list[GraphQLError]) -> None:
         self._end({"type": "error", "payload": [error.formatted for error in errors]})

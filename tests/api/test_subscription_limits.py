@@ -279,3 +279,53 @@ async def test_closing_the_sockets_frees_their_subscriptions_and_memory(
     held = during - baseline
     assert held > 0
     assert after - baseline < max(held // 4, 256 * 1024), (baseline, during, after)
+
+
+async def test_a_burst_of_events_does_not_drop_a_reader_that_keeps_up(
+    settings: Settings, db: None
+) -> None:
+    story = await factories.make_article(title="Burst", published_at=clock.utcnow())
+    tight = settings.model_copy(update={"ws_max_pending_messages": 5})
+    types_only = "subscription { feedEvents { type contentId } }"  # no SQL: nothing waits
+    async with serve_app(tight) as (address, app), _connected(address) as ws:
+        view, broker = _view(app), _broker(app)
+        for n in range(4):
+            await _subscribe(ws, str(n), types_only)
+        await _until(lambda: view.fanout.subscriptions == 4, "all subscribed")
+        for _ in range(30):  # queued at once, faster than any socket could be written
+            await broker.publish(_published(story))
+        messages = [await _receive(ws) for _ in range(4 * 30)]
+
+    assert {message["type"] for message in messages} == {"next"}
+    assert view.fanout.subscriptions == 0  # the socket closed normally, then let go
+
+
+async def test_an_invalid_subscription_errors_for_every_socket_and_frees_the_id(
+    settings: Settings, db: None
+) -> None:
+    story = await factories.make_article(title="Second try", published_at=clock.utcnow())
+    invalid = "subscription { feedEvents { noSuchField } }"
+    async with (
+        serve_app(settings) as (address, app),
+        _connected(address) as first,
+        _connected(address) as second,
+    ):
+        view, broker = _view(app), _broker(app)
+        await _subscribe(first, "a", invalid)
+        await _subscribe(second, "b", invalid)
+        errors = [await _receive(first), await _receive(second)]
+        assert [(error["type"], error["id"]) for error in errors] == [
+            ("error", "a"),
+            ("error", "b"),
+        ]
+        assert "noSuchField" in errors[0]["payload"][0]["message"]
+        await _until(lambda: view.fanout.streams == 0 and broker.subscribers == 0, "freed")
+
+        await _subscribe(first, "a")  # the id is free again
+        await _until(lambda: view.fanout.subscriptions == 1, "subscribed again")
+        await broker.publish(_published(story))
+        event = await _receive(first)
+
+    assert event["id"] == "a" and event["payload"]["data"]["feedEvents"]["content"]["title"] == (
+        "Second try"
+    )

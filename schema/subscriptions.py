@@ -45,8 +45,8 @@ class Subscription:
         viewer = info.context.viewer
         content = fields_under(selected(info), "content")
         include = content_include(content)
-        # One run serves every subscriber of this shape (cms.http.fanout): its SQL is
-        # one statement per event, and none when `content` is not asked for.
+        # One run serves every subscriber of this shape (cms.http.fanout): its SQL runs
+        # once per event, and not at all when `content` is not asked for.
         async with broker.subscribe() as messages:
             async for message in messages:
                 if sections is not None and message.section not in sections:

@@ -127,3 +127,4 @@ class FeedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await super().shutdown()
         finally:
             await self.outgoing.stop()
+            self.outgoing.on_drop = None  # no cycle left for the garbage collector

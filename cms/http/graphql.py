@@ -48,8 +48,7 @@ from cms.http.negotiation import (
     response_media_type,
     selected_operation,
 )
-from cms.http.outgoing import TOO_SLOW as TOO_MANY
-from cms.http.outgoing import Outgoing
+from cms.http.outgoing import TOO_MANY_REQUESTS, Outgoing
 from cms.http.persisted import PersistedQueries, PersistedQueryError
 from schema import Context, NewsdeskSchema
 
@@ -371,7 +370,7 @@ class GraphQLView(GraphQL[Context, None]):
             subprotocol = await self.pick_websocket_subprotocol(websocket)
             await websocket.accept(subprotocol=subprotocol)
             reason = f"Too many connections from this address (limit {limit})"
-            await websocket.close(code=TOO_MANY, reason=reason)
+            await websocket.close(code=TOO_MANY_REQUESTS, reason=reason)
             return websocket
         self.sockets_by_address[address] += 1
         try:

@@ -13,10 +13,11 @@ from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-__all__ = ["TOO_SLOW", "Outgoing"]
+__all__ = ["TOO_MANY_REQUESTS", "Outgoing"]
 
 log = logging.getLogger(__name__)
-TOO_SLOW = 4429
+# The close code for "too many": Strawberry closes a second connection_init with it too.
+TOO_MANY_REQUESTS = 4429
 
 
 class Outgoing:
@@ -58,7 +59,8 @@ class Outgoing:
         self.dropped = True
         self._pending.clear()
         log.warning("dropped a WebSocket reader %d messages behind", self._limit)
-        self.close(TOO_SLOW, f"Too slow: more than {self._limit} messages waited to be read")
+        reason = f"Too slow: more than {self._limit} messages waited to be read"
+        self.close(TOO_MANY_REQUESTS, reason)
         if self.on_drop is not None:
             self.on_drop()
 

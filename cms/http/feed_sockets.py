@@ -65,6 +65,7 @@ class FeedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 "`variables` and a string `operationName` (or none)"
             )
             return
+        operation_name = operation_name or None  # "" names no operation
         if id in self.operations or id in self.feeds:
             await self.websocket.close(code=4409, reason=f"Subscriber for {id} already exists")
             return

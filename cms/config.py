@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed: a comma list of addresses or CIDRs
     # ("10.0.0.0/8,127.0.0.1"). Empty: the client address is the connection's peer.
     trusted_proxies: str = ""
+    # Subscriptions one WebSocket may hold at once; past it `subscribe` gets an `error`.
+    max_subscriptions_per_connection: int = Field(default=10, ge=1)
+    # WebSockets one client address may hold open in a worker process; past it: 4429.
+    max_connections_per_client: int = Field(default=20, ge=1)
+    # Messages waiting for a socket that does not read; past it the socket is dropped (4429).
+    ws_max_pending_messages: int = Field(default=100, ge=1)
 
     response_cache: bool = True
     # Answer reads from compiled plans (schema/plans); false: graphql-core answers all.

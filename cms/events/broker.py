@@ -20,7 +20,9 @@ from redis.exceptions import RedisError
 __all__ = ["Broker", "FeedMessage", "InMemoryBroker", "RedisBroker", "address", "make_broker"]
 
 log = logging.getLogger(__name__)
-QUEUE_SIZE = 256
+# Events waiting for one subscriber (with cms.http.fanout, one stream of a subscription
+# shape); past it the oldest is dropped, so one slow subscriber holds no one up.
+QUEUE_SIZE = 64
 CHANNEL = "newsdesk:feed-events"
 # The longest a worker's start waits for the broker's first subscription attempt.
 START_SECONDS = 5.0

@@ -93,6 +93,7 @@ def create_app(
             await changes.catch_up()
             await broker.start()
             stack.push_async_callback(broker.close)
+            stack.push_async_callback(view.fanout.close)  # subscription streams first
             if settings.run_dispatcher:
                 dispatcher = Dispatcher(settings, broker, versions=versions)
                 await dispatcher.start()

@@ -37,6 +37,8 @@ SURFACES: dict[str, list[str]] = {
         "slugs",
         "syndication",
         "taxonomy",
+        "text",
+        "times",
         "visibility",
     ],
     "cms.demo": [],

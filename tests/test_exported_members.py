@@ -44,7 +44,7 @@ SURFACES: dict[str, list[str]] = {
     "cms.demo": [],
     "cms.events": ["outbox"],
     "cms.http": [],
-    "cms.media": ["images", "service", "storage"],
+    "cms.media": ["images", "png", "service", "storage"],
     "cms.models": [
         "ApiToken",
         "Author",

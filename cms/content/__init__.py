@@ -22,6 +22,8 @@ from cms.content import (
     slugs,
     syndication,
     taxonomy,
+    text,
+    times,
     visibility,
 )
 
@@ -43,5 +45,7 @@ __all__ = [
     "slugs",
     "syndication",
     "taxonomy",
+    "text",
+    "times",
     "visibility",
 ]

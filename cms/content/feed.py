@@ -7,7 +7,6 @@ cursor stays valid while news is published on top of it.
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from cms import prepared
-from cms.content import lookups, visibility
+from cms.content import ids, lookups, text, times, visibility
 from cms.content.records import ContentRecord
 from cms.errors import Invalid
 from cms.models import Content, ContentKind, ContentStatus
@@ -50,20 +49,26 @@ class Cursor:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, value: str) -> Cursor:
+    def decode(cls, value: str, *, field: str = "after") -> Cursor:
+        """The cursor `encode` wrote; Invalid naming `field` for anything else: a time
+        without its offset or outside the years 1 to 9999 in UTC (cms.content.times), an
+        id that no row can have (cms.content.ids.primary_key)."""
         try:
+            if len(value) > _MAX_CURSOR_LENGTH:
+                raise ValueError("too long")
             padded = value + "=" * (-len(value) % 4)
-            at, _, id_ = base64.urlsafe_b64decode(padded).decode().partition("|")
-            cursor = cls(datetime.fromisoformat(at), int(id_))
-            if cursor.at.tzinfo is not None:
-                cursor = cls(cursor.at.astimezone(UTC), cursor.id)
-        except (ValueError, UnicodeDecodeError, binascii.Error):
+            at, _, id_ = base64.urlsafe_b64decode(padded).decode("ascii").partition("|")
+            pk = ids.primary_key(id_)
+            if pk is None:
+                raise ValueError("no id")
+            return cls(times.to_utc(datetime.fromisoformat(at), field=field), pk)
+        except (ValueError, Invalid):  # binascii.Error, UnicodeDecodeError: ValueErrors
             raise Invalid(
-                "invalid cursor: pass an endCursor from a previous page", field="after"
+                "invalid cursor: pass an endCursor from a previous page", field=field
             ) from None
-        if cursor.at.tzinfo is None:
-            raise Invalid("invalid cursor: pass an endCursor from a previous page", field="after")
-        return cursor
+
+
+_MAX_CURSOR_LENGTH = 200  # a cursor `encode` writes is about 60 characters
 
 
 @dataclass(slots=True)
@@ -147,6 +152,13 @@ class FeedFilter:
             query = query.filter(locale=self.locale)
         return query
 
+    def check(self) -> None:
+        """Invalid, naming the argument, for text no database can compare (cms.content.text)."""
+        for name in _TEXT_FILTERS:
+            value = getattr(self, name)
+            if value is not None:
+                text.check(value, field=name)
+
     def shape(self) -> tuple[object, ...]:
         """What the filter's SQL depends on: which filters are given, and the kinds."""
         return tuple(getattr(self, name) is not None for name in _SLOT_FILTERS) + (self.kinds,)
@@ -173,6 +185,7 @@ class FeedFilter:
 
 
 _SLOT_FILTERS = ("section", "tag", "author", "author_id", "locale")
+_TEXT_FILTERS = ("section", "tag", "author", "locale")
 
 UNFILTERED = FeedFilter()
 """The whole public feed."""
@@ -194,6 +207,7 @@ async def feed(
     include: lookups.Include = lookups.EVERYTHING,
 ) -> Page:
     """Public items, newest first, narrowed by `filters`."""
+    filters.check()
     return await _public_page(
         ("feed", filters.shape()),
         lambda query, markers: filters.marked(markers).apply(query),
@@ -249,11 +263,12 @@ MAX_SEARCH_TERMS = 8
 MAX_SEARCH_LENGTH = 200
 
 
-def search_terms(text: str) -> list[str]:
+def search_terms(query: str) -> list[str]:
     """The words of a search, checked: at least one, at most MAX_SEARCH_TERMS."""
-    if len(text) > MAX_SEARCH_LENGTH:
+    if len(query) > MAX_SEARCH_LENGTH:
         raise Invalid(f"query must be at most {MAX_SEARCH_LENGTH} characters", field="query")
-    terms = list(dict.fromkeys(text.split()))
+    text.check(query, field="query")
+    terms = list(dict.fromkeys(query.split()))
     if not terms:
         raise Invalid("query must contain a word to search for", field="query")
     if len(terms) > MAX_SEARCH_TERMS:

@@ -14,7 +14,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from cms.content import rendering, slugs
+from cms.content import rendering, slugs, text
 from cms.errors import Invalid
 from cms.models import Author, ContentKind, Media, Section, Tag
 
@@ -42,7 +42,9 @@ MAX_TITLE = 300
 MAX_DEK = 1_000
 MAX_BODY_BYTES = 1_000_000
 MAX_TEXT = 100_000
-_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+MAX_EXTERNAL_ID = 200
+MAX_LOCALE = 16  # the column's length
+_LOCALE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
 @dataclass(kw_only=True)
@@ -86,7 +88,7 @@ class Resolved:
 
 def check_name(value: Any, *, maximum: int) -> str:
     """A required display name (of an author or a section), trimmed."""
-    name = str(value or "").strip()
+    name = text.check(str(value or ""), field="name").strip()
     if not name:
         raise Invalid("name must not be empty", field="name")
     if len(name) > maximum:
@@ -99,12 +101,12 @@ def _text(value: Any, name: str, *, maximum: int, required: bool = False) -> str
         if required:
             raise Invalid(f"{name} is required", field=name)
         return None
-    text = str(value).strip()
-    if required and not text:
+    checked = text.check(str(value), field=name).strip()
+    if required and not checked:
         raise Invalid(f"{name} must not be empty", field=name)
-    if len(text) > maximum:
+    if len(checked) > maximum:
         raise Invalid(f"{name} must be at most {maximum} characters", field=name)
-    return text or None
+    return checked or None
 
 
 def _non_negative(value: Any, name: str) -> int | None:
@@ -125,11 +127,11 @@ def _video_url(value: Any) -> str:
 
 
 def external_id(value: Any) -> str | None:
-    """An externalId as it is stored and looked up: trimmed, not empty, at most 200
-    characters; None when not given."""
+    """An externalId as it is stored and looked up: trimmed, not empty, at most
+    MAX_EXTERNAL_ID (200) characters; None when not given."""
     if value is UNSET or value is None:
         return None
-    return _text(value, "externalId", maximum=200, required=True)
+    return _text(value, "externalId", maximum=MAX_EXTERNAL_ID, required=True)
 
 
 def _scalars(kind: ContentKind, data: ContentInput, *, creating: bool) -> dict[str, Any]:
@@ -141,15 +143,20 @@ def _scalars(kind: ContentKind, data: ContentInput, *, creating: bool) -> dict[s
     if data.dek is not UNSET:
         values["dek"] = _text(data.dek, "dek", maximum=MAX_DEK)
     if data.locale is not UNSET and data.locale is not None:
-        if not _LOCALE.match(str(data.locale)):
-            raise Invalid("locale must be a language tag such as en or uk-UA", field="locale")
-        values["locale"] = str(data.locale)
+        locale = str(data.locale)
+        if len(locale) > MAX_LOCALE or not _LOCALE.fullmatch(locale):
+            raise Invalid(
+                f"locale must be a language tag such as en or uk-UA, at most {MAX_LOCALE} "
+                "characters",
+                field="locale",
+            )
+        values["locale"] = locale
     if (given := external_id(data.external_id)) is not None:
         values["external_id"] = given
     if kind == ContentKind.ARTICLE:
         if data.body is not UNSET:
-            body = data.body or ""
-            if len(body.encode()) > MAX_BODY_BYTES:
+            body = text.check(data.body or "", field="body")
+            if len(body) > MAX_BODY_BYTES or len(body.encode()) > MAX_BODY_BYTES:
                 raise Invalid("body must be at most 1 MB", field="body")
             values["body"] = body
             values["reading_time_minutes"] = rendering.reading_time_minutes(body)
@@ -184,7 +191,12 @@ async def _create_tag(slug: str, connection: BaseDBAsyncClient) -> int:
 
 async def _tag_ids(tag_slugs: list[str], connection: BaseDBAsyncClient) -> list[int]:
     """Tags by slug; unknown slugs are created (named after the slug)."""
-    wanted = list(dict.fromkeys(slugs.check(slug, field="tagSlugs") for slug in tag_slugs))
+    wanted = list(
+        dict.fromkeys(
+            slugs.check(slug, field="tagSlugs", maximum=slugs.MAX_TAXONOMY_LENGTH)
+            for slug in tag_slugs
+        )
+    )
     found = dict(await Tag.filter(slug__in=wanted).using_db(connection).values_list("slug", "id"))
     for slug in wanted:
         if slug not in found:
@@ -200,19 +212,25 @@ async def resolve(
     if data.section_slug is not UNSET:
         section_id = None
         if data.section_slug is not None:
-            section = await Section.get_or_none(slug=data.section_slug, using_db=connection)
+            named = str(data.section_slug)
+            section = (  # a malformed slug names no section: it is not looked up
+                await Section.get_or_none(slug=named, using_db=connection)
+                if slugs.is_slug(named, maximum=slugs.MAX_TAXONOMY_LENGTH)
+                else None
+            )
             if section is None:
-                raise Invalid(f"no section has the slug {data.section_slug!r}", field="sectionSlug")
+                raise Invalid(f"no section has the slug {text.shown(named)}", field="sectionSlug")
             section_id = section.id
         resolved.values["section_id"] = section_id
     if data.author_slugs is not UNSET:
         wanted = list(dict.fromkeys(data.author_slugs or []))
+        known = [slug for slug in wanted if slugs.is_slug(slug)]  # no other names an author
         found = dict(
-            await Author.filter(slug__in=wanted).using_db(connection).values_list("slug", "id")
+            await Author.filter(slug__in=known).using_db(connection).values_list("slug", "id")
         )
         missing = [slug for slug in wanted if slug not in found]
         if missing:
-            raise Invalid(f"no author has the slug {missing[0]!r}", field="authorSlugs")
+            raise Invalid(f"no author has the slug {text.shown(missing[0])}", field="authorSlugs")
         resolved.author_ids = [found[slug] for slug in wanted]
     if data.tag_slugs is not UNSET:
         resolved.tag_ids = await _tag_ids(list(data.tag_slugs or []), connection)

@@ -8,7 +8,7 @@ from tortoise.queryset import QuerySet
 
 from cms import prepared
 from cms.auth.viewer import Viewer
-from cms.content import lookups, records, visibility
+from cms.content import lookups, records, text, visibility
 from cms.content.records import ContentRecord
 from cms.models import Content, ContentKind
 
@@ -34,6 +34,7 @@ async def by_slug(
     include: lookups.Include = lookups.EVERYTHING,
 ) -> ContentRecord | None:
     """The item of `kind` with `slug` that `viewer` may read; the default locale wins."""
+    text.check(slug, field="slug")
     preview = visibility.can_preview(viewer)
     values: dict[str, object] = {"slug": slug} | ({} if preview else {"now": now.astimezone(UTC)})
 

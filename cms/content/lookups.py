@@ -14,6 +14,7 @@ from typing import Any, Literal
 from tortoise.queryset import QuerySet, ValuesQuery
 
 from cms import prepared
+from cms.content import text
 from cms.content.records import (
     CONTENT_COLUMNS,
     LAZY_COLUMNS,
@@ -240,6 +241,8 @@ async def author(
     *, slug: str | None = None, id: int | None = None, avatar: bool = True
 ) -> AuthorRecord | None:
     """One author by slug or id, with the avatar joined in (a prepared seek)."""
+    if slug is not None:
+        text.check(slug, field="slug")
     by = "slug" if slug is not None else "id"
 
     def build(markers: prepared.Markers) -> ValuesQuery[Any]:

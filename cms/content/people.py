@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import lookups, slugs
+from cms.content import lookups, slugs, text
 from cms.content.inputs import UNSET, check_name
 from cms.content.records import AuthorRecord
 from cms.errors import Invalid, NotFound
@@ -18,25 +18,30 @@ from cms.models import Author, AuthorKind, Media
 
 __all__ = ["create_author", "update_author"]
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MAX_NAME = 200
+MAX_BIO = 5_000
+MAX_EMAIL = 254  # RFC 5321's longest address, and the column's length
 
 
 async def _author_values(values: dict[str, Any]) -> dict[str, Any]:
     checked: dict[str, Any] = {}
     if "name" in values:
-        checked["name"] = check_name(values["name"], maximum=200)
+        checked["name"] = check_name(values["name"], maximum=MAX_NAME)
     if values.get("slug") is not None:
         checked["slug"] = slugs.check(values["slug"])
     if values.get("kind") is not None:
         checked["kind"] = AuthorKind(values["kind"])
     if "bio" in values:
-        bio = (values["bio"] or "").strip()
-        if len(bio) > 5_000:
-            raise Invalid("bio must be at most 5000 characters", field="bio")
+        bio = text.check(values["bio"] or "", field="bio").strip()
+        if len(bio) > MAX_BIO:
+            raise Invalid(f"bio must be at most {MAX_BIO} characters", field="bio")
         checked["bio"] = bio or None
     if "email" in values:
-        email = (values["email"] or "").strip()
-        if email and not _EMAIL.match(email):
+        email = text.check(values["email"] or "", field="email").strip()
+        if len(email) > MAX_EMAIL:
+            raise Invalid(f"email must be at most {MAX_EMAIL} characters", field="email")
+        if email and not _EMAIL.fullmatch(email):
             raise Invalid("email is not an email address", field="email")
         checked["email"] = email or None
     if "avatar_id" in values:

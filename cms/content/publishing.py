@@ -7,7 +7,7 @@ it public at that moment with no job; it reads as SCHEDULED until then.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -15,9 +15,9 @@ from tortoise.transactions import in_transaction
 from cms import clock
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import editing, lookups, revisions, visibility
+from cms.content import editing, lookups, revisions, times, visibility
 from cms.content.records import ContentRecord
-from cms.errors import Invalid, NotFound
+from cms.errors import NotFound
 from cms.events import outbox
 from cms.models import Content, ContentStatus, Revision
 
@@ -32,11 +32,9 @@ async def publish(
     expected_version: int | None = None,
     include: lookups.Include = lookups.EVERYTHING,
 ) -> ContentRecord:
-    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
-        raise Invalid("at must include a timezone, such as 2026-05-01T09:00:00Z", field="at")
     now = clock.utcnow()
     # Stored in UTC: SQLite compares the stored text, so every time must share one offset.
-    when = now if at is None else at.astimezone(UTC)
+    when = now if at is None else times.to_utc(at, field="at")
 
     async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
         values: dict[str, object] = {"status": ContentStatus.PUBLISHED, "published_at": when}

@@ -7,9 +7,12 @@ import unicodedata
 
 from cms.errors import Invalid
 
-__all__ = ["MAX_LENGTH", "check", "slugify"]
+__all__ = ["MAX_LENGTH", "MAX_TAXONOMY_LENGTH", "check", "is_slug", "slugify"]
 
 MAX_LENGTH = 200
+"""The longest slug of a content item or an author (their columns hold 200 characters)."""
+MAX_TAXONOMY_LENGTH = 100
+"""The longest slug of a section or a tag (their columns hold 100 characters)."""
 _PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -33,20 +36,27 @@ _CYRILLIC = str.maketrans(
 )
 
 
-def slugify(text: str) -> str:
-    """A URL slug from a title: lower-case ASCII letters and digits joined by hyphens."""
+def slugify(text: str, *, maximum: int = MAX_LENGTH) -> str:
+    """A URL slug from a title: lower-case ASCII letters and digits joined by hyphens, at
+    most `maximum` characters (transliteration can make a slug longer than its title)."""
     text = text.lower().translate(_CYRILLIC)
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:MAX_LENGTH].rstrip("-") or "item"
+    return slug[:maximum].rstrip("-") or "item"
 
 
-def check(slug: str, *, field: str = "slug") -> str:
-    """Return `slug` if it is well formed, else raise Invalid naming the rule."""
-    if len(slug) > MAX_LENGTH or not _PATTERN.fullmatch(slug):
+def is_slug(value: str, *, maximum: int = MAX_LENGTH) -> bool:
+    """Whether `value` is a well-formed slug of at most `maximum` characters."""
+    return len(value) <= maximum and _PATTERN.fullmatch(value) is not None
+
+
+def check(slug: str, *, field: str = "slug", maximum: int = MAX_LENGTH) -> str:
+    """Return `slug` if it is well formed, else raise Invalid naming the rule (the message
+    never repeats the slug: it may be megabytes long)."""
+    if not is_slug(slug, maximum=maximum):
         raise Invalid(
-            f"slug must be lower-case letters, digits and single hyphens, "
-            f"at most {MAX_LENGTH} characters",
+            f"{field} must be lower-case letters, digits and single hyphens, "
+            f"at most {maximum} characters",
             field=field,
         )
     return slug

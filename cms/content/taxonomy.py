@@ -19,7 +19,12 @@ __all__ = ["create_section"]
 async def create_section(*, viewer: Viewer, name: str, slug: str | None = None) -> SectionRecord:
     policy.require(viewer, policy.Action.MANAGE_AUTHORS_AND_SECTIONS)
     checked_name = check_name(name, maximum=100)
-    checked_slug = slugs.check(slug) if slug is not None else slugs.slugify(checked_name)
+    longest = slugs.MAX_TAXONOMY_LENGTH
+    checked_slug = (
+        slugs.check(slug, maximum=longest)
+        if slug is not None
+        else slugs.slugify(checked_name, maximum=longest)
+    )
     try:
         section = await Section.create(name=checked_name, slug=checked_slug)
     except IntegrityError:

@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from cms.auth import policy
 from cms.auth.viewer import Viewer
+from cms.content import text
 from cms.content.records import MediaRecord
 from cms.errors import Invalid
 from cms.media import images
@@ -41,14 +42,14 @@ def key_for(data: bytes, extension: str) -> str:
 def _text(value: str | None, *, field: str, limit: int, keep_empty: bool = False) -> str | None:
     if value is None:
         return None
-    value = value.strip()
+    value = text.check(value, field=field).strip()
     if len(value) > limit:
         raise Invalid(f"{field} must be at most {limit} characters", field=field)
     return value if value or keep_empty else None
 
 
 def _check_size(data: bytes, filename: str | None) -> None:
-    name = f"{filename} " if filename else "the file "
+    name = f"{text.shown(filename, quoted=False)} " if filename else "the file "
     if not data:
         raise Invalid(f"{name}is empty", field="file")
     if len(data) > MAX_BYTES:

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import io
 import json
+import resource
+import struct
 from typing import Any
 
 import httpx
 from PIL import Image
 
 from cms.config import Settings
-from cms.media import service
+from cms.media import images, service
 from cms.models import Media
 from tests.api.conftest import ERROR_FIELDS, error_code, gql_data
 from tests.api.graphql_client import app_client
+from tests.media import test_png
 
 UPLOAD = (
     """
@@ -267,3 +270,40 @@ async def test_a_cross_origin_upload_may_send_the_preflight_header(
 
     assert response.status_code == 200
     assert "apollo-require-preflight" in response.headers["access-control-allow-headers"].lower()
+
+
+async def test_large_pngs_are_checked_within_the_decode_budget(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    """A 49-megapixel PNG (whole, or missing its last row) is checked without decoding its
+    pixels, and a header claiming 100 megapixels is refused before anything is decoded:
+    the process's peak RSS grows by less than the decode budget (it grew by about 188 MB
+    when the PNG was decoded)."""
+    uploads = {
+        "whole": test_png.made(7_000, 7_000),
+        "missing its last row": test_png.made(7_000, 7_000, missing=21_001),
+        "claiming 100 megapixels": b"\x89PNG\r\n\x1a\n"
+        + test_png.chunk(b"IHDR", struct.pack(">IIBBBBB", 10_000, 10_000, 8, 2, 0, 0, 0))
+        + test_png.chunk(b"IEND", b""),
+    }
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    answers = {
+        name: await _uploaded(client, data, token=tokens_by_role["author"])
+        for name, data in uploads.items()
+    }
+
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+    assert answers["whole"]["__typename"] == "Media", answers["whole"]
+    assert (answers["whole"]["width"], answers["whole"]["height"]) == (7_000, 7_000)
+    assert answers["missing its last row"] == {
+        "__typename": "ValidationError",
+        "message": "the image is damaged or incomplete",
+        "field": "file",
+    }
+    assert answers["claiming 100 megapixels"] == {
+        "__typename": "ValidationError",
+        "message": "the image has too many pixels: at most 50 megapixels",
+        "field": "file",
+    }
+    assert grown < images.DECODE_BUDGET

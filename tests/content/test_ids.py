@@ -58,3 +58,31 @@ def test_expect_content_takes_either_kind_or_the_one_asked_for() -> None:
         ids.expect_content(episode, ContentKind.ARTICLE)
     with pytest.raises(NotFound, match="^no content has that id$"):
         ids.expect_content(ids.encode("Revision", 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "pk"),
+    [("1", 1), ("42", 42), ("2147483647", 2**31 - 1)],
+)
+def test_a_primary_key_is_ascii_digits_within_the_columns_range(text: str, pk: int) -> None:
+    assert ids.primary_key(text) == pk
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "0", "01", "+1", "-1", " 1", "1 ", "1_000", "1.0", "\u0661", "²", "2147483648", "9" * 40],
+)
+def test_anything_else_is_no_primary_key(text: str) -> None:
+    assert ids.primary_key(text) is None
+
+
+def test_another_base64_spelling_of_an_id_is_not_an_id() -> None:
+    id = ids.encode("Article", 10)  # 10 bytes: the last digit before "==" has unused bits
+    digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    other = id[:-3] + digits[digits.index(id[-3]) + 1] + id[-2:]
+
+    with pytest.raises(Invalid):
+        ids.decode(other)
+    with pytest.raises(Invalid):
+        ids.decode(id.rstrip("="))
+    assert ids.decode(id) == ("Article", 10)

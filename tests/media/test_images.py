@@ -4,14 +4,23 @@ the bytes, and anything else (damaged files, text, SVG, decompression bombs) is 
 from __future__ import annotations
 
 import io
+import json
+import os
 import struct
+import subprocess
+import sys
 import zlib
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from cms.errors import Invalid
 from cms.media import images
+from tests.media import test_png
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _image(
@@ -187,3 +196,115 @@ async def test_the_limit_itself_is_allowed_in_the_header_check() -> None:
         await images.inspect(_png_header_only(50_000, 1_000))
 
     assert "damaged or incomplete" in caught.value.message
+
+
+# --- the decode budget -------------------------------------------------------------------
+
+# Run in a fresh interpreter: ru_maxrss is the process's peak, so only there does its
+# growth across one inspect() measure that inspect() alone.
+_MEASURE = """
+import asyncio, json, resource, sys
+from cms.errors import Invalid
+from cms.media import images
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    info = asyncio.run(images.inspect(data))
+    outcome = [info.mime_type, info.width, info.height]
+except Invalid as error:
+    outcome = error.message
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"grown": (after - before) * 1024, "outcome": outcome}))
+"""
+
+
+def _inspected_alone(data: bytes, tmp_path: Path) -> tuple[int, object]:
+    """(bytes the peak RSS grew by, [mime type, width, height] or the message) of
+    inspecting `data` in a fresh interpreter."""
+    path = tmp_path / "upload"
+    path.write_bytes(data)
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    measured = json.loads(done.stdout)
+    return measured["grown"], measured["outcome"]
+
+
+def _saved(image: Image.Image, format: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format, **options)
+    return buffer.getvalue()
+
+
+def test_a_49_megapixel_png_is_checked_within_the_budget(tmp_path: Path) -> None:
+    data = test_png.made(7_000, 7_000)  # decoded, 196 MB of Pillow's pixels
+    assert len(data) < 1_000_000
+
+    grown, outcome = _inspected_alone(data, tmp_path)
+
+    assert outcome == ["image/png", 7_000, 7_000]
+    assert grown < images.DECODE_BUDGET
+
+
+def test_a_49_megapixel_png_with_damaged_data_is_refused_without_decoding(tmp_path: Path) -> None:
+    data = test_png.made(7_000, 7_000, missing=21_001)  # the last row is missing
+
+    grown, outcome = _inspected_alone(data, tmp_path)
+
+    assert outcome == "the image is damaged or incomplete"
+    assert grown < images.DECODE_BUDGET
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        pytest.param(
+            lambda: _saved(Image.new("L", (8_000, 5_000), 90), "JPEG", progressive=True),
+            ["image/jpeg", 8_000, 5_000],
+            id="40-megapixel-progressive-jpeg",  # its coefficients alone: 80 MB
+        ),
+        pytest.param(
+            lambda: _saved(Image.new("P", (7_000, 7_000), 3), "GIF"),
+            ["image/gif", 7_000, 7_000],
+            id="49-megapixel-gif",  # at most 2 bytes a pixel: 98 MB
+        ),
+        pytest.param(
+            lambda: _saved(Image.new("RGB", (4_000, 4_000), "teal"), "WEBP", lossless=True),
+            ["image/webp", 4_000, 4_000],
+            id="16-megapixel-webp",  # libwebp and Pillow: 16 bytes a pixel
+        ),
+    ],
+)
+def test_an_image_too_big_to_decode_within_the_budget_is_checked_without_decoding(
+    make: Callable[[], bytes], expected: list[object], tmp_path: Path
+) -> None:
+    data = make()
+
+    grown, outcome = _inspected_alone(data, tmp_path)
+
+    assert outcome == expected
+    assert grown < images.DECODE_BUDGET
+
+
+@pytest.mark.parametrize(
+    ("format", "options", "cost"),
+    [
+        ("JPEG", {}, 10 * 8 * 4),  # at 1/8 scale, 4 bytes a pixel
+        # and the coefficients at 4:2:0: 10 x 8 luma blocks, 5 x 4 of each chroma
+        ("JPEG", {"progressive": True}, 10 * 8 * 4 + (80 + 20 + 20) * 128),
+        ("PNG", {}, 80 * 64 * 5),
+        ("GIF", {}, 80 * 64 * 2),
+        ("WEBP", {}, 80 * 64 * 17),
+    ],
+)
+def test_the_cost_of_decoding_is_estimated_from_the_header(
+    format: str, options: dict[str, object], cost: int
+) -> None:
+    data = _saved(Image.new("RGB", (80, 64), "teal"), format, **options)
+
+    with Image.open(io.BytesIO(data)) as image:
+        assert images.decode_cost(image) == cost

@@ -119,6 +119,9 @@ async def test_below_the_author_role_nothing_is_stored(
         ({"alt_text": "a" * 501}, "altText", "at most 500 characters"),
         ({"caption": "c" * 2001}, "caption", "at most 2000 characters"),
         ({"credit": "c" * 256}, "credit", "at most 255 characters"),
+        ({"alt_text": "a\ud800"}, "altText", "without NUL characters or unpaired surrogates"),
+        ({"caption": "a\x00b"}, "caption", "without NUL characters or unpaired surrogates"),
+        ({"credit": "\udfff"}, "credit", "without NUL characters or unpaired surrogates"),
     ],
 )
 async def test_bad_input_is_invalid_and_nothing_is_stored(
@@ -138,6 +141,15 @@ async def test_bad_input_is_invalid_and_nothing_is_stored(
 async def test_the_message_names_the_clients_file(db: None, local: LocalStorage) -> None:
     with pytest.raises(Invalid, match=r"^notes\.txt is empty$"):
         await service.upload(viewer=AUTHOR, storage=local, data=b"", filename="notes.txt")
+
+
+async def test_a_long_or_unprintable_file_name_is_shown_cut_and_escaped(
+    db: None, local: LocalStorage
+) -> None:
+    with pytest.raises(Invalid) as caught:
+        await service.upload(viewer=AUTHOR, storage=local, data=b"", filename="\ud800" + "n" * 5000)
+
+    assert caught.value.message == "\\ud800" + "n" * 39 + "… is empty"
 
 
 def test_keys_are_content_addresses() -> None:

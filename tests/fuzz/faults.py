@@ -110,6 +110,6 @@ async def send(
             _fail(Fault(f"logged by {record.name}: {record.getMessage()[:300]}"), answer)
     if response.status_code >= 500:
         _fail(Fault(f"HTTP {response.status_code}"), answer)
-    elif _masked(response):
+    elif _masked(response) and not faults.records:  # a logged fault is reported above
         _fail(Fault(f"{MASKED!r} in the answer (a server fault)"), answer)
     return response

@@ -158,7 +158,7 @@ def operations(
     new_values: dict[int, graphql.ValueNode] = {}
     variables: dict[str, Any] = {}
     for number, (argument, type_) in enumerate(_arguments(document, schema)):
-        how = draw(st.sampled_from(["generated", "generated", "inline", "variable", "variable"]))
+        how = draw(st.sampled_from(["variable", "inline", "variable", "generated"]))
         if how == "generated":
             continue  # hypothesis-graphql's own value
         value = draw(values.value_for(type_, names))

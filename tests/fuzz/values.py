@@ -119,7 +119,7 @@ def global_ids(real: list[str]) -> st.SearchStrategy[Any]:
     encoded = st.builds(
         lambda type_name, key: _b64(f"{type_name}:{key}"), st.sampled_from(TYPE_NAMES), keys
     )
-    return st.one_of(st.sampled_from(real), encoded, hostile_text, _huge_ints)
+    return mostly(st.sampled_from(real), st.one_of(encoded, hostile_text, _huge_ints), percent=40)
 
 
 def _cursors(real: list[str]) -> st.SearchStrategy[str]:
@@ -153,9 +153,8 @@ class Names:
 
     def strings(self) -> st.SearchStrategy[Any]:
         real = self.slugs + self.urls
-        return st.one_of(
-            st.sampled_from(real), _cursors(self.cursors), st.sampled_from(self.ids), hostile_text
-        )
+        ours = st.one_of(st.sampled_from(real), _cursors(self.cursors), st.sampled_from(self.ids))
+        return mostly(ours, hostile_text, percent=50)
 
 
 def value_for(type_: graphql.GraphQLInputType, names: Names) -> st.SearchStrategy[Any]:

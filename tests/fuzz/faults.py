@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import traceback
 from collections.abc import Iterator
 from typing import Any
@@ -67,9 +68,14 @@ def _masked(response: httpx.Response) -> bool:
 
 
 def _signature(error: BaseException) -> str:
+    """Type, message (values left out) and place: the database drivers raise every error
+    from one line, so the message tells a 40-digit ID from a lone surrogate."""
     frames = traceback.extract_tb(error.__traceback__)
     place = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "-"
-    return f"{type(error).__name__} at {place}"
+    message = re.sub(
+        r"'[^']*'|\"[^\"]*\"|\d+", "_", str(error).splitlines()[0] if str(error) else ""
+    )
+    return f"{type(error).__name__}: {message[:100]} at {place}"
 
 
 def _fail(error: BaseException, what: str) -> None:

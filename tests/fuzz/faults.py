@@ -75,6 +75,7 @@ def _signature(error: BaseException) -> str:
     message = re.sub(
         r"'[^']*'|\"[^\"]*\"|\d+", "_", str(error).splitlines()[0] if str(error) else ""
     )
+    message = re.sub(r"[^ -~]", "?", message)  # the lone surrogate at fault, whichever it was
     return f"{type(error).__name__}: {message[:100]} at {place}"
 
 

@@ -72,10 +72,10 @@ def _signature(error: BaseException) -> str:
     from one line, so the message tells a 40-digit ID from a lone surrogate."""
     frames = traceback.extract_tb(error.__traceback__)
     place = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "-"
-    message = re.sub(
-        r"'[^']*'|\"[^\"]*\"|\d+", "_", str(error).splitlines()[0] if str(error) else ""
-    )
-    message = re.sub(r"[^ -~]", "?", message)  # the lone surrogate at fault, whichever it was
+    message = str(error).splitlines()[0] if str(error) else ""
+    # the value at fault, whichever it was: a lone surrogate (raw or escaped), a number, a quote
+    message = re.sub(r"\\[uUx][0-9a-fA-F]+|[^ -~]", "?", message)
+    message = re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "_", message)
     return f"{type(error).__name__}: {message[:100]} at {place}"
 
 

@@ -18,12 +18,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from graphql import GraphQLError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from cms.auth.viewer import Viewer
+from cms.http.encoding import json_bytes, json_text
 from cms.http.outgoing import Outgoing
 from schema import Context, NewsdeskSchema
 
@@ -53,7 +53,7 @@ class Shape:
         variables: Mapping[str, Any] | None,
         viewer: Viewer,
     ) -> Shape:
-        canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+        canonical = json_bytes(variables or {}, sort_keys=True)
         audience = str(viewer.role) if viewer.role is not None else "anonymous"
         return cls(query, operation_name, canonical, audience)
 
@@ -67,12 +67,12 @@ class Member:
         self.id = id
         self.outgoing = outgoing
         self.on_end = on_end  # the stream ended: the socket forgets the id
-        self.prefix = '{"id":' + orjson.dumps(id).decode() + ',"type":"next","payload":'
+        self.prefix = '{"id":' + json_text(id) + ',"type":"next","payload":'
         self.stream: Stream | None = None
 
     def final(self, message: dict[str, object]) -> None:
         self.on_end(self)
-        self.outgoing.send(orjson.dumps({"id": self.id, **message}).decode())
+        self.outgoing.send(json_text({"id": self.id, **message}))
 
 
 class Stream:
@@ -201,4 +201,4 @@ def _payload(result: ExecutionResult) -> str:
         payload["errors"] = [error.formatted for error in result.errors]
     if result.extensions:
         payload["extensions"] = result.extensions
-    return orjson.dumps(payload).decode()
+    return json_text(payload)

@@ -14,7 +14,6 @@ from collections.abc import AsyncGenerator, Mapping
 from datetime import timedelta
 from typing import Any, Final, cast
 
-import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -39,6 +38,7 @@ from cms.errors import Unauthenticated
 from cms.events.broker import Broker
 from cms.http import cache, graphiql
 from cms.http.client_address import client_address
+from cms.http.encoding import json_bytes, json_text
 from cms.http.fanout import Fanout
 from cms.http.feed_sockets import FeedSocketHandler
 from cms.http.negotiation import (
@@ -117,7 +117,7 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
         self.outgoing = Outgoing(response, limit=view.settings.ws_max_pending_messages)
 
     async def send_json(self, message: Mapping[str, object]) -> None:
-        self.outgoing.send(orjson.dumps(message).decode())
+        self.outgoing.send(json_text(message))
 
     async def close(self, code: int, reason: str) -> None:
         """Close after what is queued, as the protocol's messages come before the close."""
@@ -391,4 +391,4 @@ class GraphQLView(GraphQL[Context, None]):
         return HTMLResponse(graphiql.graphiql_page(self.settings))
 
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        return json_bytes(data)

@@ -169,3 +169,20 @@ async def test_a_socket_without_connection_init_is_closed_after_the_setting(
 
 def test_the_connection_init_wait_is_ten_seconds_by_default() -> None:
     assert Settings(_env_file=None).ws_init_timeout_seconds == 10.0
+
+
+async def test_a_lone_surrogate_in_a_variable_is_an_error_message_not_a_crash(
+    server: str,
+) -> None:
+    # graphql-core echoes the value in its error; UTF-8 cannot carry it, so it reads "?".
+    query = "subscription($k: [ContentKind!]) { feedEvents(kinds: $k) { type } }"
+    subscribe = {"id": "1", "type": "subscribe",
+                 "payload": {"query": query, "variables": {"k": ["\udf8f"]}}}  # fmt: skip
+    async with connect(f"ws://{server}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), WAIT))["type"] == "connection_ack"
+        await ws.send(json.dumps(subscribe))  # escaped: the frame itself is valid UTF-8
+        message = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+
+    assert message["type"] == "error", message
+    assert "Value '?' does not exist in 'ContentKind' enum" in message["payload"][0]["message"]

@@ -4,6 +4,7 @@ server stay masked in production (issue 12, item 7)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from tests.api.graphql_client import app_client, error_codes
 
 FEED = "query($n: Int) { feed(first: $n) { edges { cursor } } }"
 REQUIRED = "query($n: Int!) { feed(first: $n) { edges { cursor } } }"
+JSON_BODY = {"content-type": "application/json"}
 KINDS = "query($k: [ContentKind!]) { feed(first: 1, kinds: $k) { edges { cursor } } }"
 
 CASES = [
@@ -21,6 +23,8 @@ CASES = [
     (REQUIRED, {"n": None}, "Variable '$n' has invalid value: Expected value of non-null"),
     (REQUIRED, {}, "Variable '$n' has invalid value: Expected a value of non-null type"),
     (KINDS, {"k": ["NOPE"]}, "Variable '$k' has invalid value at [0]: Value 'NOPE' does not"),
+    # A lone surrogate is echoed back as "?": UTF-8 (and orjson) cannot carry it.
+    (KINDS, {"k": ["\udf8f"]}, "Variable '$k' has invalid value at [0]: Value '?' does not"),
 ]
 
 
@@ -30,7 +34,9 @@ async def test_a_bad_variable_is_named_in_every_environment(
     settings: Settings, db: None, env: str, query: str, variables: dict[str, Any], words: str
 ) -> None:
     async with app_client(settings.model_copy(update={"env": env})) as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        # json.dumps escapes what is not ASCII (httpx's json= would not encode a surrogate).
+        content = json.dumps({"query": query, "variables": variables})
+        response = await client.post("/graphql", content=content, headers=JSON_BODY)
 
     body = response.json()
     assert "data" not in body or body["data"] is None

@@ -29,12 +29,12 @@ serve: $(VENV)/.installed
 	$(BIN)/cms serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n $(WORKERS)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal
 
 # What CI runs: the linters and type checker, then the whole suite under coverage with the
 # floor set in pyproject.toml ([tool.coverage.report] fail_under).
 check: lint
-	$(BIN)/python -m pytest -n $(WORKERS) --cov --cov-report=term
+	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal --cov --cov-report=term
 
 # Compiled reads against graphql-core, byte for byte, on 50,000 generated documents per
 # strategy (the suite runs 2,000); CMS_TEST_DATABASE_URL adds the PostgreSQL run.

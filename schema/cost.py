@@ -5,9 +5,10 @@ Every object the response could hold counts one: a content item, a byline, a tag
 section, a medium, a revision, a viewer, a mutation's result. A list counts its items at
 their bound, and everything under a list is multiplied by it:
 
-* a connection (a type with `edges` and `pageInfo`) at its page size: `first` (or
-  `last`), or the field's default page size when absent or null, never above
-  CMS_MAX_PAGE_SIZE; its wrappers (the connection, its edges, `pageInfo`) count nothing,
+* a connection (a type with `edges` and `pageInfo`) at its page size, the items it may
+  load whatever is selected of them: `first` (or `last`), or the field's default page
+  size when absent or null, never above CMS_MAX_PAGE_SIZE. An item is one object: the
+  connection, its edges (aliased or not), the edge's `node` and `pageInfo` add nothing,
   so a page of 20 items costs 20;
 * a plain list at its bound in `LIST_BOUNDS` (by `Type.field`, or an interface's field),
   or `OTHER_LISTS` for a list not named there; a list with a `first` argument at that,
@@ -164,19 +165,21 @@ class _Types:
 
     schema: GraphQLSchema
     connections: frozenset[str]  # types with `edges` and `pageInfo`
-    wrappers: frozenset[str]  # connections, their edges and page infos: counted as nothing
+    edges: frozenset[str]  # their edges' types: the `node` under one is its page's item
+    wrappers: frozenset[str]  # connections, edges and page infos: no objects of their own
 
     @classmethod
     def of(cls, schema: GraphQLSchema) -> _Types:
         connections: set[str] = set()
+        edges: set[str] = set()
         wrappers: set[str] = set()
         for type_ in schema.type_map.values():
             if isinstance(type_, GraphQLObjectType) and {"edges", "pageInfo"} <= set(type_.fields):
                 connections.add(type_.name)
-                wrappers.add(type_.name)
-                wrappers.add(_named(type_.fields["edges"].type).name)
+                edges.add(_named(type_.fields["edges"].type).name)
                 wrappers.add(_named(type_.fields["pageInfo"].type).name)
-        return cls(schema, frozenset(connections), frozenset(wrappers))
+        wrappers |= connections | edges
+        return cls(schema, frozenset(connections), frozenset(edges), frozenset(wrappers))
 
 
 def _named(type_: GraphQLOutputType) -> Any:
@@ -219,7 +222,7 @@ class _Walk:
         self.variable_values = variable_values
         self.defaults = variable_defaults
         self.variables: set[str] = set()  # the variables the amount reads
-        self._objects: dict[tuple[str, tuple[int, ...]], Amount] = {}
+        self._objects: dict[tuple[str, bool, tuple[int, ...]], Amount] = {}
 
     def root(self) -> Amount:
         root_type = self.schema.get_root_type(self.operation.operation)
@@ -243,22 +246,20 @@ class _Walk:
         if is_leaf_type(named):
             return 0
         depth = _list_depth(definition.type)
+        if parent.name in self.types.connections:  # edges, pageInfo: per item of the page
+            return self._object(named, details)
+        if parent.name in self.types.edges:  # the edge's node: the item, counted already
+            return self._object(named, details, counted=False)
+        if named.name in self.types.connections:  # a page: its items, and what is under them
+            cap = self.max_page_size
+            page = self._page(definition, node, default=DEFAULT_PAGE_SIZE, cap=cap, fixed=cap)
+            return _times(page, _plus([1, self._object(named, details)]))
         bound: Amount = 1
-        if parent.name in self.types.connections:
-            pass  # a connection's edges: its page size has counted them
-        elif depth:
+        if depth:
             cap = self._list_bound(parent, name)
             bound = self._page(definition, node, default=DEFAULT_PAGE_SIZE, cap=cap, fixed=cap)
             for _ in range(depth - 1):  # a list of lists: each level at the bound
                 bound = _times(bound, cap)
-        elif named.name in self.types.connections:
-            bound = self._page(
-                definition,
-                node,
-                default=DEFAULT_PAGE_SIZE,
-                cap=self.max_page_size,
-                fixed=self.max_page_size,
-            )
         return _times(bound, self._object(named, details))
 
     def _list_bound(self, parent: GraphQLObjectType, name: str) -> int:
@@ -302,16 +303,17 @@ class _Walk:
             return page
         return cap  # pragma: no cover - validation allows nothing else for an Int
 
-    def _object(self, type_: Any, details: FieldDetailsList) -> Amount:
-        """One object of `type_` and what is selected under it."""
-        key = (type_.name, tuple(id(detail.node) for detail in details))
+    def _object(self, type_: Any, details: FieldDetailsList, *, counted: bool = True) -> Amount:
+        """One object of `type_` (itself unless not `counted`) and what is selected under
+        it; a connection's wrappers are never objects of their own."""
+        key = (type_.name, counted, tuple(id(detail.node) for detail in details))
         known = self._objects.get(key)
         if known is not None:
             return known
         if is_abstract_type(type_):
             amount = _most(
                 [
-                    self._object(possible, details)
+                    self._object(possible, details, counted=counted)
                     for possible in self.schema.get_possible_types(type_)
                 ]
             )
@@ -319,7 +321,7 @@ class _Walk:
             collected = collect_subfields(
                 self.schema, self.fragments, self.variable_values, self.operation, type_, details
             )
-            own = 0 if type_.name in self.types.wrappers else 1
+            own = int(counted and type_.name not in self.types.wrappers)
             amount = _plus([own, self._fields(type_, collected.grouped_field_set)])
         self._objects[key] = amount
         return amount

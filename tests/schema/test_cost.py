@@ -63,7 +63,11 @@ CASES: list[tuple[str, dict[str, Any] | None, int]] = [
     # aliases: two pages; merged fields: one
     ("{ a: feed(first: 3) { " + IDS + " } b: feed(first: 4) { " + IDS + " } }", None, 7),
     ("{ feed(first: 2) { edges { node { title } node { authors { name } } } } }", None, 2 * 11),
-    ("{ feed(first: 2) { a: edges { node { id } } b: edges { node { id } } } }", None, 4),
+    # a page's items are counted once, however many times its edges are selected
+    ("{ feed(first: 2) { a: edges { node { id } } b: edges { node { id } } } }", None, 2),
+    ("{ feed(first: 2) { a: edges { cursor } b: edges { node { tags { name } } } } }", None, 42),
+    ("{ feed(first: 3) { edges { cursor } } }", None, 3),  # the page loads them all the same
+    ("{ feed(first: 3) { pageInfo { endCursor } } }", None, 3),
     # named fragments, and an inline fragment on one kind: the costlier kind counts
     (FRAGMENTS, None, 2 * (1 + 10 + 20)),
     # variables: given, defaulted, null, absent (the argument's default), out of range

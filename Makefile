@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
+# Test processes (pytest-xdist): one per core; WORKERS=0 runs the suite in this process.
+WORKERS ?= auto
 
 .PHONY: serve test check lint fuzz-plans bench profile schema token graphiql-assets clean
 
@@ -27,12 +29,12 @@ serve: $(VENV)/.installed
 	$(BIN)/cms serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS)
 
 # What CI runs: the linters and type checker, then the whole suite under coverage with the
 # floor set in pyproject.toml ([tool.coverage.report] fail_under).
 check: lint
-	$(BIN)/python -m pytest --cov --cov-report=term
+	$(BIN)/python -m pytest -n $(WORKERS) --cov --cov-report=term
 
 # Compiled reads against graphql-core, byte for byte, on 50,000 generated documents per
 # strategy (the suite runs 2,000); CMS_TEST_DATABASE_URL adds the PostgreSQL run.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 _frozen: datetime | None = None
 
-__all__ = ["frozen", "utcnow"]
+__all__ = ["frozen", "seconds", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -27,3 +28,9 @@ def frozen(at: datetime) -> Iterator[datetime]:
         yield at
     finally:
         _frozen = previous
+
+
+def seconds() -> float:
+    """Now in seconds since the epoch, as `time.time()` (cheap: rate limits ask on every
+    request), or the frozen time."""
+    return _frozen.timestamp() if _frozen is not None else time.time()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Iterable
 from functools import lru_cache
@@ -20,6 +21,10 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite://data/cms.sqlite3"
     redis_url: str | None = None
+    # Seconds to connect to Redis or wait for its answer; and between checks whether an
+    # unreachable Redis is back (meanwhile each worker uses its own memory).
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
+    redis_retry_seconds: float = Field(default=5.0, gt=0)
     media_dir: str = "data/media"
     public_url: str = "http://127.0.0.1:8000"
     site_url: str | None = None
@@ -59,6 +64,21 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     # Seconds a WebSocket may stay open without connection_init (then closed with 4408).
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Rate limits (token buckets): "<requests>/<seconds>", the burst being <requests>;
+    # "off" or "0" turns one off. CMS_RATE_LIMIT is per client address (requests without a
+    # token), CMS_TOKEN_RATE_LIMIT per token. Unset: 600/60 and 6000/60 in production,
+    # off otherwise (development, tests, the benchmark's own settings).
+    rate_limit: str | None = None
+    token_rate_limit: str | None = None
+    # Proxies whose X-Forwarded-For is believed: a comma list of addresses or CIDRs
+    # ("10.0.0.0/8,127.0.0.1"). Empty: the client address is the connection's peer.
+    trusted_proxies: str = ""
+    # Subscriptions one WebSocket may hold at once; past it `subscribe` gets an `error`.
+    max_subscriptions_per_connection: int = Field(default=10, ge=1)
+    # WebSockets one client address may hold open in a worker process; past it: 4429.
+    max_connections_per_client: int = Field(default=20, ge=1)
+    # Messages waiting for a socket that does not read; past it the socket is dropped (4429).
+    ws_max_pending_messages: int = Field(default=100, ge=1)
 
     response_cache: bool = True
     # Answer reads from compiled plans (schema/plans); false: graphql-core answers all.
@@ -91,6 +111,24 @@ class Settings(BaseSettings):
         if any(delay < 0 or not math.isfinite(delay) for delay in delays):
             raise ValueError("seconds between attempts, zero or more, such as 5,300,1800")
         return delays
+
+    @field_validator("rate_limit", "token_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str | None) -> str | None:
+        if value is not None:
+            _parse_rate(value)  # refused at start-up, not on the first request
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part.strip()!r} is not an address or CIDR") from None
+        return value
 
     @field_validator("article_path", "video_episode_path")
     @classmethod
@@ -126,12 +164,48 @@ class Settings(BaseSettings):
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
+    def address_rate(self) -> tuple[int, float] | None:
+        """(requests, seconds) per client address, or None when off."""
+        default = _PRODUCTION_RATE if self.is_production else None
+        return _parse_rate(self.rate_limit) if self.rate_limit is not None else default
+
+    @property
+    def token_rate(self) -> tuple[int, float] | None:
+        """(requests, seconds) per token, or None when off."""
+        default = _PRODUCTION_TOKEN_RATE if self.is_production else None
+        return _parse_rate(self.token_rate_limit) if self.token_rate_limit is not None else default
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = (part.strip() for part in self.trusted_proxies.split(","))
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+
+    @property
     def website_url(self) -> str:
         return self.site_url or self.public_url
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
+
+
+_PRODUCTION_RATE: tuple[int, float] = (600, 60.0)
+_PRODUCTION_TOKEN_RATE: tuple[int, float] = (6000, 60.0)
+
+
+def _parse_rate(value: str) -> tuple[int, float] | None:
+    """ "600/60" -> (600, 60.0); "off", "0" or "" -> None."""
+    text = value.strip().lower()
+    if text in ("", "0", "off", "false"):
+        return None
+    requests, slash, seconds = text.partition("/")
+    try:
+        rate = (int(requests), float(seconds))
+    except ValueError:
+        rate = (0, 0.0)
+    if not slash or rate[0] < 1 or not (0 < rate[1] < math.inf):
+        raise ValueError('a rate limit is "<requests>/<seconds>" such as "600/60", or "off"')
+    return rate
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ import strawberry
 from cms import clock
 from cms.content import ids, items, visibility
 from schema.context import Info
+from schema.loaders import Loaders
 from schema.selection import content_include, fields_under, selected
 from schema.types.content import Content, content_from_record
 from schema.types.enums import ContentKind, EventType, FeedEventType
@@ -42,7 +43,10 @@ class Subscription:
         if broker is None:
             raise RuntimeError("subscriptions need the app's broker")
         viewer = info.context.viewer
-        include = content_include(fields_under(selected(info), "content"))
+        content = fields_under(selected(info), "content")
+        include = content_include(content)
+        # One run serves every subscriber of this shape (cms.http.fanout): its SQL runs
+        # once per event, and not at all when `content` is not asked for.
         async with broker.subscribe() as messages:
             async for message in messages:
                 if sections is not None and message.section not in sections:
@@ -52,8 +56,16 @@ class Subscription:
                 if not visibility.may_hear(viewer, public=message.public):
                     continue
                 now = clock.utcnow()
-                record = await items.by_id(
-                    id=message.content_id, viewer=viewer, now=now, include=include
+                # A fresh batch cache and clock per event: the run lasts as long as its
+                # subscribers do.
+                info.context.loaders = Loaders()
+                info.context.now = now
+                record = (
+                    await items.by_id(
+                        id=message.content_id, viewer=viewer, now=now, include=include
+                    )
+                    if content
+                    else None
                 )
                 yield FeedEvent(
                     type=EventType(message.type),

@@ -9,7 +9,9 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 from tortoise import Tortoise
@@ -17,8 +19,24 @@ from tortoise import Tortoise
 from cms import db as database
 from cms.config import Settings
 
-POSTGRES_URL = os.environ.get("CMS_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("CMS_TEST_REDIS_URL")
+# Under pytest-xdist (`make test` runs one process per core) each worker gets a database
+# and a Redis database of its own: "gw1" uses the PostgreSQL database `<name>_gw1` (made
+# when missing) and the Redis database index one past the one given.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _for_worker(url: str | None, kind: str) -> str | None:
+    if not url or not WORKER:
+        return url
+    parts = urlsplit(url)
+    if kind == "postgres":
+        return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_{WORKER}"))
+    index = int(parts.path.strip("/") or 0) + int(WORKER.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{index}"))
+
+
+POSTGRES_URL = _for_worker(os.environ.get("CMS_TEST_DATABASE_URL"), "postgres")
+REDIS_URL = _for_worker(os.environ.get("CMS_TEST_REDIS_URL"), "redis")
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -49,12 +67,26 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+async def _create_database(url: str) -> None:
+    """Create the database `url` names unless it exists (a worker's own, under xdist)."""
+    parts = urlsplit(url)
+    name = parts.path.strip("/")
+    server = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+    try:
+        if not await server.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await server.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await server.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_migrated() -> str:
     """Reset the test database's schema once per run and apply the migrations."""
     assert POSTGRES_URL
 
     async def reset() -> None:
+        if WORKER:
+            await _create_database(POSTGRES_URL)
         settings = Settings(database_url=POSTGRES_URL)
         await Tortoise.init(config=database.tortoise_config(settings))
         try:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 
 from cms.config import Settings
@@ -93,6 +94,13 @@ async def post(address: str, query: str, token: str, **variables: Any) -> dict[s
 @contextlib.asynccontextmanager
 async def serve(settings: Settings) -> AsyncIterator[str]:
     """The app under uvicorn on a free port of 127.0.0.1; yields "host:port"."""
+    async with serve_app(settings) as (address, _):
+        yield address
+
+
+@contextlib.asynccontextmanager
+async def serve_app(settings: Settings) -> AsyncIterator[tuple[str, Starlette]]:
+    """`serve`, yielding the app as well (its broker, its GraphQL view)."""
     port = free_port()
     app = create_app(settings, manage_database=False)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -100,7 +108,7 @@ async def serve(settings: Settings) -> AsyncIterator[str]:
     while not server.started:
         await asyncio.sleep(0.02)
     try:
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", app
     finally:
         server.should_exit = True
         await task

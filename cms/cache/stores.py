@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 __all__ = ["MemoryStore", "RedisStore", "Store"]
 
@@ -84,10 +86,26 @@ class MemoryStore:
 
 
 class RedisStore:
-    """Entries in Redis under `prefix`, expiring after `ttl` seconds (Redis evicts too)."""
+    """Entries in Redis under `prefix`, expiring after `ttl` seconds (Redis evicts too).
 
-    def __init__(self, url: str, *, prefix: str = "newsdesk:", default_ttl: int = 3600) -> None:
-        self.redis: Redis = Redis.from_url(url)
+    A call fails at once (no retries) and within `timeout` seconds to connect or read:
+    `cms.cache.fallback` decides what to do when Redis does not answer."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "newsdesk:",
+        default_ttl: int = 3600,
+        timeout: float | None = None,
+    ) -> None:
+        self.url = url
+        self.redis: Redis = Redis.from_url(
+            url,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
         self.prefix = prefix
         self.default_ttl = default_ttl
 

@@ -15,8 +15,9 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from cms import db
 from cms.cache.changes import Changes
+from cms.cache.fallback import FallbackStore
 from cms.cache.stores import MemoryStore, RedisStore, Store
-from cms.cache.versions import TagVersions
+from cms.cache.versions import EVERYTHING, TagVersions
 from cms.config import Settings
 from cms.dispatch import Dispatcher
 from cms.events.broker import make_broker
@@ -28,6 +29,7 @@ from cms.http.media import MediaFiles
 from cms.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from cms.http.middleware import RequestIdMiddleware
 from cms.http.persisted import PersistedQueries
+from cms.http.rate_limits import RateLimitMiddleware, RateLimits
 from schema import build_schema
 
 __all__ = ["create_app"]
@@ -54,13 +56,17 @@ def create_app(
             settings = settings.model_copy(update={"graphiql_assets_url": assets.url})
             files = graphiql_assets.AssetFiles(assets.directory)
             assets_mount.append(Mount(graphiql_assets.MOUNT_PATH, files, name="graphiql-assets"))
-    store: Store = (
-        RedisStore(settings.redis_url)
-        if settings.redis_url
-        else MemoryStore(max_bytes=settings.cache_max_bytes)
-    )
+    store: Store = MemoryStore(max_bytes=settings.cache_max_bytes)
+    if settings.redis_url:
+        # While Redis is unreachable, this worker's memory stands in (cms.cache.fallback).
+        store = FallbackStore(
+            RedisStore(settings.redis_url, timeout=settings.redis_timeout_seconds),
+            max_bytes=settings.cache_max_bytes,
+            retry_seconds=settings.redis_retry_seconds,
+            on_return=TagVersions.keys([EVERYTHING]),
+        )
     persisted = PersistedQueries.from_settings(settings, store)
-    broker = make_broker(settings.redis_url)
+    broker = make_broker(settings.redis_url, timeout=settings.redis_timeout_seconds)
     schema = build_schema(settings)
     view = GraphQLView(schema, settings, persisted, broker)
     versions = TagVersions(store)
@@ -70,6 +76,7 @@ def create_app(
     graphql = ResponseCache(
         view, settings=settings, store=store, versions=versions, changes=changes
     )
+    rate_limits = RateLimits.from_settings(settings)  # CMS_RATE_LIMIT, CMS_TOKEN_RATE_LIMIT
     if settings.graphiql_enabled:
         graphiql.graphiql_page(settings)  # fail at start-up, not on the first editor's visit
 
@@ -78,6 +85,7 @@ def create_app(
         Path(settings.media_dir).mkdir(parents=True, exist_ok=True)
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(store.close)
+            stack.push_async_callback(rate_limits.close)
             if manage_database:
                 await stack.enter_async_context(db.lifespan(settings))
             # Where this worker starts reading the outbox: every change recorded from now
@@ -85,6 +93,7 @@ def create_app(
             await changes.catch_up()
             await broker.start()
             stack.push_async_callback(broker.close)
+            stack.push_async_callback(view.fanout.close)  # subscription streams first
             if settings.run_dispatcher:
                 dispatcher = Dispatcher(settings, broker, versions=versions)
                 await dispatcher.start()
@@ -98,6 +107,9 @@ def create_app(
     if schema.plans is not None:
         metrics.watch_plans(schema.plans.stats)
     metrics.watch_response_cache(graphql)
+    redis = routes.RedisHealth(store, broker) if isinstance(store, FallbackStore) else None
+    if redis is not None:
+        metrics.watch_redis(redis)
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(MetricsMiddleware, metrics=metrics),
@@ -110,8 +122,11 @@ def create_app(
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight"],
+                expose_headers=["Retry-After", "RateLimit", "RateLimit-Policy"],
             )
         )
+    if rate_limits.enabled:  # inside CORS, so a browser can read a 429
+        middleware.append(Middleware(RateLimitMiddleware, limits=rate_limits))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=None),  # the view answers every method
@@ -129,6 +144,7 @@ def create_app(
     app.state.settings = settings
     app.state.response_cache = graphql
     app.state.broker = broker
+    app.state.redis = redis
     return app
 
 

@@ -8,10 +8,12 @@ as `Accept` asks. Token holders bypass the cache.
 
 Each cached response carries the tags of what it shows and what it is a page of
 (`cms.cache.tags`, recorded by the resolvers), with their versions when it was filled; it
-is served while none has moved. The same tags go out as `Surrogate-Key` (space-separated)
-and `Cache-Tag` (comma-separated) for a CDN to purge by. What moves them: the outbox, read
-by `cms.cache.changes` (and by the dispatcher), and, after a token holder's POST, the
-author and section edits that request made, before its response goes out.
+is served while none has moved, nor `EVERYTHING` (moved when Redis comes back after an
+outage, during which the store was this worker's memory: `cms.cache.fallback`). The same
+tags go out as `Surrogate-Key` (space-separated) and `Cache-Tag` (comma-separated) for a
+CDN to purge by. What moves them: the outbox, read by `cms.cache.changes` (and by the
+dispatcher), and, after a token holder's POST, the author and section edits that request
+made, before its response goes out.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cms.cache import tags
 from cms.cache.changes import Changes
 from cms.cache.stores import Store
-from cms.cache.versions import TagVersions
+from cms.cache.versions import EVERYTHING, TagVersions
 from cms.config import Settings
 from cms.http import cache_keys, conditional, negotiation
 
@@ -159,7 +161,7 @@ class ResponseCache:
         if entry is None:
             return False
         etag, tag_list, versions, body = entry
-        _, current = await self.versions.read(tag_list)
+        _, current = await self.versions.read([EVERYTHING, *tag_list])
         if current != versions:
             return False  # something it shows or lists has changed since
         await self._send(send, scope, etag, body, media_type, tag_list)
@@ -220,7 +222,7 @@ class ResponseCache:
             await send({"type": "http.response.body", "body": body})
             return
         tag_list = sorted(collector.tags)
-        after, versions = await self.versions.read(tag_list)
+        after, versions = await self.versions.read([EVERYTHING, *tag_list])
         etag = conditional.etag(body).encode()
         if after == before:
             await self.store.set(key, _entry(etag, tag_list, versions, body))

@@ -9,20 +9,21 @@ refusal is a JSON `{"errors": [...]}` body; a document with several operations n
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncGenerator, Mapping
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.exceptions import NonJsonMessageReceived, WebSocketDisconnected
+from strawberry.http.exceptions import NonJsonMessageReceived
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -38,6 +39,9 @@ from cms.content.links import Links
 from cms.errors import Unauthenticated
 from cms.events.broker import Broker
 from cms.http import cache, graphiql
+from cms.http.client_address import client_address
+from cms.http.fanout import Fanout
+from cms.http.feed_sockets import FeedSocketHandler
 from cms.http.negotiation import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -45,6 +49,7 @@ from cms.http.negotiation import (
     response_media_type,
     selected_operation,
 )
+from cms.http.outgoing import TOO_MANY_REQUESTS, Outgoing
 from cms.http.persisted import PersistedQueries, PersistedQueryError
 from schema import Context, NewsdeskSchema
 from schema import cost as costs
@@ -110,13 +115,22 @@ def _error_response(
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     """graphql-transport-ws messages are JSON in text frames. Strawberry's adapter sends
     bytes as binary frames, and `encode_json` (orjson) returns bytes: every standard
-    client (graphql-ws, gql, GraphiQL) refuses those. Always send text."""
+    client (graphql-ws, gql, GraphiQL) refuses those. Always send text.
+
+    Sending never waits for the client: messages are queued on the socket's Outgoing
+    (written in order by its own task; a reader that falls behind is dropped with 4429)."""
+
+    def __init__(self, view: GraphQLView, request: WebSocket, response: WebSocket) -> None:
+        super().__init__(cast(Any, view), request, response)
+        self.outgoing = Outgoing(response, limit=view.settings.ws_max_pending_messages)
 
     async def send_json(self, message: Mapping[str, object]) -> None:
-        try:
-            await self.ws.send_text(orjson.dumps(message).decode())
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
+        self.outgoing.send(orjson.dumps(message).decode())
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close after what is queued, as the protocol's messages come before the close."""
+        self.outgoing.close(code, reason)
+        await self.outgoing.closed()
 
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
         """Strawberry's messages, less what crashed its handler (1006): a message nested
@@ -139,7 +153,8 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
 
 
 class GraphQLView(GraphQL[Context, None]):
-    websocket_adapter_class = TextFrameWebSocketAdapter
+    websocket_adapter_class = TextFrameWebSocketAdapter  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = FeedSocketHandler
 
     def __init__(
         self,
@@ -157,6 +172,7 @@ class GraphQLView(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             multipart_uploads_enabled=True,
             allowed_origins=settings.allowed_origins,
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.settings = settings
         self.links = Links.from_settings(settings)
@@ -164,6 +180,14 @@ class GraphQLView(GraphQL[Context, None]):
         self.broker = broker
         self.plans = schema.plans  # compiled reads (None when CMS_COMPILED_READS=false)
         self.costs = schema.costs
+        self.fanout = Fanout(schema, self._audience_context)
+        self.sockets_by_address: Counter[str] = Counter()
+        self.trusted_proxies = settings.trusted_proxy_networks  # CMS_TRUSTED_PROXIES
+
+    def _audience_context(self, viewer: Viewer) -> Context:
+        """The context a subscription stream runs in: shared by its members, who all read
+        as `viewer` (a role) does."""
+        return Context(settings=self.settings, links=self.links, viewer=viewer, broker=self.broker)
 
     async def parse_http_body(self, request: Any) -> Any:
         if request.method == "POST":
@@ -348,7 +372,7 @@ class GraphQLView(GraphQL[Context, None]):
         """Strawberry's run, answering in the media type `Accept` asks for, with every
         refusal (Strawberry's text/plain ones included) as a GraphQL error body."""
         if not isinstance(request, Request):
-            return await super().run(request, context, root_value)  # a WebSocket
+            return await self._run_socket(request, context, root_value)
         media_type = response_media_type(request.headers.get("accept"))
         try:
             if media_type is None and not self.should_render_graphql_ide(request):
@@ -375,6 +399,26 @@ class GraphQLView(GraphQL[Context, None]):
         if getattr(request.state, _REFUSED, False):
             response.status_code = 400  # in either media type: the request asks too much
         return response
+
+    async def _run_socket(self, websocket: WebSocket, context: Any, root_value: Any) -> Any:
+        """A WebSocket, counted against CMS_MAX_CONNECTIONS_PER_CLIENT while it is open."""
+        address = client_address(websocket.scope, self.trusted_proxies)
+        limit = self.settings.max_connections_per_client
+        if self.sockets_by_address[address] >= limit:
+            if not self._check_websocket_origin(websocket):
+                return await self.reject_websocket(websocket)
+            subprotocol = await self.pick_websocket_subprotocol(websocket)
+            await websocket.accept(subprotocol=subprotocol)
+            reason = f"Too many connections from this address (limit {limit})"
+            await websocket.close(code=TOO_MANY_REQUESTS, reason=reason)
+            return websocket
+        self.sockets_by_address[address] += 1
+        try:
+            return await super().run(websocket, context, root_value)
+        finally:
+            self.sockets_by_address[address] -= 1
+            if self.sockets_by_address[address] <= 0:
+                del self.sockets_by_address[address]
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A persisted-query GET carries no `query` either: it is for the API, not the IDE.

@@ -1,6 +1,7 @@
 """/metrics in Prometheus text format: requests by route and status, their durations,
 how many reads compiled plans answered (and why graphql-core answered the others), and
-how many cacheable reads the response cache answered (hits) or not (misses).
+how many cacheable reads the response cache answered (hits) or not (misses), and, with
+CMS_REDIS_URL, whether Redis answers and how often this worker did without it.
 
 Each worker process keeps its own counters; scrape workers one by one, or run one worker
 per container (the compose file's workers share a port, so a scrape sees one of them).
@@ -19,7 +20,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -56,6 +57,10 @@ class Metrics:
         """Report the response cache's hits and misses (CMS_RESPONSE_CACHE)."""
         self.registry.register(_CacheCollector(counts))
 
+    def watch_redis(self, redis: RedisCounts) -> None:
+        """Report whether Redis answers, and the outages and fallbacks (CMS_REDIS_URL)."""
+        self.registry.register(_RedisCollector(redis))
+
 
 class CacheCounts(Protocol):
     @property
@@ -78,6 +83,40 @@ class _CacheCollector(Collector):
         found.add_metric(["hit"], self.counts.hits)
         found.add_metric(["miss"], self.counts.misses)
         yield found
+
+
+class RedisCounts(Protocol):
+    @property
+    def up(self) -> bool: ...
+
+    @property
+    def outages(self) -> int: ...
+
+    @property
+    def fallbacks(self) -> int: ...
+
+
+class _RedisCollector(Collector):
+    def __init__(self, redis: RedisCounts) -> None:
+        self.redis = redis
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "newsdesk_redis_up",
+            "1 while this worker reaches Redis (cache store and event subscription), else 0.",
+            value=1 if self.redis.up else 0,
+        )
+        yield CounterMetricFamily(
+            "newsdesk_redis_outages",
+            "Times this worker's cache store or event subscription lost Redis.",
+            value=self.redis.outages,
+        )
+        yield CounterMetricFamily(
+            "newsdesk_redis_fallbacks",
+            "Cache and persisted-query calls answered from this worker's memory, and feed "
+            "events delivered to its own subscribers only, while Redis was unreachable.",
+            value=self.redis.fallbacks,
+        )
 
 
 class _PlanCollector(Collector):

@@ -7,6 +7,10 @@ client sends query and hash together once. Short GET URLs then let a CDN cache t
 With CMS_PERSISTED_ONLY=true anonymous requests may only run documents already known
 (loaded from CMS_PERSISTED_QUERIES_FILE, a JSON object of hash -> query); new ones are not
 registered. Token holders (editors, integrations) may still send any document.
+
+The store is Redis with CMS_REDIS_URL, and this worker's memory while Redis is unreachable
+(`cms.cache.fallback`): a hash registered during an outage is forgotten when Redis comes
+back, and its client, answered PersistedQueryNotFound, registers it again.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from cms import clock
-from tests import factories
 from cms.config import Settings
+from tests import factories
 from tests.api.conftest import global_id
 
 FEED = "{ feed(first: 5) { edges { node { title } } } }"

@@ -4,6 +4,7 @@ publish made through another (real Redis, needs CMS_TEST_REDIS_URL)."""
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -38,6 +39,25 @@ async def test_a_message_published_by_one_broker_reaches_the_subscribers_of_anot
         await second.close()
 
     assert received == MESSAGE
+
+
+async def test_newsrooms_on_two_redis_databases_do_not_hear_each_other(
+    redis_url: str,
+) -> None:
+    parts = urlsplit(redis_url)
+    other_index = (int(parts.path.strip("/") or 0) + 1) % 16
+    other_url = urlunsplit(parts._replace(path=f"/{other_index}"))
+    ours, theirs = RedisBroker(redis_url), RedisBroker(other_url)
+    await ours.start()
+    await theirs.start()
+    try:
+        async with theirs.subscribe() as messages:
+            await ours.publish(MESSAGE)
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(anext(messages), 0.5)
+    finally:
+        await ours.close()
+        await theirs.close()
 
 
 async def test_two_app_instances_share_feed_events(

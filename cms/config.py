@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=2000, ge=1)
     max_page_size: int = Field(default=100, ge=1)
+    # The most objects one operation may ask for, estimated before any SQL (schema/cost.py).
+    max_nodes: int = Field(default=10_000, ge=1)
+    # Milliseconds a GraphQL read may spend in the database before its statement is
+    # stopped (QUERY_TIMEOUT); 0: no budget. Writes, migrations and the CLI have none.
+    query_timeout_ms: int = Field(default=5_000, ge=0)
     # The largest request body, in bytes (413 above it); multipart uploads may add a file.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     # Seconds a WebSocket may stay open without connection_init (then closed with 4408).

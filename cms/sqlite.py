@@ -15,21 +15,32 @@ statement began: what a read through Tortoise's connection sees, outside a trans
 is used only for reads that seek an index (never a scan), only outside transactions (a
 transaction's reads go through its own connection and see its own writes), and never for
 an in-memory database, which a second connection would not share.
+
+The time budget of a read (cms/budget.py) holds on both connections through SQLite's
+progress handler, which aborts a running statement ("interrupted") when it answers
+non-zero. On the reader it runs in the loop's thread and reads the budget itself. Tortoise's
+connection runs statements in aiosqlite's thread, where the request's context is not seen:
+each statement outside a transaction takes the connection's lock, so the deadline of the
+read that holds the lock is put on the client for the handler to read, and taken off
+before the lock is released (a transaction's statements, writes, never see one).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from typing import Any
 
-from tortoise.backends.base.client import TransactionContext
+from tortoise.backends.base.client import ConnectionWrapper, TransactionContext
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
 from tortoise.exceptions import OperationalError, TransactionManagementError
+
+from cms import budget
 
 __all__ = ["ImmediateSqliteClient", "client_class", "get_client_class", "quick_rows"]
 
@@ -43,16 +54,60 @@ class _ImmediateTransaction(SqliteTransactionWrapper):
             raise TransactionManagementError(error) from error
 
 
+# SQLite calls the progress handler every this many virtual machine instructions (well
+# under a millisecond of work): often enough to stop a statement soon after its deadline.
+PROGRESS_STEPS = 1_000
+
+
+def _interrupted(error: BaseException | None) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and str(error) == "interrupted"
+
+
+class _BudgetedConnection(ConnectionWrapper[Any]):
+    """The connection for one statement outside a transaction, under the read's budget."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> Any:
+        ends = budget.deadline()
+        if ends is not None and time.monotonic() > ends:
+            raise budget.exceeded()
+        connection = await super().__aenter__()
+        client: Any = self.client
+        client.statement_deadline = ends
+        return connection
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        client: Any = self.client
+        ends, client.statement_deadline = client.statement_deadline, None
+        await super().__aexit__(exc_type, exc_val, exc_tb)
+        if ends is not None and _interrupted(exc_val):
+            raise budget.exceeded() from exc_val
+
+
 class ImmediateSqliteClient(SqliteClient):
     _reader: sqlite3.Connection | None = None
     _loop_thread: int | None = None
+    # The deadline of the statement running on the connection (None: it has none). Read
+    # by the progress handler in aiosqlite's thread.
+    statement_deadline: float | None = None
 
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(_ImmediateTransaction(self), self._lock)
 
+    def acquire_connection(self) -> ConnectionWrapper[Any]:
+        return _BudgetedConnection(self._lock, self)
+
     async def create_connection(self, with_db: bool) -> None:
+        created = self._connection is None
         await super().create_connection(with_db)
         self._loop_thread = threading.get_ident()
+        if created and self._connection is not None:
+            await self._connection.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
+
+    def _past_deadline(self) -> bool:
+        ends = self.statement_deadline
+        return ends is not None and time.monotonic() > ends
 
     def quick_reader(self) -> sqlite3.Connection | None:
         """The loop thread's reader of this database (None where there can be none: in
@@ -67,6 +122,7 @@ class ImmediateSqliteClient(SqliteClient):
             self._reader = sqlite3.connect(self.filename, isolation_level=None)
             timeout = int(self.pragmas.get("busy_timeout", 5000))
             self._reader.execute(f"PRAGMA busy_timeout={timeout}")
+            self._reader.set_progress_handler(budget.expired, PROGRESS_STEPS)
         return self._reader
 
     async def close(self) -> None:
@@ -84,12 +140,16 @@ def quick_rows(client: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]
     reader = client.quick_reader()
     if reader is None:
         return None
+    if budget.expired():
+        raise budget.exceeded()
     client.log.debug("%s: %s", sql, params)  # as Tortoise logs every statement it sends
     try:
         cursor = reader.execute(sql, params)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     except sqlite3.Error as error:  # as Tortoise's own reads raise them
+        if _interrupted(error) and budget.expired():
+            raise budget.exceeded() from error
         raise OperationalError(error) from error
 
 

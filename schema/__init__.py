@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 from cms.config import Settings
 from schema.content import ContentMutation, ContentQuery
 from schema.context import Context, Info
+from schema.cost import Costs
 from schema.errors import is_expected
 from schema.extensions import extensions
 from schema.media import MediaMutation
@@ -44,6 +45,8 @@ Mutation = merge_types(
 class NewsdeskSchema(strawberry.Schema):
     plans: PlanCache | None = None
     """The compiled plans (None with CMS_COMPILED_READS=false): their counts go to /metrics."""
+    costs: Costs
+    """The estimates of what operations may return (CMS_MAX_NODES)."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -55,13 +58,16 @@ class NewsdeskSchema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> NewsdeskSchema:
     plans = PlanCache() if settings.compiled_reads else None
+    costs = Costs(settings)
     schema = NewsdeskSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Article, VideoEpisode, Author, Section, Tag, Media],
-        extensions=extensions(settings, plans=plans),
+        extensions=extensions(settings, plans=plans, costs=costs),
     )
+    costs.bind(schema)
+    schema.costs = costs
     if plans is not None:
         plans.bind(schema)
         schema.plans = plans

@@ -9,7 +9,7 @@ from typing import Final, TypeVar, overload
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from cms import errors
+from cms import budget, errors
 from schema.types.errors import ConflictError, Error, NotFoundError, ValidationError
 
 __all__ = ["ERROR_CODES", "ErrorCodes", "as_result", "code_for", "is_expected"]
@@ -25,6 +25,7 @@ ERROR_CODES: Final = {
     errors.Invalid: "BAD_USER_INPUT",
     errors.NotFound: "NOT_FOUND",
     errors.Conflict: "CONFLICT",
+    budget.QueryTimeout: "QUERY_TIMEOUT",
 }
 
 
@@ -59,6 +60,8 @@ class ErrorCodes(SchemaExtension):
         if result is None or not result.errors:
             return
         for error in result.errors:
+            if (error.extensions or {}).get("code"):
+                continue  # coded where it was raised (a refused estimate: MAX_NODES_EXCEEDED)
             code = code_for(error.original_error)
             if code is None and is_variable_error(error):
                 code = "BAD_USER_INPUT"  # as Apollo Server names it

@@ -1,12 +1,13 @@
 """The schema's extensions, chosen from settings: error codes, query limits (depth,
 aliases, tokens), introspection and suggestions (off in production), the parser and
-validation caches, error masking in production, and compiled reads (last: they answer
-after parsing and validation, before execution)."""
+validation caches, the cost estimate and the time budget, error masking in production,
+and compiled reads (last: they answer after parsing and validation, before execution)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -20,12 +21,15 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.types.graphql import OperationType
 
+from cms import budget
 from cms.config import Settings
+from schema.cost import Costs, refusal
 from schema.errors import ErrorCodes, is_expected
 from schema.plans.extension import CompiledReads, PlanCache
 
-__all__ = ["extensions"]
+__all__ = ["OperationLimits", "extensions"]
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -47,8 +51,51 @@ class HideSuggestions(SchemaExtension):
                 error.message = _SUGGESTION.sub("", error.message)
 
 
+class OperationLimits(SchemaExtension):
+    """The cost estimate (CMS_MAX_NODES) of a validated operation, before anything runs,
+    and the time budget (CMS_QUERY_TIMEOUT_MS) around a query's execution.
+
+    It comes after the validation cache, which has validated the document (or found it
+    invalid) by the time this `on_validate` runs; a refusal is then a request error, as a
+    validation error is: over HTTP a 400 with no `data`, over WebSocket an `error` message.
+    An accepted operation's estimate goes out in the response's `extensions.cost`."""
+
+    def __init__(self, *, costs: Costs, budget_ms: int) -> None:
+        self.costs = costs
+        self.budget_ms = budget_ms
+        self.cost: int | None = None
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.pre_execution_errors == [] and context.query is not None:  # valid
+            cost = self.costs.estimate(
+                context.query, context.graphql_document, context.operation_name, context.variables
+            )
+            if cost is not None and cost > self.costs.limit:
+                kind = context.operation_type.value
+                context.pre_execution_errors = [refusal(cost, self.costs.limit, kind)]
+            else:
+                self.cost = cost
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if (
+            self.budget_ms
+            and budget.deadline() is None  # the HTTP view has set the request's own
+            and context.operation_type is OperationType.QUERY
+        ):
+            with budget.within(self.budget_ms):
+                yield
+        else:
+            yield
+
+    def get_results(self) -> dict[str, Any]:
+        return {} if self.cost is None else {"cost": self.cost}
+
+
 def extensions(
-    settings: Settings, *, plans: PlanCache | None = None
+    settings: Settings, *, plans: PlanCache | None = None, costs: Costs | None = None
 ) -> list[Callable[[], SchemaExtension]]:
     """Extension factories (Strawberry makes one instance per operation).
 
@@ -69,6 +116,9 @@ def extensions(
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]
+    if costs is not None:  # after the validation cache, before compiled reads
+        budget_ms = settings.query_timeout_ms
+        chosen.append(lambda: OperationLimits(costs=costs, budget_ms=budget_ms))
     if not settings.introspection_enabled:
         chosen.append(HideSuggestions)
     if settings.is_production:

@@ -127,6 +127,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         redis_url=None,
         # Background work off by default: tests that need the dispatcher turn it on.
         run_dispatcher=False,
+        # A shared CI machine can stall a read for seconds; the budget's own tests
+        # (tests/api/test_query_budget.py) set the one they test.
+        query_timeout_ms=60_000,
     )
 
 

@@ -29,6 +29,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
+from cms import budget
 from cms.auth import tokens
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.cache import tags
@@ -51,6 +52,7 @@ from cms.http.negotiation import (
 from cms.http.outgoing import TOO_MANY_REQUESTS, Outgoing
 from cms.http.persisted import PersistedQueries, PersistedQueryError
 from schema import Context, NewsdeskSchema
+from schema import cost as costs
 
 __all__ = ["GraphQLView", "viewer_from_header"]
 
@@ -69,6 +71,7 @@ _NO_PREFLIGHT: Final = (
     "value; Apollo Client's upload link sends it), so that a browser asks first."
 )
 _REQUEST_ERROR = "graphql_request_error"  # request.state flag set by process_result
+_REFUSED = "graphql_refused"  # request.state flag: refused for its estimate (400 always)
 
 
 async def viewer_from_header(authorization: str | None) -> Viewer:
@@ -89,6 +92,11 @@ def _is_request_error(result: ExecutionResult) -> bool:
         and bool(result.errors)
         and all(error.path is None for error in result.errors or ())
     )
+
+
+def _is_refusal(result: ExecutionResult) -> bool:
+    """Refused for its estimate (CMS_MAX_NODES): nothing ran."""
+    return any((error.extensions or {}).get("code") == costs.CODE for error in result.errors or ())
 
 
 def _error_response(
@@ -171,6 +179,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.persisted = persisted
         self.broker = broker
         self.plans = schema.plans  # compiled reads (None when CMS_COMPILED_READS=false)
+        self.costs = schema.costs
         self.fanout = Fanout(schema, self._audience_context)
         self.sockets_by_address: Counter[str] = Counter()
         self.trusted_proxies = settings.trusted_proxy_networks  # CMS_TRUSTED_PROXIES
@@ -281,12 +290,38 @@ class GraphQLView(GraphQL[Context, None]):
                 message = "Subscriptions are served over WebSocket (graphql-transport-ws) only."
                 error = GraphQLError(message, extensions={"code": "BAD_REQUEST"})
                 return ExecutionResult(data=None, errors=[error])
-            if operation is OperationType.QUERY and self.plans is not None:
-                data = await self.plans.answer(
-                    request_data.query, request_data.operation_name, request_data.variables, context
-                )
+            if operation is OperationType.QUERY:
+                # One time budget for the whole request: a plan and, should it give up,
+                # graphql-core after it.
+                with budget.within(self.settings.query_timeout_ms):
+                    return await self._query(
+                        request, request_adapter, sub_response, context, root_value, request_data
+                    )
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
+    async def _query(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A query: from its compiled plan when there is one and its estimate, already
+        made for its document, is within the limit (then the answer carries it in
+        `extensions.cost`, as Strawberry's pipeline writes it); otherwise through the
+        pipeline, which estimates, refuses or answers."""
+        query = request_data.query
+        if self.plans is not None and query is not None:
+            operation_name, variables = request_data.operation_name, request_data.variables
+            cost = self.costs.estimate(query, None, operation_name, variables)
+            if cost is not None and cost <= self.costs.limit:
+                data = await self.plans.answer(query, operation_name, variables, context)
                 if data is not None:
-                    return ExecutionResult(data=data, errors=None)
+                    return ExecutionResult(data=data, errors=None, extensions={"cost": cost})
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
@@ -298,6 +333,8 @@ class GraphQLView(GraphQL[Context, None]):
             # application/graphql-response+json the status is 400 (see run).
             del response["data"]
             setattr(request.state, _REQUEST_ERROR, True)
+            if _is_refusal(result):
+                setattr(request.state, _REFUSED, True)
         return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -359,6 +396,8 @@ class GraphQLView(GraphQL[Context, None]):
             response.headers["content-type"] = content_type(GRAPHQL_RESPONSE_JSON)
             if getattr(request.state, _REQUEST_ERROR, False) and response.status_code == 200:
                 response.status_code = 400
+        if getattr(request.state, _REFUSED, False):
+            response.status_code = 400  # in either media type: the request asks too much
         return response
 
     async def _run_socket(self, websocket: WebSocket, context: Any, root_value: Any) -> Any:

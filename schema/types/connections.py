@@ -13,6 +13,7 @@ from schema.selection import connection_include
 from schema.types.content import Content, content_from_record
 
 __all__ = [
+    "DEFAULT_PAGE_SIZE",
     "ContentConnection",
     "ContentEdge",
     "PageInfo",
@@ -21,6 +22,9 @@ __all__ = [
     "decode_cursor",
     "page_size",
 ]
+
+# A connection's page when `first` is absent or null (never above CMS_MAX_PAGE_SIZE).
+DEFAULT_PAGE_SIZE = 20
 
 
 @strawberry.type
@@ -64,7 +68,7 @@ def decode_cursor(after: str | None) -> feed.Cursor | None:
     return feed.Cursor.decode(after) if after is not None else None
 
 
-def page_size(info: Info, first: int | None, *, default: int = 20) -> int:
+def page_size(info: Info, first: int | None, *, default: int = DEFAULT_PAGE_SIZE) -> int:
     return feed.page_size(first, default=default, maximum=info.context.settings.max_page_size)
 
 

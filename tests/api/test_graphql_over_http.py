@@ -331,7 +331,7 @@ async def test_a_successful_request_is_200_in_the_accepted_media_type(
     assert "errors" not in response.json(), response.json()
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == content_type
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json() == {"data": {"__typename": "Query"}, "extensions": {"cost": 0}}
 
 
 async def test_the_new_media_type_names_its_encoding(client: httpx.AsyncClient) -> None:
@@ -424,7 +424,14 @@ async def test_a_cached_get_answers_in_the_accepted_media_type(client: httpx.Asy
     assert first.headers["content-type"] == JSON
     assert cached.headers["content-type"] == f"{GRAPHQL_RESPONSE}; charset=utf-8"
     assert again.headers["content-type"] == JSON
-    assert cached.json() == again.json() == {"data": {"__typename": "Query"}}
+    assert (
+        cached.json()
+        == again.json()
+        == {
+            "data": {"__typename": "Query"},
+            "extensions": {"cost": 0},
+        }
+    )
     assert "Accept" in cached.headers["vary"]
 
 

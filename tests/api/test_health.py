@@ -90,7 +90,7 @@ async def test_a_mutation_over_get_is_refused(client: httpx.AsyncClient) -> None
     assert "GET" in response.text
     # nothing happened
     after = await client.get("/graphql", params={"query": SECTIONS})
-    assert after.json() == {"data": {"sections": []}}
+    assert after.json() == {"data": {"sections": []}, "extensions": {"cost": 100}}
 
 
 @pytest.mark.parametrize(("graphiql", "served"), [(None, False), (True, True), (False, False)])
@@ -105,4 +105,4 @@ async def test_graphiql_is_off_in_production_unless_asked_for(
 
     assert ("graphiql" in page.text.lower()) is served
     assert (page.status_code == 200) is served
-    assert query.json() == {"data": {"sections": []}}
+    assert query.json() == {"data": {"sections": []}, "extensions": {"cost": 100}}

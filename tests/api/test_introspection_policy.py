@@ -38,7 +38,10 @@ async def test_introspection_and_suggestions_follow_the_setting(
         typo = await _post(client, TYPO)
 
     if open_schema:
-        assert schema == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+        assert schema == {
+            "data": {"__schema": {"queryType": {"name": "Query"}}},
+            "extensions": {"cost": 0},
+        }
         assert "Did you mean 'title'?" in typo["errors"][0]["message"]
     else:
         assert "data" not in schema or schema["data"] is None

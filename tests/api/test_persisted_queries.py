@@ -36,8 +36,9 @@ async def test_unknown_hash_then_register_then_short_get(client: httpx.AsyncClie
     assert unknown.status_code == 200
     assert unknown.json()["errors"][0]["message"] == "PersistedQueryNotFound"
     assert _code(unknown) == "PERSISTED_QUERY_NOT_FOUND"
-    assert registered.json() == {"data": {"feed": {"edges": []}}}
-    assert by_hash.json() == {"data": {"feed": {"edges": []}}}
+    empty_feed = {"data": {"feed": {"edges": []}}, "extensions": {"cost": 1}}
+    assert registered.json() == empty_feed
+    assert by_hash.json() == empty_feed
     assert "etag" in by_hash.headers  # a short GET a CDN can cache
 
 
@@ -88,10 +89,10 @@ async def test_allow_list_mode_runs_only_known_documents_for_anonymous_readers(
         headers={"Authorization": f"Bearer {tokens_by_role['editor']}"},
     )
 
-    assert known.json() == {"data": {"feed": {"edges": []}}}
+    assert known.json() == {"data": {"feed": {"edges": []}}, "extensions": {"cost": 1}}
     assert _code(free_text) == "PERSISTED_QUERY_REQUIRED"
     assert _code(registration) == "PERSISTED_QUERY_NOT_FOUND"
-    assert editor.json() == {"data": {"sections": []}}
+    assert editor.json() == {"data": {"sections": []}, "extensions": {"cost": 100}}
 
 
 def test_a_manifest_entry_must_match_its_hash(settings: Settings, tmp_path: Path) -> None:

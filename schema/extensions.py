@@ -29,7 +29,7 @@ from schema.cost import Costs, refusal
 from schema.errors import ErrorCodes, is_expected
 from schema.plans.extension import CompiledReads, PlanCache
 
-__all__ = ["OperationLimits", "extensions"]
+__all__ = ["MaskServerErrors", "OperationLimits", "extensions"]
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -94,6 +94,17 @@ class OperationLimits(SchemaExtension):
         return {} if self.cost is None else {"cost": self.cost}
 
 
+class MaskServerErrors(MaskErrors):
+    """Production's "Unexpected error." for a fault of the server, coded as Apollo Server
+    codes it (INTERNAL_SERVER_ERROR): uncoded, ErrorCodes would take it for a validation
+    error, as it has no original error left."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
+
 def extensions(
     settings: Settings, *, plans: PlanCache | None = None, costs: Costs | None = None
 ) -> list[Callable[[], SchemaExtension]]:
@@ -122,7 +133,7 @@ def extensions(
     if not settings.introspection_enabled:
         chosen.append(HideSuggestions)
     if settings.is_production:
-        chosen.append(lambda: MaskErrors(should_mask_error=_should_mask))
+        chosen.append(lambda: MaskServerErrors(should_mask_error=_should_mask))
     if plans is not None:
         chosen.append(lambda: CompiledReads(cache=plans))
     return chosen

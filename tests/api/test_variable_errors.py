@@ -58,4 +58,5 @@ async def test_a_fault_of_the_server_stays_masked_in_production(
 
     body = response.json()
     assert body["errors"][0]["message"] == "Unexpected error."
+    assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]  # not the client's mistake
     assert "secret" not in response.text

@@ -176,7 +176,7 @@ async def test_the_largest_id_is_a_valid_id_of_nothing(
         )
     )
 
-    assert node == {"data": {"node": None}}
+    assert node["data"] == {"node": None}
     assert update == {"__typename": "NotFoundError", "message": "no content has that id"}
 
 
@@ -222,7 +222,7 @@ async def test_one_item_has_one_id(
 
     answers = [await post(client, NODE, {"id": id}, tokens_by_role["editor"]) for id in others]
 
-    assert found == {"data": {"node": {"id": article["id"]}}}
+    assert found["data"] == {"node": {"id": article["id"]}}
     assert [answer["data"]["node"] for answer in answers] == [None, None]
     assert [argument_error(answer)[1] for answer in answers] == ["id is not a valid ID"] * 2
 
@@ -274,8 +274,8 @@ async def test_a_cursor_at_the_ends_of_time_is_a_page_of_what_lies_beyond(
     before_everything = await post(client, query, {"a": cursor("0001-01-01T00:00:00+00:00|1")})
     after_everything = await post(client, query, {"a": cursor("9999-12-31T23:59:59+00:00|1")})
 
-    assert before_everything == {"data": {"feed": {"edges": []}}}
-    assert after_everything == {"data": {"feed": {"edges": [{"node": {"id": article["id"]}}]}}}
+    assert before_everything["data"] == {"feed": {"edges": []}}
+    assert after_everything["data"] == {"feed": {"edges": [{"node": {"id": article["id"]}}]}}
 
 
 # --- text ------------------------------------------------------------------------------
@@ -511,7 +511,7 @@ async def test_the_first_and_last_moments_can_be_published_and_read_back(
 
     assert published["__typename"] == "Article", published
     assert published["publishedAt"].startswith(at[:19])
-    assert node == {"data": {"node": {"status": status}}}
+    assert node["data"] == {"node": {"status": status}}
     assert "errors" not in first and "errors" not in reads, (first, reads)
     public = [edge["node"]["id"] for edge in first["data"]["feed"]["edges"]]
     assert public == ([article["id"]] if status == "PUBLISHED" else [])

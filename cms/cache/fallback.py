@@ -56,7 +56,7 @@ class FallbackStore:
         self.up = True  # until a call says otherwise
         self.fallbacks = 0  # calls answered from memory
         self.outages = 0
-        self._memory: MemoryStore | None = None
+        self._memory = MemoryStore(max_bytes=max_bytes)  # replaced, empty, by each outage
         self._down_since = 0.0
         self._checker: asyncio.Task[None] | None = None
 
@@ -115,7 +115,6 @@ class FallbackStore:
             self._checker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checker
-        self._memory = None
         with contextlib.suppress(*UNREACHABLE):
             await self.redis.close()
 
@@ -135,8 +134,6 @@ class FallbackStore:
 
     def _standby(self) -> MemoryStore:
         self.fallbacks += 1
-        if self._memory is None:  # a call that began before Redis came back
-            self._memory = MemoryStore(max_bytes=self.max_bytes)
         return self._memory
 
     def _lost(self) -> None:
@@ -152,8 +149,8 @@ class FallbackStore:
             self.where,
             self.retry_seconds,
         )
-        if self._checker is None or self._checker.done():
-            self._checker = asyncio.create_task(self._wait_for_redis(), name="newsdesk-redis-check")
+        # The last check (if any) ended when Redis came back: a new one is due.
+        self._checker = asyncio.create_task(self._wait_for_redis(), name="newsdesk-redis-check")
 
     async def _wait_for_redis(self) -> None:
         while True:
@@ -166,7 +163,7 @@ class FallbackStore:
             except UNREACHABLE:
                 continue
             self.up = True
-            self._memory = None
+            self._memory = MemoryStore(max_bytes=self.max_bytes)  # the outage's is let go
             log.info(
                 "Redis at %s answers again after %.0f s: the response cache and persisted "
                 "queries use it again",

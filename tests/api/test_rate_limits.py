@@ -292,7 +292,7 @@ def _closed_port() -> int:
 
 
 async def test_a_redis_that_is_down_lets_requests_through_and_says_so_once(
-    settings: Settings, db: None, caplog: pytest.LogCaptureFixture
+    settings: Settings, db: None, caplog: pytest.LogCaptureFixture, tokens_by_role: dict[str, str]
 ) -> None:
     from cms.http.rate_limits import RateLimitMiddleware, RateLimits
 
@@ -301,7 +301,11 @@ async def test_a_redis_that_is_down_lets_requests_through_and_says_so_once(
     async with running(settings) as app, clients_of(RateLimitMiddleware(app, limits=limits)) as c:
         reader = c()
         with caplog.at_level(logging.WARNING, logger="cms.http.buckets"):
-            answers = [await feed(reader) for _ in range(3)]
+            with clock.frozen(T0):
+                answers = [await feed(reader) for _ in range(3)]
+            with clock.frozen(T0 + timedelta(seconds=2)):  # Redis is asked again: still down
+                token = tokens_by_role["viewer"]
+                answers += [await feed(reader, token=token) for _ in range(2)]
         await limits.close()
 
     for answer in answers:
@@ -310,6 +314,28 @@ async def test_a_redis_that_is_down_lets_requests_through_and_says_so_once(
         assert "ratelimit" not in answer.headers
     warnings = [record for record in caplog.records if "Redis failed" in record.getMessage()]
     assert len(warnings) == 1
+
+
+async def test_made_up_tokens_do_not_buy_fresh_buckets_through_redis(
+    settings: Settings, db: None, redis_url: str, tokens_by_role: dict[str, str]
+) -> None:
+    """The bucket of refused tokens is shared through Redis like the others."""
+    update = {"redis_url": redis_url, "rate_limit": "3/60", "token_rate_limit": "100/60"}
+    attacker_address, other_address = _random_address(), _random_address()
+    async with running(settings.model_copy(update=update)) as app, clients_of(app) as client:
+        attacker, elsewhere = client(attacker_address), client(other_address)
+        with clock.frozen(T0):
+            made_up = [
+                await feed(attacker, token=f"ndk_{secrets.token_urlsafe(32)}") for _ in range(4)
+            ]
+            real = await feed(attacker, token=tokens_by_role["viewer"])
+            real_elsewhere = await feed(elsewhere, token=tokens_by_role["viewer"])
+
+    assert [answer.status_code for answer in made_up[:3]] == [401, 401, 401]
+    assert_refused(made_up[3], policy="address", retry_after=20)
+    assert_refused(real, policy="address", retry_after=20)
+    assert real_elsewhere.status_code == 200, real_elsewhere.text
+    assert real_elsewhere.headers["ratelimit"] == '"token";r=99;t=1'
 
 
 @contextlib.contextmanager
@@ -421,3 +447,58 @@ async def test_a_server_that_cannot_refuse_a_handshake_gets_a_close_with_4429() 
     accept, close = handshakes[1]
     assert (accept["type"], accept["subprotocol"]) == ("websocket.accept", "graphql-transport-ws")
     assert (close["type"], close["code"]) == ("websocket.close", 4429)
+
+
+# --- one policy without the other -------------------------------------------------------
+
+
+async def test_with_only_an_address_limit_token_holders_are_not_limited(
+    settings: Settings, db: None, tokens_by_role: dict[str, str]
+) -> None:
+    async with limited(settings, rate_limit="1/60", token_rate_limit="off") as client:
+        reader = client()
+        with clock.frozen(T0):
+            holder = [await feed(reader, token=tokens_by_role["viewer"]) for _ in range(3)]
+            anonymous = [await feed(reader) for _ in range(2)]
+
+    for answer in holder:
+        assert answer.status_code == 200, answer.text
+        assert "ratelimit" not in answer.headers
+    assert anonymous[0].status_code == 200
+    assert_refused(anonymous[1], policy="address", retry_after=60)
+
+
+async def test_with_only_a_token_limit_anonymous_readers_are_not_limited(
+    settings: Settings, db: None, tokens_by_role: dict[str, str]
+) -> None:
+    """Without an address policy there is no bucket of refused tokens either: a made-up
+    token is answered 401 each time, never 429."""
+    async with limited(settings, rate_limit="off", token_rate_limit="1/60") as client:
+        reader = client()
+        with clock.frozen(T0):
+            anonymous = [await feed(reader) for _ in range(3)]
+            holder = [await feed(reader, token=tokens_by_role["viewer"]) for _ in range(2)]
+            made_up = [
+                await feed(reader, token=f"ndk_{secrets.token_urlsafe(32)}") for _ in range(3)
+            ]
+
+    for answer in anonymous:
+        assert answer.status_code == 200, answer.text
+        assert "ratelimit" not in answer.headers
+    assert holder[0].headers["ratelimit"] == '"token";r=0;t=60'
+    assert_refused(holder[1], policy="token", retry_after=60)
+    assert [answer.status_code for answer in made_up] == [401, 401, 401]
+
+
+async def test_a_peer_that_is_not_an_address_is_limited_by_what_the_server_reports(
+    settings: Settings, db: None
+) -> None:
+    """An ASGI server may report a peer that is not an IP address (a bracketed IPv6
+    address, a socket's name): it is a bucket of its own, and nothing fails."""
+    async with limited(settings, rate_limit="1/60") as client:
+        odd, other = client("[2001:db8::1]"), client("[2001:db8::2]")
+        with clock.frozen(T0):
+            answers = [await feed(odd), await feed(odd), await feed(other)]
+
+    assert [answer.status_code for answer in answers] == [200, 429, 200]
+    assert_refused(answers[1], policy="address", retry_after=60)

@@ -132,3 +132,75 @@ async def test_a_store_whose_redis_never_answered_starts_and_serves_from_memory(
         assert (healthy, store.up, await store.get("response:1")) == (False, False, b"body")
     finally:
         await store.close()
+
+
+async def _set(store: FallbackStore) -> object:
+    return await store.set("response:1", b"body")
+
+
+async def _incr(store: FallbackStore) -> object:
+    return await store.incr("tags:clock")
+
+
+async def _read_int(store: FallbackStore) -> object:
+    return await store.read_int("tags:clock")
+
+
+async def _read_ints(store: FallbackStore) -> object:
+    return await store.read_ints(["tags:clock", "tag:feed"])
+
+
+@pytest.mark.parametrize(
+    ("call", "answer"),
+    [(_set, None), (_incr, -2), (_read_int, -1), (_read_ints, [-1, -1])],
+    ids=["set", "incr", "read_int", "read_ints"],
+)
+async def test_whichever_call_first_finds_redis_gone_is_answered_from_memory(
+    store: FallbackStore,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+    call: Callable[[FallbackStore], Awaitable[object]],
+    answer: object,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="cms.cache.fallback")
+    redis_server.stop()
+
+    result = await call(store)
+
+    assert result == answer  # memory counters read below 0
+    assert (store.up, store.outages, store.fallbacks) == (False, 1, 1)
+    assert ["WARNING"] == [record.levelname for record in caplog.records]
+
+
+async def test_calls_in_flight_when_redis_stops_answering_make_one_outage(
+    store: FallbackStore, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="cms.cache.fallback")
+    await store.set("response:1", b"body")
+    redis_server.pause()
+
+    answers = await asyncio.gather(store.get("response:1"), store.get("response:2"))
+
+    assert answers == [None, None]  # each timed out, then asked this worker's memory
+    assert (store.up, store.outages, store.fallbacks) == (False, 1, 2)
+    assert len(caplog.records) == 1
+    redis_server.resume()
+    await eventually(lambda: _back(store))
+    assert await store.get("response:1") == b"body"
+
+
+async def test_a_second_outage_is_noticed_checked_and_ended_like_the_first(
+    store: FallbackStore, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="cms.cache.fallback")
+    for _ in range(2):
+        redis_server.stop()
+        await store.set("apq:during", b"query { a }")
+        assert await store.get("apq:during") == b"query { a }"
+        redis_server.start()
+        await eventually(lambda: _back(store))
+        assert await store.get("apq:during") is None  # that outage's memory is let go
+
+    assert (store.up, store.outages, store.fallbacks) == (True, 2, 4)
+    levels = [record.levelname for record in caplog.records]
+    assert levels == ["WARNING", "INFO", "WARNING", "INFO"]

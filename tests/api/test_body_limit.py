@@ -4,16 +4,21 @@ upload may carry a file on top of the limit."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 from PIL import Image
+from starlette.requests import ClientDisconnect
 
 from cms.config import Settings
+from cms.http.app import create_app
+from cms.http.limits import BodyLimitMiddleware
 from cms.models import Section
 from tests.api.graphql_client import app_client
 
@@ -137,3 +142,100 @@ async def test_an_upload_may_carry_a_file_larger_than_the_limit(
 
     assert response.status_code == 200, response.text
     assert response.json()["data"]["uploadMedia"]["__typename"] == "Media"
+
+
+async def _chunked(body: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), 500):
+        yield body[start : start + 500]
+
+
+async def test_a_chunked_body_within_the_limit_is_served(
+    limited: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    response = await limited.post(
+        "/graphql",
+        content=_chunked(_body(LIMIT)),
+        headers={
+            "content-type": "application/json",
+            "authorization": f"Bearer {tokens_by_role['editor']}",
+        },
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["createSection"]["__typename"] == "Section"
+    assert await Section.all().count() == 1
+
+
+def _chunked_scope(*headers: tuple[bytes, bytes]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 40000),
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"transfer-encoding", b"chunked"),
+            *headers,
+        ],
+    }
+
+
+def _client(chunks: list[bytes]) -> tuple[Any, Any, list[dict[str, Any]]]:
+    """A receive that gives `chunks` (more to come) and then says the client went away,
+    a send, and what was sent."""
+    pending = iter(chunks)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        chunk = next(pending, None)
+        if chunk is None:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    return receive, send, sent
+
+
+async def test_what_an_application_answers_to_a_body_past_the_limit_is_dropped_for_the_413() -> (
+    None
+):
+    """The application sees the client go away, however often it asks; its answer never
+    goes out, the 413 does."""
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while (message := await receive())["type"] == "http.request":
+            seen.append(message["type"])
+        seen.extend([message["type"], (await receive())["type"]])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    receive, send, sent = _client([b"x" * 60, b"x" * 60])
+    await BodyLimitMiddleware(app, max_body_bytes=100)(_chunked_scope(), receive, send)
+
+    assert seen == ["http.request", "http.disconnect", "http.disconnect"]
+    assert [message.get("status") for message in sent] == [413, None]
+    assert b"PAYLOAD_TOO_LARGE" in sent[1]["body"]
+
+
+async def test_a_chunked_request_whose_client_goes_away_runs_nothing_and_is_not_a_413(
+    settings: Settings, db: None, tokens_by_role: dict[str, str]
+) -> None:
+    app = create_app(settings.model_copy(update={"max_body_bytes": LIMIT}), manage_database=False)
+    editor = (b"authorization", f"Bearer {tokens_by_role['editor']}".encode())
+    receive, send, sent = _client([_body(LIMIT)[:500]])
+    async with app.router.lifespan_context(app):
+        with contextlib.suppress(ClientDisconnect):  # the view's word for it
+            await app(_chunked_scope(editor), receive, send)
+
+    assert await Section.all().count() == 0
+    assert 413 not in [message.get("status") for message in sent]

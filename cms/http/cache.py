@@ -105,9 +105,7 @@ class ResponseCache:
         self.misses = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+        # HTTP only: a WebSocket to /graphql goes to the view itself (cms.http.app).
         if negotiation.header(scope, b"authorization") is not None:
             await self._as_token_holder(scope, receive, send)
             return
@@ -208,7 +206,7 @@ class ResponseCache:
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 start.update(message)
-            elif message["type"] == "http.response.body":
+            else:  # http.response.body (the view sends no trailers)
                 chunks.append(message.get("body", b""))
 
         # Read before answering: a change invalidated while the answer was being made

@@ -15,7 +15,6 @@ from urllib.parse import parse_qsl
 
 import orjson
 from graphql import parse, print_ast
-from graphql.error import GraphQLError
 from strawberry.types.graphql import OperationType
 
 from cms.http import negotiation, persisted
@@ -27,12 +26,10 @@ MAX_POST_BYTES = 64 * 1024
 
 
 @lru_cache(maxsize=2048)
-def _normalized(query: str) -> str | None:
-    """The document as graphql-core prints it (formatting and comments do not matter)."""
-    try:
-        return print_ast(parse(query))
-    except GraphQLError:
-        return None
+def _normalized(query: str) -> str:
+    """The document as graphql-core prints it (formatting and comments do not matter);
+    only for a document `negotiation.selected_operation` has parsed."""
+    return print_ast(parse(query))
 
 
 def _canonical_json(raw: str | None) -> str | None:
@@ -94,9 +91,8 @@ def for_post(body: bytes) -> str | None:
     """What identifies an anonymous persisted-query POST, or None when the POST is another
     kind (a document sent on its own, a mutation's, a body that is not a JSON object):
     those are never cached. A POST that sends the document with its hash (registering it)
-    is cached only when the hash is the document's."""
-    if len(body) > MAX_POST_BYTES:
-        return None
+    is cached only when the hash is the document's. The caller passes only a body within
+    `MAX_POST_BYTES` (`cms.http.cache` reads no more)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:

@@ -172,7 +172,8 @@ class RateLimitMiddleware:
 async def _charge(limits: RateLimits, policy: Policy, key: str) -> None:
     if limits.refused_tokens is not None:
         limits.refused_tokens.take(key, force=True)
-    elif limits.shared is not None:
+    else:
+        assert limits.shared is not None  # an address policy has its buckets somewhere
         await limits.shared.take(policy, key, force=True)
 
 

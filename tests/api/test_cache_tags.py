@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from cms.auth.viewer import Viewer
 from cms.cache import tags
 from cms.config import Settings
 from cms.content import editing, inputs
+from cms.http import cache_keys
 from cms.http.app import create_app
 from cms.http.cache import ResponseCache
 from cms.http.persisted import sha256
@@ -287,6 +289,8 @@ async def test_apq_posts_are_cached_like_gets(cache_client: httpx.AsyncClient) -
             "version": 1, "sha256Hash": "0" * 64}}},  # the hash is not the document's
         {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": 12}}},
         {"extensions": {"persistedQuery": "no"}, "operationName": 3},
+        {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}},
+         "operationName": 3},  # an operation name that is not a string
         [1, 2],
     ],
 )  # fmt: skip
@@ -394,3 +398,77 @@ async def test_workers_sharing_redis_see_each_others_writes_at_once(
     assert (a_again["_hit"], a_again["article"]["title"]) == (False, "A new")
     assert 'newsdesk_response_cache_total{result="hit"} 1.0' in metrics
     assert 'newsdesk_response_cache_total{result="miss"} 3.0' in metrics
+
+
+async def test_a_damaged_entry_is_a_miss_and_the_view_answers(
+    cache_client: httpx.AsyncClient,
+) -> None:
+    """An entry the store gives back that is not one of ours (another version's format, a
+    value cut short) is never served: the view answers, and its answer is cached again."""
+    await factories.make_article(title="Fresh", published_at=clock.utcnow())
+    query = "{ feed(first: 3) { edges { node { title } } } }"
+    cache = _cache(cache_client)
+    await cache_client.get("/graphql", params={"query": query})
+    key = cache_keys.for_get(urlencode({"query": query}).encode(), cache.max_tokens)
+    assert key is not None
+    await cache.store.set(f"response:{key}", b"not an entry\n{}")
+    hits, misses = cache.hits, cache.misses
+
+    answered = await cache_client.get("/graphql", params={"query": query})
+    again = await cache_client.get("/graphql", params={"query": query})
+
+    assert answered.json()["data"]["feed"]["edges"][0]["node"]["title"] == "Fresh"
+    assert (cache.hits, cache.misses) == (hits + 1, misses + 1)
+    assert again.content == answered.content
+
+
+async def test_a_response_that_shows_no_content_is_cached_without_surrogate_keys(
+    cache_client: httpx.AsyncClient,
+) -> None:
+    cache = _cache(cache_client)
+    first = await cache_client.get("/graphql", params={"query": "{ __typename }"})
+    hits = cache.hits
+
+    again = await cache_client.get("/graphql", params={"query": "{ __typename }"})
+
+    assert again.json()["data"] == first.json()["data"] == {"__typename": "Query"}
+    assert cache.hits == hits + 1
+    assert again.headers["etag"] == first.headers["etag"]
+    assert "surrogate-key" not in again.headers
+    assert "cache-tag" not in again.headers
+
+
+async def test_a_post_whose_client_goes_away_mid_body_is_neither_cached_nor_counted(
+    cache_client: httpx.AsyncClient,
+) -> None:
+    query = "{ feed(first: 3) { edges { node { title } } } }"
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": sha256(query)}}
+    body = json.dumps({"query": query, "extensions": extensions}).encode()
+    cache = _cache(cache_client)
+    pending = [{"type": "http.request", "body": body[:20], "more_body": True}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 40000),
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
+    }
+    hits, misses = cache.hits, cache.misses
+    await cache_client.app(scope, receive, send)  # type: ignore[attr-defined]
+
+    assert (cache.hits, cache.misses) == (hits, misses)
+    assert [message["status"] for message in sent if "status" in message] == [400]

@@ -13,7 +13,11 @@ import httpx
 import pytest
 
 from cms import clock
+from cms.cache.changes import Changes
+from cms.cache.stores import MemoryStore
+from cms.cache.versions import TagVersions
 from cms.config import Settings
+from cms.http.cache import ResponseCache
 from tests import factories
 from tests.api.conftest import global_id
 
@@ -194,3 +198,51 @@ async def test_variables_and_operation_name_are_part_of_the_key(
 
     assert _titles(one) == ["One"]
     assert _titles(two) == ["One", "Two"]
+
+
+async def test_the_view_gets_a_post_body_the_cache_read_then_the_client_going_away(
+    settings: Settings, db: None
+) -> None:
+    """The cache reads a POST's body to find its key; the view behind it still reads that
+    body, once, and then what the client does next (here: it goes away)."""
+    heard: list[dict[str, Any]] = []
+
+    async def view(scope: Any, receive: Any, send: Any) -> None:
+        heard.extend([await receive(), await receive()])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"data": {}}'})
+
+    store = MemoryStore(max_bytes=10_000)
+    versions = TagVersions(store)
+    cache = ResponseCache(
+        view,
+        settings=settings,
+        store=store,
+        versions=versions,
+        changes=Changes(versions, refresh_seconds=3600),
+    )
+    body = b'{"query": "{ __typename }"}'  # a document without a hash: the view's
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/graphql",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+    }
+    await cache(scope, receive, send)
+
+    assert heard == [
+        {"type": "http.request", "body": body, "more_body": False},
+        {"type": "http.disconnect"},
+    ]
+    assert [message.get("status") for message in sent] == [200, None]
+    assert (cache.hits, cache.misses) == (0, 0)

@@ -51,3 +51,11 @@ def test_idle_buckets_are_forgotten_and_the_count_is_capped() -> None:
         buckets.take(f"flood-{n}")
     assert len(buckets) == 100
     assert buckets.level("flood-499") == 9  # the most recent stay
+
+
+def test_a_request_let_through_is_told_to_wait_for_nothing() -> None:
+    buckets = MemoryBuckets(Policy("address", 2, 60.0), clock=Clock())
+
+    first, last, refused = (buckets.take("a") for _ in range(3))
+
+    assert [first.retry_after, last.retry_after, refused.retry_after] == [0, 0, 30]

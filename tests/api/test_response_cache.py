@@ -200,6 +200,14 @@ async def test_variables_and_operation_name_are_part_of_the_key(
     assert _titles(two) == ["One", "Two"]
 
 
+def _cache_in_front_of(view: Any, settings: Settings) -> ResponseCache:
+    """A response cache, with a memory store of its own, in front of `view`."""
+    store = MemoryStore(max_bytes=10_000)
+    versions = TagVersions(store)
+    changes = Changes(versions, refresh_seconds=3600)
+    return ResponseCache(view, settings=settings, store=store, versions=versions, changes=changes)
+
+
 async def test_the_view_gets_a_post_body_the_cache_read_then_the_client_going_away(
     settings: Settings, db: None
 ) -> None:
@@ -212,15 +220,7 @@ async def test_the_view_gets_a_post_body_the_cache_read_then_the_client_going_aw
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b'{"data": {}}'})
 
-    store = MemoryStore(max_bytes=10_000)
-    versions = TagVersions(store)
-    cache = ResponseCache(
-        view,
-        settings=settings,
-        store=store,
-        versions=versions,
-        changes=Changes(versions, refresh_seconds=3600),
-    )
+    cache = _cache_in_front_of(view, settings)
     body = b'{"query": "{ __typename }"}'  # a document without a hash: the view's
     messages = [{"type": "http.request", "body": body, "more_body": False}]
     sent: list[dict[str, Any]] = []
@@ -246,3 +246,42 @@ async def test_the_view_gets_a_post_body_the_cache_read_then_the_client_going_aw
     ]
     assert [message.get("status") for message in sent] == [200, None]
     assert (cache.hits, cache.misses) == (0, 0)
+
+
+async def test_an_answer_made_while_something_changed_is_sent_but_not_kept(
+    settings: Settings, db: None
+) -> None:
+    """A change invalidated while the answer was being made may be missing from it: the
+    answer goes out, and the next request is answered afresh."""
+    answers = 0
+
+    async def view(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal answers
+        answers += 1
+        await cache.versions.bump(["feed"])  # an edit lands meanwhile
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"data": {"__typename": "Query"}}'})
+
+    cache = _cache_in_front_of(view, settings)
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/graphql",
+        "query_string": b"query=%7B+__typename+%7D",
+        "headers": [],
+    }
+    statuses: list[int] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    for _ in range(2):
+        await cache(dict(scope), receive, send)
+
+    assert statuses == [200, 200]
+    assert answers == 2
+    assert (cache.hits, cache.misses) == (0, 2)

@@ -472,3 +472,19 @@ async def test_a_post_whose_client_goes_away_mid_body_is_neither_cached_nor_coun
 
     assert (cache.hits, cache.misses) == (hits, misses)
     assert [message["status"] for message in sent if "status" in message] == [400]
+
+
+async def test_a_get_without_a_document_or_hash_is_the_views_to_refuse(
+    cache_client: httpx.AsyncClient,
+) -> None:
+    cache = _cache(cache_client)
+
+    json_only = {"accept": "application/json"}  # not a browser: no GraphiQL page
+    answers = [
+        await cache_client.get("/graphql", params={"variables": "{}"}, headers=json_only)
+        for _ in range(2)
+    ]
+
+    assert [answer.status_code for answer in answers] == [400, 400]
+    assert "etag" not in answers[1].headers
+    assert (cache.hits, cache.misses) == (0, 0)

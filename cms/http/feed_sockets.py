@@ -77,6 +77,10 @@ class FeedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
         )
         if operation is not OperationType.SUBSCRIPTION:
             # A query, a mutation, or a document Strawberry answers with its own error.
+            if payload.get("operationName") == "":
+                message = cast(
+                    "SubscribeMessage", {**message, "payload": {**payload, "operationName": None}}
+                )
             await super().handle_subscribe(message)
             return
         member = Member(id, self.outgoing, self._ended)

@@ -11,11 +11,16 @@ import json
 from typing import Any
 
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from cms import clock
 from cms.config import Settings
+from cms.http.graphql import GraphQLView
+from schema import build_schema
 from tests import factories
 from tests.api.test_subscription_limits import (
     SUBSCRIBE,
@@ -27,7 +32,7 @@ from tests.api.test_subscription_limits import (
     _until,
     _view,
 )
-from tests.realtime import WAIT, serve_app
+from tests.realtime import WAIT, free_port, serve_app
 
 
 async def _close_code(ws: ClientConnection) -> tuple[int, str]:
@@ -179,3 +184,37 @@ async def test_closing_the_fanout_at_shutdown_stops_every_stream(
 
             assert view.fanout.streams == 0
             assert broker.subscribers == 0  # every broker registration let go
+
+
+async def test_a_stream_that_fails_sends_its_error_then_complete_and_frees_the_id(
+    settings: Settings, db: None
+) -> None:
+    # A view built without a broker (GraphQLView's broker is optional) cannot run
+    # feedEvents: the failure reaches the subscriber as a `next` with errors, then
+    # `complete`, and the socket goes on.
+    view = GraphQLView(build_schema(settings), settings)
+    app = Starlette(routes=[WebSocketRoute("/graphql", view)])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        async with _connected(f"127.0.0.1:{port}") as ws:
+            await _subscribe(ws, "1")
+            failed = await _receive(ws)
+            done = await _receive(ws)
+            await _until(lambda: view.fanout.streams == 0, "the stream is gone")
+            await _subscribe(ws, "1")  # the id is free again
+            again = await _receive(ws)
+    finally:
+        server.should_exit = True
+        await task
+
+    assert failed["type"] == "next" and failed["id"] == "1", failed
+    assert failed["payload"]["data"] is None
+    assert [error["message"] for error in failed["payload"]["errors"]] == [
+        "subscriptions need the app's broker"
+    ]
+    assert done == {"id": "1", "type": "complete"}
+    assert again["type"] == "next" and again["payload"]["errors"], again

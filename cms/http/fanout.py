@@ -94,7 +94,9 @@ class Stream:
 
     async def _run(self, context: Context) -> None:
         try:
-            source = await self.fanout.schema.stream(
+            # `subscribe`, not `stream`: a subscription never yields incremental
+            # (@defer/@stream) frames, only results.
+            source = await self.fanout.schema.subscribe(
                 self.shape.query,
                 variable_values=self.variables,
                 context_value=context,
@@ -105,10 +107,6 @@ class Stream:
                 async for result in source:
                     if first and isinstance(result, PreExecutionError):
                         self._end_with(result.errors or [])
-                        return
-                    if not isinstance(result, ExecutionResult):
-                        message = "Incremental delivery is not supported over graphql-transport-ws"
-                        self._end_with([GraphQLError(message)])
                         return
                     first = False
                     await self._deliver(_payload(result))

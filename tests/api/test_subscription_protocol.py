@@ -218,3 +218,27 @@ async def test_a_stream_that_fails_sends_its_error_then_complete_and_frees_the_i
     ]
     assert done == {"id": "1", "type": "complete"}
     assert again["type"] == "next" and again["payload"]["errors"], again
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ("subscription { feedEvents { type }", "Syntax Error: Expected Name, found <EOF>."),
+        (
+            "subscription { feedEvents { type contentId at } }",
+            "Syntax Error: Document contains more than 6 tokens. Parsing aborted.",
+        ),
+    ],
+    ids=["unbalanced", "too-many-tokens"],
+)
+async def test_a_document_that_does_not_parse_closes_the_socket_with_4400_and_the_reason(
+    settings: Settings, db: None, document: str, reason: str
+) -> None:
+    # Strawberry's parser cache raised here, and the client heard a bare `complete`.
+    strict = settings.model_copy(update={"max_tokens": 6})
+    async with serve_app(strict) as (address, app), _connected(address) as ws:
+        await _subscribe(ws, "1", document)
+        closed = await _close_code(ws)
+        assert _view(app).fanout.streams == 0
+
+    assert closed == (4400, reason)

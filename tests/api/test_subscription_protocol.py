@@ -108,15 +108,16 @@ async def test_a_subscription_id_in_use_closes_the_socket_with_4409(
     assert text == "Subscriber for same already exists"
 
 
+@pytest.mark.parametrize("operation_name", ["", "Latest"], ids=["unnamed", "named"])
 async def test_a_query_over_the_socket_answers_next_then_complete(
-    settings: Settings, db: None
+    settings: Settings, db: None, operation_name: str
 ) -> None:
     await factories.make_article(title="Over the socket", published_at=clock.utcnow())
     query = "query Latest { feed(first: 1) { edges { node { title } } } }"
     async with serve_app(settings) as (address, app), _connected(address) as ws:
         await ws.send(json.dumps({
             "id": "q", "type": "subscribe",
-            "payload": {"query": query, "operationName": "", "variables": None},
+            "payload": {"query": query, "operationName": operation_name, "variables": None},
         }))  # fmt: skip
         answer = await _receive(ws)
         done = await _receive(ws)

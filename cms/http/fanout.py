@@ -78,23 +78,23 @@ class Member:
 class Stream:
     """One running subscription shared by the members of a shape."""
 
-    def __init__(self, fanout: Fanout, shape: Shape, variables: dict[str, Any] | None) -> None:
+    def __init__(
+        self, fanout: Fanout, shape: Shape, variables: dict[str, Any] | None, context: Context
+    ) -> None:
         self.fanout = fanout
         self.shape = shape
         self.variables = variables
         self.members: dict[Member, None] = {}  # insertion-ordered set
-        self.task: asyncio.Task[None] | None = None
-
-    def start(self, context: Context) -> None:
         self.task = asyncio.create_task(self._run(context), name="newsdesk-subscription")
 
     def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        self.task.cancel()
 
     async def _run(self, context: Context) -> None:
         try:
-            source = await self.fanout.schema.stream(
+            # `subscribe`, not `stream`: a subscription never yields incremental
+            # (@defer/@stream) frames, only results.
+            source = await self.fanout.schema.subscribe(
                 self.shape.query,
                 variable_values=self.variables,
                 context_value=context,
@@ -105,10 +105,6 @@ class Stream:
                 async for result in source:
                     if first and isinstance(result, PreExecutionError):
                         self._end_with(result.errors or [])
-                        return
-                    if not isinstance(result, ExecutionResult):
-                        message = "Incremental delivery is not supported over graphql-transport-ws"
-                        self._end_with([GraphQLError(message)])
                         return
                     first = False
                     await self._deliver(_payload(result))
@@ -158,9 +154,9 @@ class Fanout:
     ) -> None:
         stream = self._streams.get(shape)
         if stream is None:
-            stream = self._streams[shape] = Stream(self, shape, variables)
             # The stream runs as its audience (a role), not as one of its members.
-            stream.start(self._context_for(Viewer(role=viewer.role)))
+            context = self._context_for(Viewer(role=viewer.role))
+            stream = self._streams[shape] = Stream(self, shape, variables, context)
         stream.members[member] = None
         member.stream = stream
 
@@ -190,9 +186,8 @@ class Fanout:
         for stream in streams:
             stream.stop()
         for stream in streams:
-            if stream.task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await stream.task
+            with contextlib.suppress(asyncio.CancelledError):
+                await stream.task
 
 
 def _payload(result: ExecutionResult) -> str:

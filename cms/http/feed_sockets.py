@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from graphql import GraphQLError
+from graphql import GraphQLError, parse
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -75,8 +75,19 @@ class FeedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
         operation = selected_operation(
             query, operation_name, max_tokens=self.context.settings.max_tokens
         )
+        if operation is None:
+            # The document does not parse: close with graphql-core's reason, as Strawberry
+            # means to (its parser cache raises instead, and the client heard a bare
+            # `complete`, no error).
+            reason = _syntax_error(query, self.context.settings.max_tokens)
+            await self.handle_invalid_message(reason)
+            return
         if operation is not OperationType.SUBSCRIPTION:
             # A query, a mutation, or a document Strawberry answers with its own error.
+            if payload.get("operationName") == "":
+                message = cast(
+                    "SubscribeMessage", {**message, "payload": {**payload, "operationName": None}}
+                )
             await super().handle_subscribe(message)
             return
         member = Member(id, self.outgoing, self._ended)
@@ -129,3 +140,13 @@ class FeedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             await self.outgoing.stop()
             self.outgoing.on_drop = None  # no cycle left for the garbage collector
+
+
+def _syntax_error(query: str, max_tokens: int | None) -> str:
+    """Why a document does not parse, within a close reason's 123 bytes."""
+    reason = "Syntax Error"
+    try:
+        parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError as error:
+        reason = error.message
+    return reason.encode()[:123].decode(errors="ignore")

@@ -390,6 +390,7 @@ async def test_limits_are_inclusive(client: httpx.AsyncClient, editor: str) -> N
     ("input", "field"),
     [
         pytest.param({"title": ""}, "title", id="empty-title"),
+        pytest.param({"title": None}, "title", id="null-title"),
         pytest.param({"title": TITLE_301}, "title", id="title-301-characters"),
         pytest.param({"slug": "Bad Slug!"}, "slug", id="bad-slug"),
         pytest.param({"sectionSlug": "nowhere"}, "sectionSlug", id="unknown-section"),

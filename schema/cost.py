@@ -226,8 +226,7 @@ class _Walk:
 
     def root(self) -> Amount:
         root_type = self.schema.get_root_type(self.operation.operation)
-        if root_type is None:
-            return 0
+        assert root_type is not None  # validated: the schema has the operation's root type
         collected = collect_fields(
             self.schema, self.fragments, self.variable_values, root_type, self.operation
         )
@@ -289,9 +288,7 @@ class _Walk:
         if isinstance(given, IntValueNode):
             return _within(int(given.value), default, cap)
         if isinstance(given, VariableNode):
-            variable = given.name.value
-            if variable not in self.defaults:  # not the operation's (cannot be): the most
-                return cap
+            variable = given.name.value  # the operation's own: the document is validated
             self.variables.add(variable)
             # A variable that is neither given nor defaulted leaves the argument's default.
             fallback = self.defaults[variable]
@@ -395,9 +392,6 @@ class Costs:
     def _shape(
         self, query: str, document: DocumentNode, operation_name: str | None
     ) -> _Shape | None:
-        key = (query, operation_name)
-        if key in self._shapes:
-            return self._shapes[key]
         operation = get_operation_ast(document, operation_name)
         shape = None
         if operation is not None:
@@ -418,7 +412,7 @@ class Costs:
             )
         if len(self._shapes) >= self.maxsize:
             self._shapes.clear()
-        self._shapes[key] = shape
+        self._shapes[(query, operation_name)] = shape
         return shape
 
     def estimate(
@@ -442,12 +436,8 @@ class Costs:
         assert isinstance(shape, _Shape)
         values = variables or {}
         directives = tuple(_simple(values, name, shape) for name in shape.directive_variables)
-        if _MISSING in directives:
-            coerced = self._coerced(shape, values)
-            if coerced is None:
-                return None
-            values = coerced
-            directives = tuple(values.get(name) for name in shape.directive_variables)
+        if _MISSING in directives:  # not a Boolean: graphql-core refuses it, as the estimate
+            return None
         estimate_key = (query, operation_name, directives)
         estimate = self._estimates.get(estimate_key)
         if estimate is None:
@@ -501,8 +491,8 @@ class Costs:
 
 
 def _simple(values: Mapping[str, Any], name: str, shape: _Shape) -> Any:
-    """A Boolean variable's value as given (or its default); _MISSING when it needs
-    graphql-core's coercion to tell."""
+    """A Boolean variable's value as given (or its default); _MISSING when it is given
+    but not a Boolean (graphql-core's coercion refuses anything else for a Boolean)."""
     value = values.get(name, _MISSING)
     if value is _MISSING:
         default = shape.defaults.get(name, Undefined)

@@ -4,7 +4,7 @@ mutations) members of the mutation's result union."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterator
-from typing import Final, TypeVar, overload
+from typing import Any, Final, TypeVar, overload
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -57,18 +57,26 @@ class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        for error in result.errors:
-            if (error.extensions or {}).get("code"):
-                continue  # coded where it was raised (a refused estimate: MAX_NODES_EXCEEDED)
-            code = code_for(error.original_error)
-            if code is None and is_variable_error(error):
-                code = "BAD_USER_INPUT"  # as Apollo Server names it
-            elif code is None and error.original_error is None:
-                code = "GRAPHQL_VALIDATION_FAILED"
-            if code is not None:
-                error.extensions = {**(error.extensions or {}), "code": code}
+        if result is not None:
+            _code(result.errors)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Over WebSocket each result is sent before on_operation ends: code it first."""
+        _code(getattr(result, "errors", None))
+        yield
+
+
+def _code(found: list[GraphQLError] | None) -> None:
+    for error in found or ():
+        if (error.extensions or {}).get("code"):
+            continue  # coded where it was raised (a refused estimate: MAX_NODES_EXCEEDED)
+        code = code_for(error.original_error)
+        if code is None and is_variable_error(error):
+            code = "BAD_USER_INPUT"  # as Apollo Server names it
+        elif code is None and error.original_error is None:
+            code = "GRAPHQL_VALIDATION_FAILED"
+        if code is not None:
+            error.extensions = {**(error.extensions or {}), "code": code}
 
 
 def _member(error: errors.CmsError, members: tuple[type[Error], ...]) -> Error | None:

@@ -46,9 +46,18 @@ class HideSuggestions(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        for error in (result.errors if result is not None else None) or ():
-            if "Did you mean" in error.message:
-                error.message = _SUGGESTION.sub("", error.message)
+        _hide_suggestions(result.errors if result is not None else None)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Over WebSocket each result is sent before on_operation ends: hide them first."""
+        _hide_suggestions(getattr(result, "errors", None))
+        yield
+
+
+def _hide_suggestions(errors: list[GraphQLError] | None) -> None:
+    for error in errors or ():
+        if "Did you mean" in error.message:
+            error.message = _SUGGESTION.sub("", error.message)
 
 
 class OperationLimits(SchemaExtension):

@@ -6,7 +6,8 @@ Field names in errors are the API's input names (camelCase), so clients can poin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Final
 from urllib.parse import urlparse
 
@@ -28,15 +29,13 @@ __all__ = [
 ]
 
 
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
+class _Unset(Enum):
+    """The one "not given" value, compared by identity (`is UNSET`) everywhere."""
 
-    def __bool__(self) -> bool:
-        return False
+    UNSET = "UNSET"
 
 
-UNSET: Final[Any] = _Unset()
+UNSET: Final[Any] = _Unset.UNSET
 
 MAX_TITLE = 300
 MAX_DEK = 1_000
@@ -68,13 +67,6 @@ class ContentInput:
     duration_seconds: Any = UNSET
     show: Any = UNSET
     episode_number: Any = UNSET
-
-    def given(self) -> dict[str, Any]:
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if getattr(self, f.name) is not UNSET
-        }
 
 
 @dataclass

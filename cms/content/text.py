@@ -14,17 +14,12 @@ from typing import Final
 
 from cms.errors import Invalid
 
-__all__ = ["SHOWN_LENGTH", "check", "is_clean", "shown"]
+__all__ = ["SHOWN_LENGTH", "check", "shown"]
 
 SHOWN_LENGTH: Final = 40
 """The most characters of a client's value a message repeats."""
 
 _UNSTORABLE: Final = re.compile("[\x00\ud800-\udfff]")
-
-
-def is_clean(value: str) -> bool:
-    """Whether `value` holds neither a NUL nor a lone surrogate (ASCII: only no NUL)."""
-    return _UNSTORABLE.search(value) is None
 
 
 def check(value: str, *, field: str) -> str:

@@ -114,8 +114,7 @@ def _inspect(data: bytes) -> ImageInfo:
         raise Invalid(_unidentified(data), field="file") from None
     except Exception:  # Pillow's parsers raise many types on damaged input
         raise Invalid("the image is damaged or incomplete", field="file") from None
-    if kind is None:  # the decoders above only produce FORMATS; kept for mypy and safety
-        raise Invalid(f"the file must be a {_ACCEPTED} image", field="file")
+    assert kind is not None  # the decoders above (_DECODERS) only produce FORMATS
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     return ImageInfo(kind.mime_type, kind.extension, width, height)
@@ -160,8 +159,7 @@ def _undecoded_orientation(image: Image.Image, data: bytes) -> int | None:
 
 
 def _check_size(width: int, height: int) -> None:
-    if width < 1 or height < 1:
-        raise Invalid("the image has no pixels", field="file")
+    # (Pillow opens no image of zero width or height: it is unidentified.)
     if width * height > MAX_PIXELS:
         raise Invalid(_too_many_pixels(), field="file")
 

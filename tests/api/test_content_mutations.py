@@ -390,6 +390,7 @@ async def test_limits_are_inclusive(client: httpx.AsyncClient, editor: str) -> N
     ("input", "field"),
     [
         pytest.param({"title": ""}, "title", id="empty-title"),
+        pytest.param({"title": None}, "title", id="null-title"),
         pytest.param({"title": TITLE_301}, "title", id="title-301-characters"),
         pytest.param({"slug": "Bad Slug!"}, "slug", id="bad-slug"),
         pytest.param({"sectionSlug": "nowhere"}, "sectionSlug", id="unknown-section"),
@@ -800,3 +801,20 @@ async def test_an_external_id_of_an_article_is_refused_for_a_video_episode(
     assert result["__typename"] == "ValidationError", result
     assert result["field"] == "externalId"
     assert await Content.all().count() == 1
+
+
+async def test_a_video_episode_patch_may_clear_its_duration_and_episode_number(
+    client: httpx.AsyncClient, editor: str
+) -> None:
+    episode = await api_video_episode(client, editor, durationSeconds=60, episodeNumber=3)
+
+    updated = await _result(
+        client,
+        UPDATE_VIDEO_EPISODE,
+        {"id": episode["id"], "input": {"durationSeconds": None, "episodeNumber": None}},
+        editor,
+    )
+
+    assert updated["__typename"] == "VideoEpisode", updated
+    assert (updated["durationSeconds"], updated["episodeNumber"]) == (None, None)
+    assert updated["version"] == 2

@@ -3,11 +3,16 @@ and off in production unless turned on (issue 12, item 9)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from cms.config import Settings
 from tests.api.graphql_client import app_client, error_codes
+from tests.realtime import WAIT, serve
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
 TYPO = "{ feed(first: 1) { edges { node { titel } } } }"
@@ -59,3 +64,22 @@ async def test_no_suggestion_survives_anywhere_in_production(settings: Settings,
             body = await _post(client, query)
             assert body["errors"], body
             assert all("Did you mean" not in error["message"] for error in body["errors"])
+
+
+async def test_no_suggestion_survives_over_websocket_in_production(
+    settings: Settings, db: None
+) -> None:
+    """graphql-transport-ws answers a document that fails validation with an `error`
+    message: the same message and code as over HTTP, without the suggestion."""
+    chosen = settings.model_copy(update={"env": "production"})
+    async with serve(chosen) as address:
+        async with connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            ack = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            assert ack["type"] == "connection_ack", ack
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": TYPO}}))
+            answer = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+    assert answer["type"] == "error", answer
+    [error] = answer["payload"]
+    assert error["message"] == "Cannot query field 'titel' on type 'Content'."
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}

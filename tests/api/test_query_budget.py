@@ -11,12 +11,15 @@ connection or, on SQLite, the event loop's own reader).
 
 from __future__ import annotations
 
+import asyncio
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from tortoise import Tortoise
+from websockets.asyncio.client import connect
 
 from cms import budget, sqlite
 from cms.config import Settings
@@ -24,6 +27,7 @@ from cms.content import feed
 from tests import factories
 from tests.api.conftest import ERROR_FIELDS
 from tests.api.graphql_client import app_client, gql
+from tests.realtime import WAIT, serve
 
 SLOW = (
     "WITH RECURSIVE counter(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM counter "
@@ -78,7 +82,7 @@ async def test_a_statement_past_the_budget_is_stopped_with_a_clear_error(
             assert status == 200, body
             assert body["data"] is None, body  # `feed` is non-null: its error nulls `data`
             [error] = body["errors"]
-            assert error["extensions"]["code"] == "QUERY_TIMEOUT", error
+            assert error["extensions"] == {"code": "QUERY_TIMEOUT"}, error
             assert error["message"] == TIMEOUT
             assert error["path"] == ["feed"]
         # Each request sent the statement (a plan that gave up hands over to graphql-core,
@@ -92,6 +96,39 @@ async def test_a_statement_past_the_budget_is_stopped_with_a_clear_error(
         assert "errors" not in body, body
         assert status == 200
         assert body["data"]["feed"]["edges"] == [{"node": {"title": "Council meets"}}]
+
+
+async def test_a_query_over_websocket_is_stopped_by_the_budget_too(
+    settings: Settings, db: None, slow_feed: SlowFeed
+) -> None:
+    """graphql-transport-ws also carries queries; with no HTTP request to set the budget,
+    the schema sets it around the execution, and the socket goes on serving."""
+    await factories.make_article(
+        title="Council meets", published_at=datetime.now(UTC) - timedelta(hours=1)
+    )
+    chosen = {"query_timeout_ms": 300, "response_cache": False}
+    async with serve(settings.model_copy(update=chosen)) as address:
+        async with connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            ack = json.loads(await asyncio.wait_for(ws.recv(), WAIT * 3))
+            assert ack["type"] == "connection_ack", ack
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": FEED}}))
+            answer = json.loads(await asyncio.wait_for(ws.recv(), WAIT * 10))
+            assert answer["type"] == "next", answer
+            [error] = answer["payload"]["errors"]
+            assert error["extensions"] == {"code": "QUERY_TIMEOUT"}, error
+            assert error["message"] == TIMEOUT
+            assert slow_feed.started >= 1  # (a compiled plan that gave up: twice)
+
+            slow_feed.slow = False
+            await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": FEED}}))
+            answers = [json.loads(await asyncio.wait_for(ws.recv(), WAIT * 3)) for _ in range(3)]
+            [done] = [
+                answer for answer in answers if answer["id"] == "2" and answer["type"] == "next"
+            ]
+            assert done["payload"]["data"]["feed"]["edges"] == [
+                {"node": {"title": "Council meets"}}
+            ]
 
 
 async def test_writes_never_run_under_the_budget(

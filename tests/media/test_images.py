@@ -308,3 +308,55 @@ def test_the_cost_of_decoding_is_estimated_from_the_header(
 
     with Image.open(io.BytesIO(data)) as image:
         assert images.decode_cost(image) == cost
+
+
+@pytest.mark.parametrize(
+    ("width", "height"), [pytest.param(0, 10, id="no-columns"), pytest.param(10, 0, id="no-rows")]
+)
+async def test_a_header_claiming_no_pixels_is_not_an_image(width: int, height: int) -> None:
+    with pytest.raises(Invalid) as caught:
+        await images.inspect(_png_header_only(width, height))
+
+    assert caught.value.field == "file"
+    assert caught.value.message == "the file must be a JPEG, PNG, GIF or WebP image"
+
+
+def _turned(format: str, size: tuple[int, int], mode: str, orientation: int | None) -> bytes:
+    """An image of `size`, with an EXIF orientation (or no EXIF at all when None)."""
+    options: dict[str, object] = {}
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        options["exif"] = exif.tobytes()
+    return _saved(Image.new(mode, size, 0), format, **options)
+
+
+@pytest.mark.parametrize(
+    ("make", "size"),
+    [
+        # 13.6 megapixels of PNG: 68 MB to decode; its EXIF is in an eXIf chunk
+        pytest.param(
+            lambda: _turned("PNG", (4_000, 3_400), "1", 6), (3_400, 4_000), id="png-turned"
+        ),
+        pytest.param(
+            lambda: _turned("PNG", (4_000, 3_400), "1", None), (4_000, 3_400), id="png-as-is"
+        ),
+        # 4 megapixels of WebP: 68 MB to decode; its EXIF is in the RIFF header
+        pytest.param(
+            lambda: _turned("WEBP", (4_000, 1_000), "RGB", 8), (1_000, 4_000), id="webp-turned"
+        ),
+        pytest.param(
+            lambda: _turned("WEBP", (4_000, 1_000), "RGB", 1), (4_000, 1_000), id="webp-upright"
+        ),
+    ],
+)
+async def test_an_image_too_big_to_decode_reports_its_size_turned_by_its_exif(
+    make: Callable[[], bytes], size: tuple[int, int]
+) -> None:
+    data = make()
+    with Image.open(io.BytesIO(data)) as image:
+        assert images.decode_cost(image) > images.DECODE_BUDGET  # checked without decoding
+
+    info = await images.inspect(data)
+
+    assert (info.width, info.height) == size

@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import parse, validate
+from strawberry.directive import DirectiveLocation, DirectiveValue
 
 from cms.config import Settings
 from schema import build_schema
-from schema.cost import LIST_BOUNDS, Costs
+from schema.cost import LIST_BOUNDS, OTHER_LISTS, Costs
 
 # One item with everything a feed shows: the item, its section and hero image, its
 # bylines (10) with an avatar each, its tags (20).
@@ -78,6 +80,27 @@ CASES: list[tuple[str, dict[str, Any] | None, int]] = [
     (BY_N, {"n": 500}, 100),
     (BY_N, {"n": -5}, 0),
     (BY_N, {"n": 4.0}, 4),
+    ("query Q($n: Int = null) { feed(first: $n) { " + IDS + " } }", None, 20),
+    # a default the estimate does not read (a String) leaves the page sizes alone
+    (
+        'query Q($slug: String = "a", $n: Int = 5) { author(slug: $slug) { '
+        "content(first: $n) { " + IDS + " } } }",
+        None,
+        1 + 5,
+    ),
+    # two page sizes from variables multiply; an empty page costs nothing under it
+    (
+        "query Q($n: Int, $m: Int) { feed(first: $n) { edges { node { authors { "
+        "content(first: $m) { " + IDS + " } } } } } }",
+        {"n": 2, "m": 3},
+        2 * (1 + 10 * (1 + 3)),
+    ),
+    (
+        "query Q($m: Int) { feed(first: 0) { edges { node { authors { "
+        "content(first: $m) { " + IDS + " } } } } } }",
+        {"m": 50},
+        0,
+    ),
     (AUTHOR_PAGE, {"n": 50}, 1 + 1 + 50),
     # @skip / @include, literal and from variables (and their defaults)
     ("{ feed(first: 10) { edges { node { id authors @skip(if: true) { name } } } } }", None, 10),
@@ -133,9 +156,65 @@ def test_no_estimate_for_variables_that_do_not_fit(costs: Costs) -> None:
     document = parse(query)
     assert costs.estimate(query, document, None, {"n": "many", "with": True}) is None
     assert costs.estimate(query, document, None, {"n": 2}) is None  # $with is required
+    assert costs.estimate(query, document, None, {"n": 2, "with": "yes"}) is None
+    # Compiled already, the estimate still refuses a page size that is not an Int.
+    assert costs.estimate(query, document, None, {"n": 2, "with": True}) == 2
+    assert costs.estimate(query, None, None, {"n": "many", "with": True}) is None
+    assert costs.estimate(query, None, None, {"n": 3.5, "with": True}) is None
+
+
+def test_no_estimate_when_a_directive_is_given_null(costs: Costs) -> None:
+    """A nullable variable with a default may stand where @include needs a Boolean!;
+    given null, graphql-core refuses it when it collects the fields, and so does the
+    estimate (the response carries graphql-core's error)."""
+    query = (
+        "query Q($with: Boolean = true) { feed(first: 2) { edges { node { id "
+        "authors @include(if: $with) { name } } } } }"
+    )
+    document = parse(query)
+    assert validate(costs.schema, document) == []
+    assert costs.estimate(query, document, None, {}) == 2 * 11
+    assert costs.estimate(query, document, None, {"with": None}) is None
 
 
 def test_no_estimate_without_a_single_operation(costs: Costs) -> None:
     query = "query A { sections { name } } query B { me { name } }"
     assert costs.estimate(query, parse(query), None, None) is None
     assert costs.estimate(query, parse(query), "B", None) == 1
+
+
+@strawberry.type
+class Cell:
+    value: int
+
+
+@strawberry.type
+class Grid:
+    rows: list[list[Cell]]  # a list of lists, named in no bound
+    notes: list[str]
+
+
+@strawberry.directive(locations=[DirectiveLocation.FIELD])
+def marked(value: DirectiveValue[int], note: str) -> int:
+    return value
+
+
+@strawberry.type
+class GridQuery:
+    @strawberry.field
+    def grid(self) -> Grid:
+        return Grid(rows=[], notes=[])
+
+
+def test_any_schema_is_estimated_lists_of_lists_at_each_level_and_unnamed_lists_at_the_most() -> (
+    None
+):
+    """The walk knows no Newsdesk type: a list not in LIST_BOUNDS counts OTHER_LISTS items,
+    each level of a list of lists counts its bound, and a directive other than @skip and
+    @include (whatever its variables) changes nothing."""
+    costs = Costs(Settings(database_url="sqlite://:memory:", env="test"))
+    costs.bind(strawberry.Schema(query=GridQuery, directives=[marked]))
+    query = "query Q($note: String!) { grid { notes rows { value @marked(note: $note) } } }"
+    document = parse(query)
+    assert validate(costs.schema, document) == []
+    assert costs.estimate(query, document, None, {"note": "x"}) == 1 + OTHER_LISTS * OTHER_LISTS

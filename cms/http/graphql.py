@@ -51,6 +51,7 @@ from cms.http.negotiation import (
 )
 from cms.http.outgoing import TOO_MANY_REQUESTS, Outgoing
 from cms.http.persisted import PersistedQueries, PersistedQueryError
+from cms.http.uploads import UploadRequestAdapter
 from schema import Context, NewsdeskSchema
 from schema import cost as costs
 
@@ -155,6 +156,7 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = TextFrameWebSocketAdapter  # type: ignore[assignment]
     graphql_transport_ws_handler_class = FeedSocketHandler
+    request_adapter_class = UploadRequestAdapter
 
     def __init__(
         self,

@@ -4,13 +4,16 @@ file parts. Authors and up upload; the type comes from the bytes; errors are dat
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import resource
 import struct
+import sys
 from typing import Any
 
 import httpx
+import pytest
 from PIL import Image
 
 from cms.config import Settings
@@ -307,3 +310,30 @@ async def test_large_pngs_are_checked_within_the_decode_budget(
         "field": "file",
     }
     assert grown < images.DECODE_BUDGET
+
+
+async def test_a_body_cut_off_inside_a_file_leaves_no_temporary_file_open(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Starlette opens a temporary file when a file part's headers end; a body cut off
+    # inside that part used to leave it open until the garbage collector found it.
+    unclosed: list[BaseException | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda hook: unclosed.append(hook.exc_value))
+    operations = json.dumps({"query": UPLOAD, "variables": {"file": None}}).encode()
+    body = (
+        b'--X\r\nContent-Disposition: form-data; name="operations"\r\n\r\n' + operations
+        + b'\r\n--X\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0": ["variables.file"]}'
+        + b'\r\n--X\r\nContent-Disposition: form-data; name="0"; filename="a.png"\r\n'
+        + b"Content-Type: image/png\r\n\r\n\x89PNG\r\n"  # and no closing boundary
+    )  # fmt: skip
+    headers = {
+        "content-type": "multipart/form-data; boundary=X",
+        "apollo-require-preflight": "true",
+        "authorization": f"Bearer {tokens_by_role['author']}",
+    }
+
+    response = await client.post("/graphql", content=body, headers=headers)
+    gc.collect()
+
+    assert response.status_code == 400, response.text
+    assert [error for error in unclosed if isinstance(error, ResourceWarning)] == []

@@ -51,7 +51,6 @@ from graphql import (
     get_operation_ast,
     is_abstract_type,
     is_leaf_type,
-    visit,
 )
 from graphql.execution.collect_fields import (
     FieldDetailsList,
@@ -60,11 +59,11 @@ from graphql.execution.collect_fields import (
     collect_subfields,
 )
 from graphql.execution.values import get_variable_values
-from graphql.language import Visitor
 from graphql.pyutils import Undefined
 
 from cms.config import Settings
 from cms.webhooks.service import MAX_DELIVERIES
+from schema import documents
 from schema.types.connections import DEFAULT_PAGE_SIZE
 
 __all__ = [
@@ -327,18 +326,6 @@ class _Walk:
 # --- per document -----------------------------------------------------------------------
 
 
-class _DirectiveVariables(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-
-    def enter_directive(self, node: Any, *_: Any) -> None:
-        if node.name.value in ("skip", "include"):
-            for argument in node.arguments or ():
-                if isinstance(argument.value, VariableNode):
-                    self.names.add(argument.value.name.value)
-
-
 _MISSING: Final = object()
 
 
@@ -395,16 +382,10 @@ class Costs:
         operation = get_operation_ast(document, operation_name)
         shape = None
         if operation is not None:
-            found = _DirectiveVariables()
-            visit(document, found)
             shape = _Shape(
                 operation,
-                {
-                    node.name.value: node
-                    for node in document.definitions
-                    if isinstance(node, FragmentDefinitionNode)
-                },
-                tuple(sorted(found.names)),
+                documents.fragments(document),
+                documents.directive_variables(document),
                 {
                     definition.variable.name.value: _literal(definition.default_value)
                     for definition in operation.variable_definitions or ()

@@ -21,14 +21,12 @@ from graphql import (
     ExecutionResult,
     FragmentDefinitionNode,
     OperationDefinitionNode,
-    VariableNode,
     get_operation_ast,
-    visit,
 )
 from graphql.execution.values import VariableValues, get_variable_values
-from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
+from schema import documents
 from schema.plans.compiler import compile_operation
 from schema.plans.plan import Plan, Unsupported, strawberry_converter
 
@@ -58,18 +56,6 @@ class _Shape:
     directive_variables: tuple[str, ...]
 
 
-class _DirectiveVariables(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-
-    def enter_directive(self, node: Any, *_: Any) -> None:
-        if node.name.value in ("skip", "include"):
-            for argument in node.arguments or ():
-                if isinstance(argument.value, VariableNode):
-                    self.names.add(argument.value.name.value)
-
-
 class PlanCache:
     """Plans (or the reason there is none) per document text, operation and shape."""
 
@@ -94,14 +80,11 @@ class PlanCache:
             if operation is None:
                 shape = "no single operation"
             else:
-                found = _DirectiveVariables()
-                visit(document, found)
-                fragments = {
-                    node.name.value: node
-                    for node in document.definitions
-                    if isinstance(node, FragmentDefinitionNode)
-                }
-                shape = _Shape(operation, fragments, tuple(sorted(found.names)))
+                shape = _Shape(
+                    operation,
+                    documents.fragments(document),
+                    documents.directive_variables(document),
+                )
             if len(self._shapes) >= self.maxsize:
                 self._shapes.clear()
             self._shapes[key] = shape

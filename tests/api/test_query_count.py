@@ -6,9 +6,6 @@ handler there counts them for one HTTP request.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +15,7 @@ import pytest
 from cms import clock
 from tests import factories
 from tests.api.graphql_client import post_graphql
+from tests.statements import counting
 
 # Page query (section and hero image joined in), bylines (avatars joined in), tags.
 STATEMENTS_PER_FEED_PAGE = 3
@@ -46,38 +44,11 @@ TITLES_ONLY = """
 query Titles($first: Int!) { feed(first: $first) { edges { node { title } } } }
 """
 
-_SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
-
-
-class _StatementCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage().lstrip()
-        if message.upper().startswith(_SQL_VERBS):
-            self.statements.append(message)
-
-
-@contextlib.contextmanager
-def _counting() -> Iterator[list[str]]:
-    logger = logging.getLogger("tortoise.db_client")
-    counter = _StatementCounter()
-    previous_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        yield counter.statements
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(previous_level)
-
 
 async def _counted(
     client: httpx.AsyncClient, query: str, **variables: Any
 ) -> tuple[dict[str, Any], list[str]]:
-    with _counting() as statements:
+    with counting() as statements:
         body = await post_graphql(client, query, variables)
     assert "errors" not in body, body["errors"]
     return body["data"], list(statements)

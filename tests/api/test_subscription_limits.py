@@ -10,10 +10,9 @@ import asyncio
 import contextlib
 import gc
 import json
-import logging
 import socket
 import tracemalloc
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -29,6 +28,7 @@ from cms.http.graphql import GraphQLView
 from cms.models import Content
 from tests import factories
 from tests.realtime import WAIT, serve_app
+from tests.statements import counting
 
 SUBSCRIBE = """
 subscription($sections: [String!]) {
@@ -36,7 +36,6 @@ subscription($sections: [String!]) {
 }
 """
 BODIES = "subscription { feedEvents { type content { ... on Article { body } } } }"
-_SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 
 def _view(app: Starlette) -> GraphQLView:
@@ -88,31 +87,6 @@ def _published(item: Content) -> FeedMessage:
         type="CONTENT_PUBLISHED", content_id=item.id, at=clock.utcnow().isoformat(),
         kind="article", section=None, public=True,
     )  # fmt: skip
-
-
-class _StatementCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage().lstrip()
-        if message.upper().startswith(_SQL_VERBS):
-            self.statements.append(message)
-
-
-@contextlib.contextmanager
-def _counting() -> Iterator[list[str]]:
-    logger = logging.getLogger("tortoise.db_client")
-    counter = _StatementCounter()
-    previous_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        yield counter.statements
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(previous_level)
 
 
 async def test_a_subscription_past_the_limit_gets_an_error_and_the_socket_stays_open(
@@ -178,7 +152,7 @@ async def test_one_publish_costs_the_same_sql_for_one_and_for_twelve_subscribers
                 total = sockets * per_socket
                 await _until(lambda: view.fanout.subscriptions == total, "all subscribed")  # noqa: B023
                 assert broker.subscribers == 1 and view.fanout.streams == 1  # one shape
-                with _counting() as statements:
+                with counting() as statements:
                     await broker.publish(_published(story))
                     raw = [
                         await asyncio.wait_for(ws.recv(), WAIT)

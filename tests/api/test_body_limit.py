@@ -21,6 +21,7 @@ from cms.http.app import create_app
 from cms.http.limits import BodyLimitMiddleware
 from cms.models import Section
 from tests.api.graphql_client import app_client
+from tests.asgi import post_scope, vanishing_client
 
 LIMIT = 2_000
 CREATE = "mutation($name: String!) { createSection(input: {name: $name}) { __typename } }"
@@ -167,42 +168,7 @@ async def test_a_chunked_body_within_the_limit_is_served(
 
 
 def _chunked_scope(*headers: tuple[bytes, bytes]) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "http_version": "1.1",
-        "method": "POST",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 40000),
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"transfer-encoding", b"chunked"),
-            *headers,
-        ],
-    }
-
-
-def _client(chunks: list[bytes]) -> tuple[Any, Any, list[dict[str, Any]]]:
-    """A receive that gives `chunks` (more to come) and then says the client went away,
-    a send, and what was sent."""
-    pending = iter(chunks)
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        chunk = next(pending, None)
-        if chunk is None:
-            return {"type": "http.disconnect"}
-        return {"type": "http.request", "body": chunk, "more_body": True}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    return receive, send, sent
+    return post_scope((b"transfer-encoding", b"chunked"), *headers)
 
 
 async def test_what_an_application_answers_to_a_body_past_the_limit_is_dropped_for_the_413() -> (
@@ -219,7 +185,7 @@ async def test_what_an_application_answers_to_a_body_past_the_limit_is_dropped_f
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    receive, send, sent = _client([b"x" * 60, b"x" * 60])
+    receive, send, sent = vanishing_client([b"x" * 60, b"x" * 60])
     await BodyLimitMiddleware(app, max_body_bytes=100)(_chunked_scope(), receive, send)
 
     assert seen == ["http.request", "http.disconnect", "http.disconnect"]
@@ -232,7 +198,7 @@ async def test_a_chunked_request_whose_client_goes_away_runs_nothing_and_is_not_
 ) -> None:
     app = create_app(settings.model_copy(update={"max_body_bytes": LIMIT}), manage_database=False)
     editor = (b"authorization", f"Bearer {tokens_by_role['editor']}".encode())
-    receive, send, sent = _client([_body(LIMIT)[:500]])
+    receive, send, sent = vanishing_client([_body(LIMIT)[:500]])
     async with app.router.lifespan_context(app):
         with contextlib.suppress(ClientDisconnect):  # the view's word for it
             await app(_chunked_scope(editor), receive, send)

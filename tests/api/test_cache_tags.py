@@ -26,6 +26,7 @@ from cms.http.persisted import sha256
 from cms.models import Author
 from tests import factories
 from tests.api.conftest import global_id
+from tests.asgi import post_scope, vanishing_client
 
 ARTICLE = "query($slug: String!) { article(slug: $slug) { title authors { name } } }"
 FEED = "query($n: Int) { feed(first: $n) { edges { node { title } } } }"
@@ -445,28 +446,8 @@ async def test_a_post_whose_client_goes_away_mid_body_is_neither_cached_nor_coun
     extensions = {"persistedQuery": {"version": 1, "sha256Hash": sha256(query)}}
     body = json.dumps({"query": query, "extensions": extensions}).encode()
     cache = _cache(cache_client)
-    pending = [{"type": "http.request", "body": body[:20], "more_body": True}]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return pending.pop(0) if pending else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "http_version": "1.1",
-        "method": "POST",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 40000),
-        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
-    }
+    receive, send, sent = vanishing_client([body[:20]])
+    scope = post_scope()
     hits, misses = cache.hits, cache.misses
     await cache_client.app(scope, receive, send)  # type: ignore[attr-defined]
 

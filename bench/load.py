@@ -5,30 +5,46 @@ Both print one line `BENCH {...}` with the same fields."""
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from bench.servers import REPO_ROOT, pinned
 
-__all__ = ["LoadResult", "Requests", "available_tool", "probe", "run_load"]
+__all__ = [
+    "LoadResult",
+    "Requests",
+    "available_tool",
+    "merged",
+    "percentile",
+    "probe",
+    "run_load",
+]
 
 TIMEOUT = 30
 
+# The summary, and every latency wrk saw as (microseconds, count) pairs: slices of one
+# figure measured apart are merged into one distribution (bench/run.py).
 _DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
+  local pairs_seen = {}
+  for i = 1, #latency do
+    local value, count = latency(i)
+    pairs_seen[#pairs_seen + 1] = string.format('[%.0f, %.0f]', value, count)
+  end
   io.write(string.format(
     'BENCH {"requests": %.0f, "duration_us": %.0f, "p50_us": %.0f, "p99_us": %.0f, ' ..
-    '"errors": %.0f, "non_2xx": %.0f}\\n',
+    '"errors": %.0f, "non_2xx": %.0f, "latency_us": [%s]}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status))
+    e.connect + e.read + e.write + e.timeout, e.status, table.concat(pairs_seen, ', ')))
 end
 """
 
@@ -67,6 +83,44 @@ class LoadResult:
     p99_ms: float
     errors: int
     non_2xx: int
+    # Every latency seen, in microseconds, with how often: {latency: count}.
+    latencies: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
+
+
+def percentile(latencies: dict[int, int], share: float) -> float:
+    """The latency (µs) at `share` (0.99 for p99) of a {latency: count} distribution."""
+    total = sum(latencies.values())
+    if not total:
+        return 0.0
+    rank = max(1, math.ceil(total * share))
+    seen = 0
+    for latency in sorted(latencies):
+        seen += latencies[latency]
+        if seen >= rank:
+            return float(latency)
+    return float(max(latencies))
+
+
+def merged(results: list[LoadResult]) -> LoadResult:
+    """Slices of one figure as one: their requests over their time, their latencies as one
+    distribution."""
+    latencies: dict[int, int] = {}
+    for result in results:
+        for latency, count in result.latencies.items():
+            latencies[latency] = latencies.get(latency, 0) + count
+    requests = sum(result.requests for result in results)
+    seconds = sum(result.seconds for result in results)
+    return LoadResult(
+        tool=results[0].tool,
+        requests=requests,
+        seconds=round(seconds, 2),
+        rps=round(requests / seconds, 1) if seconds else 0.0,
+        p50_ms=round(percentile(latencies, 0.50) / 1000, 3),
+        p99_ms=round(percentile(latencies, 0.99) / 1000, 3),
+        errors=sum(result.errors for result in results),
+        non_2xx=sum(result.non_2xx for result in results),
+        latencies=latencies,
+    )
 
 
 def available_tool(preferred: str) -> str:
@@ -124,6 +178,7 @@ def _parse(output: str, tool: str) -> LoadResult:
         p99_ms=round(data["p99_us"] / 1000, 3),
         errors=int(data["errors"]),
         non_2xx=int(data["non_2xx"]),
+        latencies={int(latency): int(count) for latency, count in data.get("latency_us", [])},
     )
 
 

@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,7 @@ async def _run(url: str, spec: dict[str, Any], seconds: float, connections: int)
         "p99_us": _percentile(ordered, 0.99),
         "errors": tally.errors,
         "non_2xx": tally.non_2xx,
+        "latency_us": sorted(Counter(round(latency) for latency in ordered).items()),
     }
     print("BENCH " + json.dumps(summary))
 

@@ -134,6 +134,11 @@ class WriteResult:
     errors: int = 0
     timings_ms: list[float] = field(default_factory=list)
 
+    def merge(self, other: WriteResult) -> None:
+        self.count += other.count
+        self.errors += other.errors
+        self.timings_ms += other.timings_ms
+
     def summary(self) -> dict[str, float | int]:
         ordered = sorted(self.timings_ms)
         return {
@@ -201,6 +206,12 @@ class Editor(threading.Thread):
 class CacheCounts:
     hits: float
     misses: float
+
+    def __add__(self, other: CacheCounts) -> CacheCounts:
+        return CacheCounts(self.hits + other.hits, self.misses + other.misses)
+
+    def __sub__(self, other: CacheCounts) -> CacheCounts:
+        return CacheCounts(self.hits - other.hits, self.misses - other.misses)
 
 
 _SAMPLE = re.compile(

@@ -276,7 +276,11 @@ _INTRO = (
     "Written by `make bench` (bench/run.py). Each figure is Newsdesk beside a minimal raw "
     "endpoint (bench/baseline.py: hand-written batched SQL on sqlite3 and orjson) over the "
     "same database file in the same run, because absolute numbers on a shared machine drift "
-    "and ratios do not. Throughput ratios are Newsdesk's share of the baseline's; latency, "
+    "and ratios do not. Each read figure is measured in five alternating slices (Newsdesk "
+    "2 s, baseline 2 s, Newsdesk 2 s, ...) after a warm-up of each, and each server's slices "
+    "are merged: their requests over their time, and every latency wrk saw in one "
+    "distribution for p50 and p99, so that a slower minute of the shared machine falls on "
+    "both. Throughput ratios are Newsdesk's share of the baseline's; latency, "
     "statement and memory ratios are how many times the baseline's. Server CPU per request is "
     "the worker's user + system CPU time over the measured load divided by the requests "
     "answered: on a busy machine it is the steadier figure. The deep-page and 1,000,000-item "
@@ -287,9 +291,9 @@ _INTRO = (
     "there (the baseline on asyncpg; PostgreSQL's own CPU is in neither server's figure). The "
     "newsroom day is Newsdesk alone with its default settings (response cache on): GET reads "
     "of the front page, section fronts, 2,000 hot articles picked by a Zipf distribution and "
-    "a few searches, without writes and then while an editor saves or publishes an item every "
-    "2 s; its ratio is the throughput with writes as a share of without, and the cache hit "
-    "rate comes from the server's /metrics."
+    "a few searches, without writes and while an editor saves or publishes an item every 2 s "
+    "(four alternating slices of each); its ratio is the throughput with writes as a share "
+    "of without, and the cache hit rate comes from the server's /metrics."
 )
 
 

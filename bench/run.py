@@ -38,13 +38,17 @@ import orjson
 from rich.console import Console
 
 from bench import generate, newsday, pgload, report, servers, targets
-from bench.load import Requests, available_tool, probe, run_load
+from bench.load import LoadResult, Requests, available_tool, merged, probe, run_load
 from bench.plan import READS, Plan, make_plan
 from bench.publish import measure_publish
 
 __all__ = ["main"]
 
 SQL_PAGE_SIZES = (1, 20, 100)
+# Each read figure is this many alternating slices per server (bench/run.py measure_pair).
+SLICES = 5
+# The newsroom day's two figures: this many alternating slices each.
+DAY_SLICES = 4
 SCENARIOS = (*READS, "feed_cached")
 PARTS = (*SCENARIOS, "newsday", "publish")
 
@@ -228,37 +232,40 @@ class Session:
             response.raise_for_status()
         self.answers[who]["feed (cached GET)"] = response.json()
 
-    def measure(self, server: servers.Server, who: str, scenario: str) -> None:
-        requests = self.plan.requests(who, scenario)
-        name = f"{who}-{scenario}"
-        figures = self._load(server, requests, name, seconds=self.args.seconds)
-        self.scenarios.setdefault(scenario, {})[who] = figures
-
-    def _load(
-        self,
-        server: servers.Server,
-        requests: Requests,
-        name: str,
-        *,
-        seconds: int,
-        warmup: bool = True,
-    ) -> dict[str, Any]:
-        """One figure: warm-up load, then measured load; throughput, latency and the
-        server's CPU per request."""
+    def measure_pair(self, pair: dict[str, servers.Server], scenario: str) -> None:
+        """One figure of Newsdesk and of the baseline, measured in alternating slices
+        (Newsdesk, baseline, Newsdesk, ...), each server's slices merged into one figure:
+        both see the same machine, so a minute of a slower shared machine tilts neither
+        the throughput nor the latency ratio (the tails above all)."""
         common = {"connections": self.args.connections, "workdir": self.run_dir, "tool": self.tool}
-        if warmup:
-            run_load(
-                server.url, requests, seconds=self.args.warmup, name=f"{name}-warmup", **common
-            )
-        cpu_before = server.cpu_seconds()
-        result = run_load(server.url, requests, seconds=seconds, name=name, **common)
-        if not result.requests:  # every answer took longer than the run
+        plans = {who: self.plan.requests(who, scenario) for who in pair}
+        for who, server in pair.items():
+            name = f"{who}-{scenario}-warmup"
+            run_load(server.url, plans[who], seconds=self.args.warmup, name=name, **common)
             server.wait_idle()
-            cpu_before = server.cpu_seconds()
-            result = probe(server.url, requests)
-        cpu = server.cpu_seconds() - cpu_before
+        slices: dict[str, list[LoadResult]] = {who: [] for who in pair}
+        cpu: dict[str, float] = dict.fromkeys(pair, 0.0)
+        seconds = max(1, self.args.seconds // SLICES)
+        for number in range(SLICES):
+            for who, server in pair.items():
+                before = server.cpu_seconds()
+                name = f"{who}-{scenario}-{number + 1}"
+                result = run_load(server.url, plans[who], seconds=seconds, name=name, **common)
+                slices[who].append(result)
+                cpu[who] += server.cpu_seconds() - before
+                server.wait_idle()
+        for who, server in pair.items():
+            result = merged(slices[who])
+            if not result.requests:  # every answer took longer than a slice
+                before = server.cpu_seconds()
+                result = probe(server.url, plans[who])
+                cpu[who] = server.cpu_seconds() - before
+            self.scenarios.setdefault(scenario, {})[who] = self._figures(
+                f"{who}-{scenario}", result, cpu[who]
+            )
+
+    def _figures(self, name: str, result: LoadResult, cpu: float) -> dict[str, Any]:
         cpu_ms = round(cpu * 1000 / result.requests, 3)
-        server.wait_idle()
         if result.errors or result.non_2xx:
             console.print(
                 f"[red]{name}: {result.errors} socket errors, {result.non_2xx} non-2xx[/red]"
@@ -267,11 +274,14 @@ class Session:
             f"  {name:<24} {result.rps:>8,.1f} req/s  p50 {result.p50_ms:8.2f} ms  "
             f"p99 {result.p99_ms:8.2f} ms  CPU {cpu_ms:6.2f} ms/request  ({result.tool})"
         )
-        return asdict(result) | {"cpu_ms": cpu_ms}
+        figures = {key: value for key, value in asdict(result).items() if key != "latencies"}
+        return figures | {"cpu_ms": cpu_ms}
 
     def newsroom_day(self, server: servers.Server, token: str, database: Path) -> None:
-        """The newsroom day's reads, without writes and then with an editor's write every
-        2 s; the cache hit rate of each from /metrics, when the server counts it."""
+        """The newsroom day's reads without writes and with an editor's write every 2 s,
+        in alternating slices (as the read figures are, so that a slower minute of a shared
+        machine tilts neither); the cache hit rate of each from /metrics, when the server
+        counts it."""
         day = newsday.make_day_plan(database)
         requests = Requests("GET", day.paths[0], paths=day.paths)
         for path in newsday.one_of_each(day.paths):
@@ -279,67 +289,59 @@ class Session:
             response.raise_for_status()
             if response.json().get("errors"):
                 raise RuntimeError(f"newsroom day: {path} answered {response.json()['errors']}")
-        # Fill the cache once, as a morning's first readers do; then without writes, then
-        # with them.
-        run_load(
-            server.url,
-            requests,
-            seconds=self.args.warmup,
-            name="newsday-warmup",
-            connections=self.args.connections,
-            workdir=self.run_dir,
-            tool=self.tool,
+        common = {"connections": self.args.connections, "workdir": self.run_dir, "tool": self.tool}
+        # Fill the cache once, as a morning's first readers do.
+        run_load(server.url, requests, seconds=self.args.warmup, name="newsday-warmup", **common)
+        labels = ("without_writes", "with_writes")
+        slices: dict[str, list[LoadResult]] = {label: [] for label in labels}
+        cpu = dict.fromkeys(labels, 0.0)
+        lookups = {label: newsday.CacheCounts(0.0, 0.0) for label in labels}
+        counted = True
+        written = newsday.WriteResult()
+        seconds = max(1, self.args.day_seconds // DAY_SLICES)
+        for number in range(DAY_SLICES):
+            for label in labels:
+                editor = newsday.Editor(server.url, token, day) if label == "with_writes" else None
+                before = newsday.read_cache_counts(server.url)
+                cpu_before = server.cpu_seconds()
+                if editor is not None:
+                    editor.start()
+                try:
+                    name = f"newsday-{label}-{number + 1}"
+                    slices[label].append(
+                        run_load(server.url, requests, seconds=seconds, name=name, **common)
+                    )
+                finally:
+                    if editor is not None:
+                        written.merge(editor.stop())
+                cpu[label] += server.cpu_seconds() - cpu_before
+                after = newsday.read_cache_counts(server.url)
+                if before is None or after is None:
+                    counted = False
+                else:
+                    lookups[label] = lookups[label] + (after - before)
+                server.wait_idle()
+        figures: dict[str, Any] = {}
+        for label in labels:
+            result = merged(slices[label])
+            figures[label] = self._figures(f"newsday-{label}", result, cpu[label])
+            rate = newsday.hit_rate(newsday.CacheCounts(0.0, 0.0), lookups[label])
+            figures[label]["cache_hit_rate"] = rate if counted else None
+            shown = f"{rate:.1%}" if counted and rate is not None else "not measured"
+            console.print(f"  {'cache hit rate':<24} {shown}")
+        figures["with_writes"]["writes"] = written.summary()
+        console.print(
+            f"  {'editor':<24} {written.count} writes ({written.errors} failed), "
+            f"p50 {figures['with_writes']['writes']['p50_ms']:.1f} ms"
         )
-        editor = newsday.Editor(server.url, token, day)
-        figures: dict[str, Any] = {
-            "without_writes": self._day_figure(server, requests, None),
-            "with_writes": self._day_figure(server, requests, editor),
-        }
         figures |= {
             "hot_articles": newsday.HOT_ARTICLES,
             "rotation": len(day.paths),
             "distinct_urls": len(set(day.paths)),
             "mix": dict(newsday.MIX),
+            "slices": DAY_SLICES,
         }
         self.day = figures
-
-    def _day_figure(
-        self, server: servers.Server, requests: Requests, editor: newsday.Editor | None
-    ) -> dict[str, Any]:
-        """One newsroom-day figure, with `editor` at work meanwhile when given."""
-        label = "with_writes" if editor is not None else "without_writes"
-        before = newsday.read_cache_counts(server.url)
-        if editor is not None:
-            editor.start()
-        try:
-            result = self._load(
-                server, requests, f"newsday-{label}", seconds=self.args.day_seconds, warmup=False
-            )
-        finally:
-            written = editor.stop() if editor is not None else None
-        rate = newsday.hit_rate(before, newsday.read_cache_counts(server.url))
-        result["cache_hit_rate"] = rate
-        if written is not None:
-            result["writes"] = written.summary()
-            console.print(
-                f"  {'editor':<24} {written.count} writes ({written.errors} failed), "
-                f"p50 {result['writes']['p50_ms']:.1f} ms"
-            )
-        shown = "not measured (no counters in /metrics)" if rate is None else f"{rate:.1%}"
-        console.print(f"  {'cache hit rate':<24} {shown}")
-        return result
-
-    def same_json(self) -> dict[str, bool]:
-        for who, served in self.answers.items():
-            path = self.run_dir / f"answers-{who}.json"
-            path.write_bytes(orjson.dumps(served, option=orjson.OPT_INDENT_2))
-        newsdesk, base = self.answers["newsdesk"], self.answers["baseline"]
-        same = {name: newsdesk[name] == base[name] for name in newsdesk}
-        same["cached GET = POST"] = newsdesk["feed (cached GET)"] == newsdesk["feed"]
-        for name, ok in same.items():
-            if not ok:
-                console.print(f"[red]{name}: the answers differ ({self.run_dir}/answers-*)[/red]")
-        return same
 
 
 def _count_sql(env: dict[str, str], run_dir: Path) -> dict[str, dict[str, int]]:
@@ -388,11 +390,9 @@ def main() -> None:
             session.answer(base, "baseline")
             session.answer_get(nd, "newsdesk")
             session.answer_get(base, "baseline")
-            # Each Newsdesk figure right before the baseline's, so that both see the same
-            # machine: the ratios hold even when the load on a shared machine drifts.
             for scenario in (scenario for scenario in SCENARIOS if scenario in only):
-                session.measure(nd if scenario == "feed_cached" else nd_off, "newsdesk", scenario)
-                session.measure(base, "baseline", scenario)
+                newsdesk = nd if scenario == "feed_cached" else nd_off
+                session.measure_pair({"newsdesk": newsdesk, "baseline": base}, scenario)
             if {"feed_uncached", "feed_deep"} <= only:
                 session.one_at_a_time(nd_off, "newsdesk")
                 session.one_at_a_time(base, "baseline")

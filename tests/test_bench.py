@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bench import newsday, queries, report, targets
+from bench import load, newsday, queries, report, targets
 from bench.baseline import PostgresDatabase
-from bench.load import Requests, _lua
+from bench.load import LoadResult, Requests, _lua, merged, percentile
 from bench.loadgen import _requests
 from bench.plan import _is_video
 from bench.run import _command
@@ -214,3 +214,24 @@ def test_sizes_are_not_compared_when_a_subset_run_left_the_feed_out() -> None:
 
     assert scaling.met is None and "subset" in scaling.measured
     assert rss.met is True
+
+
+def test_slices_merge_into_one_distribution() -> None:
+    fast = LoadResult("wrk", 4, 1.0, 4.0, 1.0, 2.0, 0, 0, latencies={1000: 3, 2000: 1})
+    slow = LoadResult("wrk", 2, 1.0, 2.0, 9.0, 9.0, 0, 1, latencies={9000: 2})
+    both = merged([fast, slow])
+    assert (both.requests, both.seconds, both.rps, both.non_2xx) == (6, 2.0, 3.0, 1)
+    # six latencies: 1, 1, 1, 2, 9, 9 ms
+    assert (both.p50_ms, both.p99_ms) == (1.0, 9.0)
+    assert percentile(both.latencies, 0.66) == 2000.0
+    assert percentile({}, 0.99) == 0.0
+
+
+def test_the_wrk_summary_carries_every_latency() -> None:
+    line = (
+        'BENCH {"requests": 3, "duration_us": 1000000, "p50_us": 1500, "p99_us": 4000, '
+        '"errors": 0, "non_2xx": 0, "latency_us": [[1500, 2], [4000, 1]]}'
+    )
+    result = load._parse(line, "wrk")
+    assert result.latencies == {1500: 2, 4000: 1}
+    assert "latency(i)" in load._DONE

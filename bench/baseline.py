@@ -55,17 +55,21 @@ LEFT JOIN media m ON m.id = c.hero_image_id
 """
 _PAGE = (
     _ITEM.format(body="NULL")
-    + """WHERE c.status = 'published' AND c.published_at <= :bound {after} {words} {author}
+    + """WHERE c.status = 'published' AND c.published_at <= :bound {after} {author}
 ORDER BY c.published_at DESC, c.id DESC
 LIMIT :limit
 """
 )
 _AFTER = "AND (c.published_at < :at OR c.id < :id)"
-# A search: every word in the title, dek, body or description (LIKE on SQLite ignores
-# ASCII case; ILIKE on PostgreSQL ignores case).
-_WORD = (
-    "AND (c.title {like} :{word} ESCAPE '\\' OR c.dek {like} :{word} ESCAPE '\\' "
-    "OR c.body {like} :{word} ESCAPE '\\' OR c.description {like} :{word} ESCAPE '\\')"
+# A search: every word, best first (ties newest first); the score is in the cursor.
+_SEARCH = (
+    _ITEM.format(body="NULL")
+    .replace("SELECT c.id,", "SELECT {score} AS score, c.id,")
+    .replace("FROM content c", "FROM {source}")
+    + """WHERE {match} AND c.status = 'published' AND c.published_at <= :bound
+ORDER BY score, c.published_at DESC, c.id DESC
+LIMIT :limit
+"""
 )
 # An author's items: those with a byline of theirs.
 _BY_AUTHOR = (
@@ -134,9 +138,10 @@ def _global_id(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
-def _cursor(at: str, pk: int) -> str:
-    """A cursor of the time `at` as the API shows it ('2026-01-01T10:00:00+00:00')."""
-    raw = f"{at}|{pk}".encode()
+def _cursor(at: str, pk: int, score: float | None = None) -> str:
+    """A cursor of the time `at` as the API shows it ('2026-01-01T10:00:00+00:00'), and
+    in search results ranked by relevance, of the score."""
+    raw = (f"{at}|{pk}" if score is None else f"{at}|{pk}|{score!r}").encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -155,7 +160,6 @@ def _decode_cursor(cursor: str) -> tuple[str, int]:
 class Database(Protocol):
     """What the baseline needs of a database: its SQL dialect's few differences and rows."""
 
-    like: str
     trace: Callable[[str], object] | None
 
     def shown(self, value: Any) -> str:
@@ -168,13 +172,15 @@ class Database(Protocol):
 
     def in_list(self, name: str, values: Sequence[int], params: dict[str, Any]) -> str: ...
 
+    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str]:
+        """(the tables a search reads, its match condition, its score: smaller is better)."""
+        ...
+
     async def fetch(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]: ...
 
 
 class SqliteDatabase:
     """The stdlib sqlite3 module: times are stored as text ('2026-01-01 10:00:00+00:00')."""
-
-    like = "LIKE"
 
     def __init__(self, path: str) -> None:
         self.db = sqlite3.connect(path, check_same_thread=False)
@@ -193,6 +199,16 @@ class SqliteDatabase:
         params |= {f"{name}{n}": value for n, value in enumerate(values)}
         return "IN (" + ", ".join(f":{name}{n}" for n in range(len(values))) + ")"
 
+    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str]:
+        # FTS5 over content_search: each word a quoted string; bm25 with the title weighed
+        # 10, the dek 4, the body 1, the names 2.
+        params["match"] = " ".join(f'"{word}"' for word in words)
+        return (
+            "content_fts JOIN content c ON c.id = content_fts.rowid",
+            "content_fts MATCH :match",
+            "bm25(content_fts, 10.0, 4.0, 1.0, 2.0)",
+        )
+
     async def fetch(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]:
         if self.trace is not None:
             self.trace(sql)
@@ -206,8 +222,6 @@ _MARKER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 class PostgresDatabase:
     """asyncpg: a pool of at most 5 connections (Tortoise's default), timestamps as
     datetimes, `:name` markers rewritten to `$n` once per statement."""
-
-    like = "ILIKE"
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -225,6 +239,18 @@ class PostgresDatabase:
     def in_list(self, name: str, values: Sequence[int], params: dict[str, Any]) -> str:
         params[name] = list(values)
         return f"= ANY(:{name})"
+
+    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str]:
+        # The weighted tsvector of content_search, English items' configuration.
+        params |= {f"word{n}": word for n, word in enumerate(words)}
+        query = " && ".join(
+            f"plainto_tsquery('english'::regconfig, :word{n})" for n in range(len(words))
+        )
+        return (
+            "content_search sv JOIN content c ON c.id = sv.content_id",
+            f"sv.vector @@ ({query})",
+            f"-ts_rank_cd(sv.vector, ({query}))",
+        )
 
     def _positional(self, sql: str) -> tuple[str, list[str]]:
         known = self.statements.get(sql)
@@ -347,7 +373,13 @@ class Baseline:
         return node
 
     async def _connection(
-        self, rows: Sequence[Row], first: int, *, time_field: str, now: datetime | None = None
+        self,
+        rows: Sequence[Row],
+        first: int,
+        *,
+        time_field: str,
+        now: datetime | None = None,
+        ranked: bool = False,
     ) -> Json:
         """The edges and pageInfo of a page fetched with one row more than it shows; with
         `now`, each node shows its status as editors see it."""
@@ -361,7 +393,8 @@ class Baseline:
                 row, authors.get(row["id"], []), tags.get(row["id"], []), status=status
             )
             at = self.database.shown(row[time_field])
-            edges.append({"cursor": _cursor(at, row["id"]), "node": node})
+            score = float(row["score"]) if ranked else None
+            edges.append({"cursor": _cursor(at, row["id"], score), "node": node})
         page_info = {"hasNextPage": has_next, "endCursor": edges[-1]["cursor"] if edges else None}
         return {"edges": edges, "pageInfo": page_info}
 
@@ -373,35 +406,36 @@ class Baseline:
                 return "SCHEDULED"
         return status.upper()
 
-    async def _page(
-        self, first: int, after: str | None, words: list[str], author: int | None = None
-    ) -> Json:
-        """Public items, newest first: the feed, a search for `words`, or an author's."""
+    async def _page(self, first: int, after: str | None, author: int | None = None) -> Json:
+        """Public items, newest first: the feed, or an author's."""
         now = datetime.now(UTC)
         params: Json = {"bound": self.database.bound(now), "limit": first + 1}
         if after is not None:
             at, pk = _decode_cursor(after)
             cursor_at = self.database.bound(at)
             params |= {"bound": min(params["bound"], cursor_at), "at": cursor_at, "id": pk}
-        for n, word in enumerate(words):
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params[f"word{n}"] = f"%{escaped}%"
         if author is not None:
             params["author"] = author
         sql = _PAGE.format(
             after=_AFTER if after is not None else "",
-            words=" ".join(
-                _WORD.format(word=f"word{n}", like=self.database.like) for n in range(len(words))
-            ),
             author=_BY_AUTHOR if author is not None else "",
         )
         rows = await self.database.fetch(sql, params) if first else []
         return await self._connection(rows, first, time_field="published_at")
 
-    async def page(self, field: str, first: int, after: str | None, words: list[str]) -> bytes:
-        """A connection of public items, newest first: the feed, or a search for `words`."""
-        connection = await self._page(first, after, words)
+    async def page(self, field: str, first: int, after: str | None) -> bytes:
+        """A connection of public items, newest first: the feed."""
+        connection = await self._page(first, after)
         return _answer(field, connection, cost=_ITEM_COST * first)
+
+    async def search(self, words: list[str], first: int) -> bytes:
+        """The first page of a search for `words`: public items, best match first."""
+        params: Json = {"bound": self.database.bound(datetime.now(UTC)), "limit": first + 1}
+        source, match, score = self.database.full_text(words, params)
+        sql = _SEARCH.format(source=source, match=match, score=score)
+        rows = await self.database.fetch(sql, params) if first else []
+        connection = await self._connection(rows, first, time_field="published_at", ranked=True)
+        return _answer("search", connection, cost=_ITEM_COST * first)
 
     async def contents(self, first: int, after: str | None) -> bytes:
         """The editors' list: every item whatever its status, most recently updated first."""
@@ -430,7 +464,7 @@ class Baseline:
             "kind": row["kind"].upper(),
             "bio": row["bio"],
             "avatar": None if avatar is None else {"url": self._media(avatar)},
-            "content": await self._page(first, None, [], author=row["id"]),
+            "content": await self._page(first, None, author=row["id"]),
         }
         return _answer("author", author, cost=cost)
 
@@ -474,9 +508,8 @@ class Baseline:
         if operation == "Contents":
             return await self.contents(first, after)
         if operation == "Search":
-            words = list(dict.fromkeys(variables["query"].split()))
-            return await self.page("search", first, after, words)
-        return await self.page("feed", first, after, [])
+            return await self.search(list(dict.fromkeys(variables["query"].split())), first)
+        return await self.page("feed", first, after)
 
 
 def _answer(field: str, value: Any, *, cost: int) -> bytes:

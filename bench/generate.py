@@ -162,6 +162,11 @@ def generate(path: Path, *, items: int, seed: int = SEED) -> GeneratedNewsroom:
         (public,) = connection.execute(
             "SELECT count(*) FROM content WHERE status = 'published'"
         ).fetchone()
+    finally:
+        connection.close()
+    asyncio.run(_index(settings, total=rows.total))
+    connection = sqlite3.connect(partial)
+    try:
         connection.execute("PRAGMA journal_mode=DELETE")  # one file to copy; the app sets WAL
     finally:
         connection.close()
@@ -184,6 +189,24 @@ def generate(path: Path, *, items: int, seed: int = SEED) -> GeneratedNewsroom:
     metadata = {**asdict(generated), "path": str(path)}
     generated.metadata_path.write_text(json.dumps(metadata, indent=2) + "\n")
     return generated
+
+
+async def _index(settings: Settings, *, total: int) -> None:
+    """The full-text search index of every item, built by the app's own code (what
+    `cms reindex` runs), since the rows above went in without the write engine."""
+    from cms.content import search
+
+    await db.open(settings)
+    try:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeElapsedColumn()) as progress:
+            task = progress.add_task("building the search index", total=total)
+            await search.reindex(
+                progress=lambda done, _total: progress.update(task, completed=done),
+                batch=2_000,
+            )
+    finally:
+        await db.close()
 
 
 def ensure(items: int, *, regenerate: bool = False) -> GeneratedNewsroom:

@@ -86,6 +86,37 @@ async def _drop_plain_indexes(connection: Any) -> list[str]:
     return [definition for _, definition in rows]
 
 
+async def _copy_search_index(connection: Any, sqlite: sqlite3.Connection) -> None:
+    """The search index's rows as the SQLite newsroom holds them, each with the text search
+    configuration of its item's locale (cms.content.search.LOCALE_CONFIGS); the GIN index
+    is built once after the load."""
+    from cms.content import search
+
+    await connection.execute("DROP INDEX IF EXISTS content_search_vector_idx")
+    await connection.execute(
+        "CREATE TEMPORARY TABLE search_load (content_id integer, title text, dek text, "
+        "body text, names text, locale text)"
+    )
+    rows = sqlite.execute(
+        "SELECT s.content_id, s.title, s.dek, s.body, s.names, c.locale "
+        "FROM content_search s JOIN content c ON c.id = s.content_id"
+    )
+    while batch := rows.fetchmany(COPY_ROWS):
+        await connection.copy_records_to_table("search_load", records=batch)
+    configs = " ".join(
+        f"WHEN '{locale}' THEN '{config}'" for locale, config in search.LOCALE_CONFIGS.items()
+    )
+    await connection.execute(
+        "INSERT INTO content_search (content_id, title, dek, body, names, config) "
+        "SELECT content_id, title, dek, body, names, "
+        f"(CASE locale {configs} ELSE '{search.DEFAULT_CONFIG}' END)::regconfig FROM search_load"
+    )
+    await connection.execute("DROP TABLE search_load")
+    await connection.execute(
+        "CREATE INDEX content_search_vector_idx ON content_search USING GIN (vector)"
+    )
+
+
 async def _copy(url: str, source: Path) -> None:
     import asyncpg
 
@@ -119,6 +150,7 @@ async def _copy(url: str, source: Path) -> None:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f'COALESCE((SELECT max(id) FROM "{table}"), 0) + 1, false)'
                 )
+        await _copy_search_index(connection, sqlite)
         for definition in indexes:
             await connection.execute(definition)
         await connection.execute("ANALYZE")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import os
-from collections.abc import Awaitable, Callable, Coroutine
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
 
@@ -192,6 +194,44 @@ async def seed(
         typer.echo("demo newsroom not loaded: the database already has content")
     else:
         typer.echo(f"demo newsroom: {report.created} created, {report.existing} already there")
+
+
+@app.command()
+@_database_command
+async def reindex(settings: Settings) -> None:
+    """Rebuild the full-text search index of every item (safe while serving: searches
+    keep answering from the old rows until each batch is replaced)."""
+    from cms.content import search
+
+    with _progress("indexing") as progress:
+        indexed = await search.reindex(progress=progress)
+    typer.echo(f"search index rebuilt: {indexed:,} items")
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """`progress(done, total)` for long work: a progress bar on a terminal, a line every
+    10% otherwise (logs, CI)."""
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=False) as bar:
+            task = bar.add_task(label, total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            yield advance
+        return
+    shown = [-1]
+
+    def say(done: int, total: int) -> None:
+        tenth = done * 10 // total if total else 10
+        if tenth != shown[0]:
+            shown[0] = tenth
+            typer.echo(f"  {label}: {done:,} of {total:,}", err=True)
+
+    yield say
 
 
 @app.command()

@@ -19,10 +19,10 @@ from cms.content.records import ContentRecord
 from schema.context import Info
 from schema.errors import as_result
 from schema.permissions import require
-from schema.selection import connection_include, item_include
+from schema.selection import connection_include, item_include, snippet_selected
 from schema.types import connections, inputs
 from schema.types.content import Article, VideoEpisode, content_from_record
-from schema.types.enums import ContentKind, ContentStatus
+from schema.types.enums import ContentKind, ContentStatus, SearchOrder
 from schema.types.errors import ConflictError, Deleted, DeleteResult, NotFoundError, ValidationError
 
 __all__ = [
@@ -100,9 +100,22 @@ class ContentQuery:
         info.context.cache_tags.shown(page.items)
         return connections.connection_from_page(page, info.context.links, info.context.now)
 
-    @strawberry.field(description="Public items containing every word of `query`, newest first.")
+    @strawberry.field(
+        description=(
+            "Public items matching every word (and quoted phrase) of `query`, best match "
+            "first (ties newest first) or newest first; narrowed by kinds, section, locale."
+        )
+    )
     async def search(
-        self, info: Info, query: str, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        query: str,
+        first: int | None = 20,
+        after: str | None = None,
+        kinds: list[ContentKind] | None = None,
+        section: str | None = None,
+        locale: str | None = None,
+        order: SearchOrder = SearchOrder.RELEVANCE,
     ) -> connections.ContentConnection:
         page = await feed.search(
             text=query,
@@ -110,6 +123,9 @@ class ContentQuery:
             first=connections.page_size(info, first),
             after=connections.decode_cursor(after),
             include=connection_include(info),
+            filters=feed.FeedFilter(section=section, kinds=tuple(kinds or ()), locale=locale),
+            order=order,
+            snippets=snippet_selected(info),
         )
         info.context.cache_tags.add(tags.SEARCH)
         info.context.cache_tags.shown(page.items)
@@ -126,6 +142,7 @@ class ContentQuery:
         kinds: list[ContentKind] | None = None,
         first: int | None = None,
         after: str | None = None,
+        query: str | None = None,
     ) -> connections.ContentConnection:
         page = await feed.contents(
             first=connections.page_size(info, first),
@@ -134,6 +151,8 @@ class ContentQuery:
             now=info.context.now,
             kinds=kinds,
             include=connection_include(info),
+            query=query,
+            snippets=query is not None and snippet_selected(info),
         )
         return connections.connection_from_page(page, info.context.links, info.context.now)
 

@@ -11,7 +11,14 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from cms.content.lookups import Include
 from schema.context import Info
 
-__all__ = ["connection_include", "content_include", "fields_under", "item_include", "selected"]
+__all__ = [
+    "connection_include",
+    "content_include",
+    "fields_under",
+    "item_include",
+    "selected",
+    "snippet_selected",
+]
 
 
 def selected(info: Info) -> list[Selection]:
@@ -95,3 +102,8 @@ def connection_include(info: Info) -> Include:
 def item_include(info: Info) -> Include:
     """What to load for the content item the field being resolved answers with."""
     return _include_at(info, ())
+
+
+def snippet_selected(info: Info) -> bool:
+    """Whether a connection's edges ask for their search snippet."""
+    return any(field.name == "snippet" for field in fields_under(selected(info), "edges"))

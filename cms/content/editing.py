@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from cms import clock
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import inputs, items, lookups, revisions, slugs
+from cms.content import inputs, items, lookups, revisions, search, slugs
 from cms.content.records import ContentRecord
 from cms.errors import Conflict, Invalid, NotFound
 from cms.events import outbox
@@ -88,6 +88,7 @@ async def _record(
     content: Content, change: Change, viewer: Viewer, connection: BaseDBAsyncClient
 ) -> None:
     author_ids, tag_ids = await _replace_links(content.id, change, connection)
+    await search.store(content.id, connection)  # the search index, in the same transaction
     await revisions.write(
         content=content,
         author_ids=author_ids,

@@ -7,6 +7,7 @@ cursor stays valid while news is published on top of it.
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from tortoise.queryset import QuerySet
 
 from cms import prepared
 from cms.content import ids, lookups, text, times, visibility
+from cms.content import search as search_index
+from cms.content.enums import SearchOrder
 from cms.content.records import ContentRecord
 from cms.errors import Invalid
 from cms.models import Content, ContentKind, ContentStatus
@@ -26,6 +29,7 @@ __all__ = [
     "Cursor",
     "FeedFilter",
     "Page",
+    "SearchOrder",
     "by_author",
     "contents",
     "feed",
@@ -33,20 +37,23 @@ __all__ = [
     "page_size",
     "public_query",
     "search",
-    "search_terms",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """A position in an ordering by (time, id), both descending. Opaque to clients."""
+    """A position in an ordering by (time, id), both descending, or, in search results
+    ranked by relevance, by (rank, time, id). Opaque to clients."""
 
     at: datetime
     id: int
+    rank: float | None = None
 
     def encode(self) -> str:
-        raw = f"{self.at.isoformat()}|{self.id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        raw = f"{self.at.isoformat()}|{self.id}"
+        if self.rank is not None:
+            raw += f"|{self.rank!r}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, value: str, *, field: str = "after") -> Cursor:
@@ -57,11 +64,15 @@ class Cursor:
             if len(value) > _MAX_CURSOR_LENGTH:
                 raise ValueError("too long")
             padded = value + "=" * (-len(value) % 4)
-            at, _, id_ = base64.urlsafe_b64decode(padded).decode("ascii").partition("|")
+            at, _, rest = base64.urlsafe_b64decode(padded).decode("ascii").partition("|")
+            id_, ranked, rank_text = rest.partition("|")
             pk = ids.primary_key(id_)
             if pk is None:
                 raise ValueError("no id")
-            return cls(times.to_utc(datetime.fromisoformat(at), field=field), pk)
+            rank = float(rank_text) if ranked else None
+            if rank is not None and not math.isfinite(rank):
+                raise ValueError("no rank")
+            return cls(times.to_utc(datetime.fromisoformat(at), field=field), pk, rank)
         except (ValueError, Invalid):  # binascii.Error, UnicodeDecodeError: ValueErrors
             raise Invalid(
                 "invalid cursor: pass an endCursor from a previous page", field=field
@@ -77,6 +88,8 @@ class Page:
     cursors: list[Cursor]
     has_next: bool
     has_previous: bool
+    # Search results: each item's matching passage (cms.content.search.highlight).
+    snippets: list[str | None] | None = None
 
 
 def page_size(first: int | None, *, default: int, maximum: int) -> int:
@@ -259,23 +272,6 @@ async def _public_page(
     return page
 
 
-MAX_SEARCH_TERMS = 8
-MAX_SEARCH_LENGTH = 200
-
-
-def search_terms(query: str) -> list[str]:
-    """The words of a search, checked: at least one, at most MAX_SEARCH_TERMS."""
-    if len(query) > MAX_SEARCH_LENGTH:
-        raise Invalid(f"query must be at most {MAX_SEARCH_LENGTH} characters", field="query")
-    text.check(query, field="query")
-    terms = list(dict.fromkeys(query.split()))
-    if not terms:
-        raise Invalid("query must contain a word to search for", field="query")
-    if len(terms) > MAX_SEARCH_TERMS:
-        raise Invalid(f"query may have at most {MAX_SEARCH_TERMS} words", field="query")
-    return terms
-
-
 async def search(
     *,
     text: str,
@@ -283,33 +279,78 @@ async def search(
     first: int,
     after: Cursor | None = None,
     include: lookups.Include = lookups.EVERYTHING,
+    filters: FeedFilter = UNFILTERED,
+    order: SearchOrder = SearchOrder.RELEVANCE,
+    snippets: bool = True,
 ) -> Page:
-    """Public items containing every word of `text` (title, dek, body or description,
-    ignoring case), newest first."""
-    terms = search_terms(text)
-
-    def every_word(query: QuerySet[Content], markers: prepared.Markers) -> QuerySet[Content]:
-        for index in range(len(terms)):
-            term = markers.contained(f"term{index}")
-            query = query.filter(
-                Q(title__icontains=term)
-                | Q(dek__icontains=term)
-                | Q(body__icontains=term)
-                | Q(description__icontains=term)
-            )
-        return query
-
-    values: dict[str, object] = {f"term{index}": term for index, term in enumerate(terms)}
-    return await _public_page(
-        ("search", len(terms)),
-        every_word,
-        values,
-        seeks=False,  # words are looked for in every public item
-        now=now,
+    """Public items matching every word and phrase of `text` (cms.content.search), best
+    first (ties: newest first), or newest first; narrowed by kinds, section and locale."""
+    filters.check()
+    return await _searched(
+        search_index.terms(text),
+        rule=visibility.public_sql(now),
+        time_field="published_at",
         first=first,
         after=after,
         include=include,
+        filters=filters,
+        by_relevance=order == SearchOrder.RELEVANCE,
+        snippets=snippets,
     )
+
+
+async def _searched(
+    found: list[search_index.Term],
+    *,
+    rule: tuple[str, list[object]],
+    time_field: str,
+    first: int,
+    after: Cursor | None,
+    include: lookups.Include,
+    filters: FeedFilter,
+    by_relevance: bool,
+    snippets: bool = True,
+) -> Page:
+    if by_relevance and after is not None and after.rank is None:
+        raise Invalid("invalid cursor: pass an endCursor from a previous page", field="after")
+    hits = await search_index.ranked(
+        found,
+        rule=rule,
+        time_field=time_field,
+        limit=first + 1,
+        after=(
+            search_index.After(after.rank if by_relevance else None, after.at, after.id)
+            if after is not None
+            else None
+        ),
+        by_relevance=by_relevance,
+        kinds=[kind.value for kind in filters.kinds],
+        section=filters.section,
+        locale=filters.locale,
+    )
+    has_next = len(hits) > first
+    hits = hits[:first]
+    wanted = [hit.id for hit in hits]
+    loaded = {
+        record.id: record
+        for record in await lookups.content_records(Content.filter(id__in=wanted), include)
+    } if wanted else {}  # fmt: skip
+    records, cursors = [], []
+    for hit in hits:
+        record = loaded.get(hit.id)
+        if record is None:  # deleted between the two reads
+            continue
+        at = getattr(hit, time_field)
+        records.append(record)
+        cursors.append(Cursor(at, hit.id, hit.rank if by_relevance else None))
+    await lookups.attach_relations(records, include)
+    shown = None
+    if snippets:
+        passages = await search_index.snippets(
+            found, [record.id for record in records], locale=filters.locale
+        )
+        shown = [passages.get(record.id) for record in records]
+    return Page(records, cursors, has_next=has_next, has_previous=after is not None, snippets=shown)
 
 
 async def by_author(
@@ -333,11 +374,26 @@ async def contents(
     statuses: Sequence[ContentStatus] | None = None,
     kinds: Sequence[ContentKind] | None = None,
     include: lookups.Include = lookups.EVERYTHING,
+    query: str | None = None,
+    snippets: bool = True,
 ) -> Page:
-    """Every item whatever its status (for token holders), most recently updated first."""
+    """Every item whatever its status (for token holders), most recently updated first;
+    with a `query`, those matching it, best first (cms.content.search)."""
     # Each status and kind once, in one order: one prepared statement per such shape.
     wanted = tuple(status for status in ContentStatus if status in (statuses or ()))
     kinds_ = tuple(kind for kind in ContentKind if kind in (kinds or ()))
+    if query is not None:
+        return await _searched(
+            search_index.terms(query),
+            rule=visibility.status_sql(wanted, now),
+            time_field="updated_at",
+            first=first,
+            after=after,
+            include=include,
+            filters=FeedFilter(kinds=kinds_),
+            by_relevance=True,
+            snippets=snippets,
+        )
     timed = any(status in _TIMED for status in wanted)  # their rule reads the clock
     values: dict[str, object] = {"limit": first + 1}
     if timed:

@@ -24,8 +24,10 @@ __all__ = [
     "is_public",
     "may_hear",
     "public_q",
+    "public_sql",
     "status_at",
     "status_q",
+    "status_sql",
     "visible_to",
 ]
 
@@ -50,6 +52,15 @@ class Snapshot:
 def public_q(now: datetime) -> Q:
     # In UTC, as stored: SQLite compares the stored text.
     return Q(status=ContentStatus.PUBLISHED, published_at__lte=now.astimezone(UTC))
+
+
+def public_sql(now: datetime) -> tuple[str, list[object]]:
+    """`public_q` as SQL over the table alias `c`, with `?` for its values (for the reads
+    Tortoise cannot write, such as full-text search; tests hold the two to the same rows)."""
+    return "(c.status = ? AND c.published_at <= ?)", [
+        ContentStatus.PUBLISHED.value,
+        now.astimezone(UTC),
+    ]
 
 
 def is_public(item: _Publishable, now: datetime) -> bool:
@@ -100,3 +111,21 @@ def status_q(statuses: Sequence[ContentStatus], now: datetime) -> Q:
         else:
             rules.append(Q(status=status))
     return Q(*rules, join_type=Q.OR)
+
+
+def status_sql(statuses: Sequence[ContentStatus], now: datetime) -> tuple[str, list[object]]:
+    """`status_q` as SQL over the table alias `c` (every item when `statuses` is empty)."""
+    rules: list[str] = []
+    values: list[object] = []
+    for status in (status for status in ContentStatus if status in statuses):
+        if status == ContentStatus.SCHEDULED:
+            rules.append("(c.status = ? AND c.published_at > ?)")
+            values += [ContentStatus.PUBLISHED.value, now.astimezone(UTC)]
+        elif status == ContentStatus.PUBLISHED:
+            rule, rule_values = public_sql(now)
+            rules.append(rule)
+            values += rule_values
+        else:
+            rules.append("c.status = ?")
+            values.append(status.value)
+    return ("(" + " OR ".join(rules) + ")" if rules else "1 = 1"), values

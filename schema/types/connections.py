@@ -39,6 +39,13 @@ class PageInfo:
 class ContentEdge:
     cursor: str
     node: Content
+    snippet: str | None = strawberry.field(
+        default=None,
+        description=(
+            "In search results, the matching passage (about 30 words), HTML-escaped, "
+            "matches in <mark>…</mark>; null outside search."
+        ),
+    )
 
 
 @strawberry.type
@@ -53,6 +60,9 @@ def connection_from_page(page: feed.Page, links: Links, now: datetime) -> Conten
         ContentEdge(cursor=cursor, node=content_from_record(record, links, now))
         for cursor, record in zip(cursors, page.items, strict=True)
     ]
+    if page.snippets is not None:
+        for edge, snippet in zip(edges, page.snippets, strict=True):
+            edge.snippet = snippet
     return ContentConnection(
         edges=edges,
         page_info=PageInfo(

@@ -15,7 +15,7 @@ from typing import cast
 import strawberry
 
 from cms.auth.roles import Role
-from cms.content.enums import AuthorKind, ContentKind, ContentStatus
+from cms.content.enums import AuthorKind, ContentKind, ContentStatus, SearchOrder
 from cms.events.outbox import EventType
 from cms.webhooks.records import DeliveryStatus
 
@@ -27,6 +27,7 @@ __all__ = [
     "EventType",
     "FeedEventType",
     "Role",
+    "SearchOrder",
 ]
 
 strawberry.enum(ContentKind, name="ContentKind", description="An article or a video episode.")
@@ -34,6 +35,11 @@ strawberry.enum(
     ContentStatus,
     name="ContentStatus",
     description="SCHEDULED: published, with a publishedAt still to come.",
+)
+strawberry.enum(
+    SearchOrder,
+    name="SearchOrder",
+    description="RELEVANCE: best match first (ties newest first); NEWEST: newest first.",
 )
 strawberry.enum(AuthorKind, name="AuthorKind", description="A desk byline or a person's.")
 strawberry.enum(Role, name="Role", description="What a token may do.")

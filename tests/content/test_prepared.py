@@ -130,34 +130,39 @@ async def test_repeated_kinds_are_one_filter_and_one_statement(db: None) -> None
     assert len(lookups.prepared_statements()) == prepared_before
 
 
-async def test_search_answers_as_the_queryset_does(db: None) -> None:
-    """Search words are bound as Tortoise binds a `contains` value: `%word%` with the
-    word's own LIKE wildcards escaped, so `100%`, `it_m` and a backslash stay plain text."""
-    ids = await _newsroom()
-    await factories.make_article(
-        title="Fully 100% back\\slash it_m", published_at=NOW - timedelta(minutes=9)
-    )
-    cursors = [None, feed.Cursor(NOW - timedelta(minutes=1), ids[3]), feed.Cursor(NOW, 1)]
-    texts = ["item", "ITEM 3", "100%", "10_%", "it_m", "back\\slash", "\\", "%", "_", "ite%"]
-    for text, after, first in itertools.product(texts, cursors, (1, 3)):
-        page = await feed.search(text=text, now=NOW, first=first, after=after)
-        query = feed.public_query(now=NOW, after=after)
-        for term in feed.search_terms(text):
-            query = query.filter(
-                Q(title__icontains=term)
-                | Q(dek__icontains=term)
-                | Q(body__icontains=term)
-                | Q(description__icontains=term)
+async def test_the_visibility_rules_in_sql_keep_the_rows_their_querysets_do(db: None) -> None:
+    """Search states visibility in SQL (visibility.public_sql, status_sql): the same rows
+    as public_q and status_q, for every status set and clock, on each database."""
+    await _newsroom()
+    await factories.make_article(title="Later", published_at=NOW + timedelta(days=1))
+    await factories.make_article(title="Draft")
+    connection = Content._choose_db()  # noqa: SLF001 - the connection reads use
+    clocks = [NOW - timedelta(days=3), NOW, NOW + timedelta(days=2)]
+    status_sets = [[], *([status] for status in ContentStatus), list(ContentStatus)]
+    for now, statuses in itertools.product(clocks, status_sets):
+        rules = [(visibility.status_sql(statuses, now), visibility.status_q(statuses, now))]
+        if not statuses:
+            rules = [(visibility.public_sql(now), visibility.public_q(now))]
+        for (sql, values), q in rules:
+            sql_rows = await connection.execute_query_dict(
+                "SELECT c.id AS id FROM content c WHERE " + _numbered(sql, connection),
+                [_stored(value, connection) for value in values],
             )
-        query = feed.page_query(query, limit=first + 1, time_field="published_at")
-        expected = await lookups.content_records(query, lookups.EVERYTHING)
-        await lookups.attach_relations(expected[:first], lookups.EVERYTHING)
-        assert page.items == expected[:first], (text, after, first)
-        assert page.has_next == (len(expected) > first)
-    assert [item.title for item in (await feed.search(text="100%", now=NOW, first=5)).items] == [
-        "Fully 100% back\\slash it_m"
-    ]
-    assert (await feed.search(text="10_%", now=NOW, first=5)).items == []
+            expected = await Content.filter(q).values_list("id", flat=True)
+            assert sorted(row["id"] for row in sql_rows) == sorted(expected), (now, statuses)
+
+
+def _numbered(sql: str, connection: object) -> str:
+    if connection.capabilities.dialect != "postgres":  # type: ignore[attr-defined]
+        return sql
+    count = itertools.count(1)
+    return "".join(f"${next(count)}" if char == "?" else char for char in sql)
+
+
+def _stored(value: object, connection: object) -> object:
+    if isinstance(value, datetime) and connection.capabilities.dialect != "postgres":  # type: ignore[attr-defined]
+        return value.astimezone(UTC).isoformat(sep=" ")
+    return value
 
 
 async def test_postgresql_looks_for_words_with_ilike(db: None, settings: Settings) -> None:

@@ -1,0 +1,508 @@
+"""Full-text search: the index every write keeps, and ranked pages read from it.
+
+The index is one row per item in `content_search` (title, dek, body text, and the item's
+tags and byline names), written by the write engine in the same transaction as the item
+itself (`store`), so a search never sees a change its item does not show. Each database
+searches it its own way:
+
+- SQLite: an FTS5 table over `content_search` (external content, kept by triggers),
+  tokenized by `porter unicode61 remove_diacritics 2`: English stemming ("strikes" finds
+  "strike"), case folded in every script ("Покровськ" finds "покровськ"), whole words only
+  ("war" never finds "warm"). Ranked by bm25 with the title above the dek above the body.
+- PostgreSQL: a weighted `tsvector` (title A, dek B, body and names C) in a generated
+  column with a GIN index, built with the text search configuration of the item's locale
+  (LOCALE_CONFIGS: English stemming for `en`; `simple`, which only folds case, for every
+  other locale, Ukrainian included, since PostgreSQL ships no Ukrainian dictionary).
+  Ranked by `ts_rank_cd`.
+
+User text is never query syntax (`terms`): it is cut into words of letters and digits and
+phrases in double quotes, and each is passed to the database as a quoted phrase (FTS5) or
+through `plainto_tsquery` / `phraseto_tsquery` (PostgreSQL). Visibility is applied when
+searching, by the same rule as every read (cms.content.visibility), never by removing
+index rows late: an item unpublished a moment ago is not found.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from cms.content import rendering, text
+from cms.errors import Invalid
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "LOCALE_CONFIGS",
+    "MAX_QUERY_LENGTH",
+    "MAX_TERMS",
+    "Hit",
+    "Term",
+    "create_index",
+    "drop_index",
+    "highlight",
+    "ranked",
+    "reindex",
+    "snippets",
+    "store",
+    "terms",
+]
+
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 8
+
+# PostgreSQL text search configuration by locale; any other locale uses "simple".
+LOCALE_CONFIGS = {"en": "english"}
+DEFAULT_CONFIG = "simple"
+
+# bm25 weights of the FTS5 columns (title, dek, body, names): a title match outranks a
+# dek match, which outranks a passing mention in the body.
+_WEIGHTS = (10.0, 4.0, 1.0, 2.0)
+
+# What a snippet marks: control characters no indexed text keeps (`_indexed` drops them),
+# replaced by <mark> and </mark> once the passage is HTML-escaped.
+_OPEN, _CLOSE = "\x02", "\x03"
+SNIPPET_WORDS = 30
+
+_PHRASE = re.compile(r'"([^"]*)"')
+_WORD = re.compile(r"[^\W_]+")  # letters and digits of any script; never punctuation
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word, or a phrase whose words must appear together and in order."""
+
+    text: str
+    phrase: bool = False
+
+
+def terms(query: str) -> list[Term]:
+    """The words and quoted phrases of user text, in order, each once. Everything else
+    (operators, wildcards, column names, parentheses, symbols) is a separator. Invalid,
+    naming `query`, when the text is too long, has no word at all, or too many."""
+    if len(query) > MAX_QUERY_LENGTH:
+        raise Invalid(f"query must be at most {MAX_QUERY_LENGTH} characters", field="query")
+    text.check(query, field="query")
+    found: list[Term] = []
+    rest = []
+    last = 0
+    for match in _PHRASE.finditer(query):
+        rest.append(query[last : match.start()])
+        last = match.end()
+        words = _WORD.findall(match.group(1))
+        if len(words) > 1:
+            found.append(Term(" ".join(words), phrase=True))
+        elif words:
+            found.append(Term(words[0]))
+    rest.append(query[last:])
+    found += [Term(word) for word in _WORD.findall(" ".join(rest))]
+    unique = list(dict.fromkeys(term for term in found))
+    if not unique:
+        raise Invalid("query must contain a word to search for", field="query")
+    if len(unique) > MAX_TERMS:
+        raise Invalid(f"query may have at most {MAX_TERMS} words or phrases", field="query")
+    return unique
+
+
+def _fts_match(found: Sequence[Term]) -> str:
+    """An FTS5 query that finds every term: each a quoted string, so no character of the
+    user's text is FTS5 syntax (the words hold letters and digits only)."""
+    return " ".join('"' + term.text.replace('"', '""') + '"' for term in found)
+
+
+def highlight(passage: str) -> str:
+    """The passage HTML-escaped, its marked matches in <mark>…</mark>."""
+    return html.escape(passage).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+
+
+def _indexed(value: str | None) -> str:
+    return (value or "").replace(_OPEN, " ").replace(_CLOSE, " ")
+
+
+def _dialect(connection: BaseDBAsyncClient) -> str:
+    return str(connection.capabilities.dialect)
+
+
+class _Sql:
+    """Placeholders in the connection's style, numbered in order of use."""
+
+    def __init__(self, dialect: str) -> None:
+        self.postgres = dialect == "postgres"
+        self.params: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}" if self.postgres else "?"
+
+
+# Creating the index ------------------------------------------------------------------
+
+_SQLITE_DDL = (
+    "CREATE TABLE IF NOT EXISTS content_search ("
+    " content_id INTEGER PRIMARY KEY REFERENCES content (id) ON DELETE CASCADE,"
+    " title TEXT NOT NULL, dek TEXT NOT NULL, body TEXT NOT NULL, names TEXT NOT NULL)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS content_fts USING fts5("
+    " title, dek, body, names, content='content_search', content_rowid='content_id',"
+    " tokenize='porter unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS content_search_ai AFTER INSERT ON content_search BEGIN"
+    " INSERT INTO content_fts (rowid, title, dek, body, names)"
+    " VALUES (new.content_id, new.title, new.dek, new.body, new.names); END",
+    "CREATE TRIGGER IF NOT EXISTS content_search_ad AFTER DELETE ON content_search BEGIN"
+    " INSERT INTO content_fts (content_fts, rowid, title, dek, body, names)"
+    " VALUES ('delete', old.content_id, old.title, old.dek, old.body, old.names); END",
+    "CREATE TRIGGER IF NOT EXISTS content_search_au AFTER UPDATE ON content_search BEGIN"
+    " INSERT INTO content_fts (content_fts, rowid, title, dek, body, names)"
+    " VALUES ('delete', old.content_id, old.title, old.dek, old.body, old.names);"
+    " INSERT INTO content_fts (rowid, title, dek, body, names)"
+    " VALUES (new.content_id, new.title, new.dek, new.body, new.names); END",
+)
+
+_POSTGRES_DDL = (
+    "CREATE TABLE IF NOT EXISTS content_search ("
+    " content_id INTEGER PRIMARY KEY REFERENCES content (id) ON DELETE CASCADE,"
+    " title TEXT NOT NULL, dek TEXT NOT NULL, body TEXT NOT NULL, names TEXT NOT NULL,"
+    " config REGCONFIG NOT NULL,"
+    " vector TSVECTOR GENERATED ALWAYS AS ("
+    " setweight(to_tsvector(config, title), 'A') || setweight(to_tsvector(config, dek), 'B')"
+    " || setweight(to_tsvector(config, body), 'C') || setweight(to_tsvector(config, names), 'C')"
+    ") STORED)",
+    "CREATE INDEX IF NOT EXISTS content_search_vector_idx ON content_search USING GIN (vector)",
+)
+
+
+async def create_index(connection: BaseDBAsyncClient) -> None:
+    """The index's tables (a migration calls this; running it twice changes nothing)."""
+    for statement in _POSTGRES_DDL if _dialect(connection) == "postgres" else _SQLITE_DDL:
+        await connection.execute_script(statement)
+
+
+async def drop_index(connection: BaseDBAsyncClient) -> None:
+    """Undo `create_index` (a migration run backwards)."""
+    statements = (
+        ("DROP TABLE IF EXISTS content_search",)
+        if _dialect(connection) == "postgres"
+        else ("DROP TABLE IF EXISTS content_fts", "DROP TABLE IF EXISTS content_search")
+    )
+    for statement in statements:
+        await connection.execute_script(statement)
+
+
+# Writing it ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Document:
+    content_id: int
+    title: str
+    dek: str
+    body: str
+    names: str
+    locale: str
+
+
+def _document(row: dict[str, Any], names: Sequence[str]) -> _Document:
+    body = rendering.to_text(row["body"]) if row.get("body") else ""
+    if row.get("description"):
+        body = f"{body}\n\n{row['description']}" if body else row["description"]
+    return _Document(
+        content_id=row["id"],
+        title=_indexed(row["title"]),
+        dek=_indexed(row.get("dek")),
+        body=_indexed(body),
+        names=_indexed(" ".join(names)),
+        locale=row.get("locale") or "",
+    )
+
+
+async def _write(documents: Sequence[_Document], connection: BaseDBAsyncClient) -> None:
+    if not documents:
+        return
+    sql = _Sql(_dialect(connection))
+    rows = []
+    for document in documents:
+        values = [
+            sql(document.content_id),
+            sql(document.title),
+            sql(document.dek),
+            sql(document.body),
+            sql(document.names),
+        ]
+        if sql.postgres:
+            config = LOCALE_CONFIGS.get(document.locale, DEFAULT_CONFIG)
+            values.append(f"{sql(config)}::regconfig")
+        rows.append(f"({', '.join(values)})")
+    columns = "content_id, title, dek, body, names" + (", config" if sql.postgres else "")
+    updates = ", ".join(
+        f"{column} = excluded.{column}"
+        for column in ("title", "dek", "body", "names", *(("config",) if sql.postgres else ()))
+    )
+    await connection.execute_query(
+        f"INSERT INTO content_search ({columns}) VALUES {', '.join(rows)} "
+        f"ON CONFLICT (content_id) DO UPDATE SET {updates}",
+        sql.params,
+    )
+
+
+_SOURCE = (
+    "SELECT id, title, dek, body, description, locale FROM content WHERE id IN ({ids})",
+    "SELECT ca.content_id AS content_id, a.name AS name FROM content_author ca"
+    " JOIN author a ON a.id = ca.author_id WHERE ca.content_id IN ({ids})"
+    " ORDER BY ca.content_id, ca.position",
+    "SELECT ct.content_id AS content_id, t.name AS name FROM content_tag ct"
+    " JOIN tag t ON t.id = ct.tag_id WHERE ct.content_id IN ({ids})"
+    " ORDER BY ct.content_id, t.name",
+)
+
+
+async def _documents(ids: Sequence[int], connection: BaseDBAsyncClient) -> list[_Document]:
+    """The documents of items `ids`, read as they are now (inside the caller's
+    transaction: its own writes included)."""
+    results = []
+    for template in _SOURCE:
+        sql = _Sql(_dialect(connection))
+        marks = ", ".join(sql(id) for id in ids)
+        results.append(await connection.execute_query_dict(template.format(ids=marks), sql.params))
+    contents, bylines, taggings = results
+    names: dict[int, list[str]] = {}
+    for row in [*bylines, *taggings]:
+        names.setdefault(row["content_id"], []).append(row["name"])
+    return [_document(row, names.get(row["id"], [])) for row in contents]
+
+
+async def store(content_id: int, connection: BaseDBAsyncClient) -> None:
+    """Index item `content_id` as it now is, in the caller's transaction."""
+    await _write(await _documents([content_id], connection), connection)
+
+
+REINDEX_BATCH = 500
+
+
+async def reindex(
+    connection: BaseDBAsyncClient | None = None,
+    *,
+    progress: Any = None,
+    batch: int = REINDEX_BATCH,
+) -> int:
+    """Rebuild the index of every item, `batch` items a transaction, and return how many
+    were indexed; `progress(done, total)` is called after each batch. The index answers
+    searches throughout (rows are replaced, never dropped first)."""
+    connection = connection or connections.get("default")
+    total_rows = await connection.execute_query_dict("SELECT count(*) AS n FROM content")
+    total = int(total_rows[0]["n"])
+    done, last = 0, 0
+    while True:
+        sql = _Sql(_dialect(connection))
+        rows = await connection.execute_query_dict(
+            f"SELECT id FROM content WHERE id > {sql(last)} ORDER BY id LIMIT {sql(batch)}",
+            sql.params,
+        )
+        ids = [row["id"] for row in rows]
+        if not ids:
+            break
+        async with _transaction(connection) as writer:
+            await _write(await _documents(ids, writer), writer)
+        done += len(ids)
+        last = ids[-1]
+        if progress is not None:
+            progress(done, total)
+    if _dialect(connection) == "sqlite":
+        await connection.execute_script("INSERT INTO content_fts (content_fts) VALUES ('optimize')")
+    return done
+
+
+def _transaction(connection: BaseDBAsyncClient) -> Any:
+    """A transaction on `connection` (a savepoint inside a migration's transaction)."""
+    return connection._in_transaction()  # noqa: SLF001 - what tortoise.transactions uses
+
+
+# Reading it ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One found item: its id, its publication time and its rank (smaller is better)."""
+
+    id: int
+    published_at: datetime | None
+    updated_at: datetime | None
+    rank: float
+
+
+@dataclass(frozen=True, slots=True)
+class After:
+    """Where a page continues: after this rank (when ranked), time and id."""
+
+    rank: float | None
+    at: datetime
+    id: int
+
+
+def _as_db_time(value: datetime, postgres: bool) -> Any:
+    """A time as each database compares it: SQLite's stored text, PostgreSQL's timestamptz."""
+    value = value.astimezone(UTC)
+    return value if postgres else value.isoformat(sep=" ")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+async def ranked(
+    found: Sequence[Term],
+    *,
+    rule: tuple[str, list[Any]],
+    time_field: str,
+    limit: int,
+    after: After | None,
+    by_relevance: bool,
+    kinds: Sequence[str] = (),
+    section: str | None = None,
+    locale: str | None = None,
+    connection: BaseDBAsyncClient | None = None,
+) -> list[Hit]:
+    """Up to `limit` items matching every term that keep `rule` (SQL over the table alias
+    `c`, with `?` placeholders, from cms.content.visibility), best first (ties and the
+    NEWEST order: by `time_field`, then id, newest first), after `after`."""
+    connection = connection or connections.get("default")
+    sql = _Sql(_dialect(connection))
+    postgres = sql.postgres
+    condition, rule_values = rule[0], list(rule[1])
+
+    def bound(value: Any) -> str:
+        return sql(_as_db_time(value, postgres) if isinstance(value, datetime) else value)
+
+    # Placeholders are taken in the order they appear in the statement (SQLite's `?`).
+    if postgres:
+        rank = f"ts_rank_cd(s.vector, {_tsquery(found, sql, locale)})"
+        source = "content_search s JOIN content c ON c.id = s.content_id"
+        matches = _tsmatch(found, sql, locale)
+    else:
+        rank = "bm25(content_fts, " + ", ".join(map(str, _WEIGHTS)) + ")"
+        source = "content_fts JOIN content c ON c.id = content_fts.rowid"
+        matches = f"content_fts MATCH {sql(_fts_match(found))}"
+    # The rule's placeholders are `?`; each becomes one of this statement's.
+    where = [matches, re.sub(r"\?", lambda _: bound(rule_values.pop(0)), condition)]
+    if kinds:
+        where.append(f"c.kind IN ({', '.join(sql(kind) for kind in kinds)})")
+    if section is not None:
+        where.append(f"c.section_id = (SELECT id FROM section WHERE slug = {sql(section)})")
+    if locale is not None:
+        where.append(f"c.locale = {sql(locale)}")
+    # Best first: PostgreSQL's rank grows with relevance, bm25's shrinks; one `score`
+    # that shrinks for both.
+    score = f"-{rank}" if postgres else rank
+    inner = (
+        f"SELECT c.id AS id, c.published_at AS published_at, c.updated_at AS updated_at, "
+        f"{score} AS score FROM {source} WHERE {' AND '.join(where)}"
+    )
+    outer = ""
+    if after is not None:
+        ranked_after = by_relevance and after.rank is not None
+        if ranked_after:
+            outer = f"score > {sql(after.rank)} OR (score = {sql(after.rank)} AND "
+        outer += (
+            f"({time_field} < {bound(after.at)} OR "
+            f"({time_field} = {bound(after.at)} AND id < {sql(after.id)}))"
+        )
+        if ranked_after:
+            outer += ")"
+    order = f"{time_field} DESC, id DESC"
+    if by_relevance:
+        order = f"score, {order}"
+    statement = (
+        f"SELECT id, published_at, updated_at, score FROM ({inner}) AS found"
+        + (f" WHERE {outer}" if outer else "")
+        + f" ORDER BY {order} LIMIT {sql(limit)}"
+    )
+    rows = await connection.execute_query_dict(statement, sql.params)
+    return [
+        Hit(
+            id=row["id"],
+            published_at=_parse_time(row["published_at"]),
+            updated_at=_parse_time(row["updated_at"]),
+            rank=float(row["score"]),
+        )
+        for row in rows
+    ]
+
+
+def _configs(locale: str | None) -> list[str]:
+    if locale is not None:
+        return [LOCALE_CONFIGS.get(locale, DEFAULT_CONFIG)]
+    return sorted({*LOCALE_CONFIGS.values(), DEFAULT_CONFIG})
+
+
+def _tsquery_for(found: Sequence[Term], sql: _Sql, config: str) -> str:
+    parts = []
+    for term in found:
+        function = "phraseto_tsquery" if term.phrase else "plainto_tsquery"
+        parts.append(f"{function}({sql(config)}::regconfig, {sql(term.text)})")
+    return "(" + " && ".join(parts) + ")"
+
+
+def _tsmatch(found: Sequence[Term], sql: _Sql, locale: str | None) -> str:
+    """Each document is matched by a query in its own configuration: stop words and
+    stemming as it was indexed."""
+    checks = [
+        f"(s.config = {sql(config)}::regconfig AND s.vector @@ {_tsquery_for(found, sql, config)})"
+        for config in _configs(locale)
+    ]
+    return "(" + " OR ".join(checks) + ")"
+
+
+def _tsquery(found: Sequence[Term], sql: _Sql, locale: str | None) -> str:
+    """The query in the document's configuration, for ranking."""
+    configs = _configs(locale)
+    if len(configs) == 1:
+        return _tsquery_for(found, sql, configs[0])
+    cases = " ".join(
+        f"WHEN {sql(config)}::regconfig THEN {_tsquery_for(found, sql, config)}"
+        for config in configs
+    )
+    return f"(CASE s.config {cases} END)"
+
+
+async def snippets(
+    found: Sequence[Term],
+    ids: Sequence[int],
+    *,
+    locale: str | None = None,
+    connection: BaseDBAsyncClient | None = None,
+) -> dict[int, str]:
+    """The best matching passage of each item `ids`, about SNIPPET_WORDS words, escaped
+    and marked (`highlight`)."""
+    if not ids:
+        return {}
+    connection = connection or connections.get("default")
+    sql = _Sql(_dialect(connection))
+    if sql.postgres:
+        query = _tsquery(found, sql, locale)
+        options = sql(
+            f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords={SNIPPET_WORDS}, "
+            f"MinWords={SNIPPET_WORDS // 2}, MaxFragments=1, FragmentDelimiter=…"
+        )
+        marks = ", ".join(sql(id) for id in ids)
+        statement = (
+            f"SELECT s.content_id AS id, ts_headline(s.config, "
+            f"s.title || E'\\n' || s.dek || E'\\n' || s.body || E'\\n' || s.names, "
+            f"{query}, {options}) AS passage "
+            f"FROM content_search s WHERE s.content_id IN ({marks})"
+        )
+    else:
+        match = sql(_fts_match(found))
+        marks = ", ".join(sql(id) for id in ids)
+        statement = (
+            "SELECT rowid AS id, snippet(content_fts, -1, char(2), char(3), '…', "
+            f"{SNIPPET_WORDS}) AS passage FROM content_fts "
+            f"WHERE content_fts MATCH {match} AND rowid IN ({marks})"
+        )
+    rows = await connection.execute_query_dict(statement, sql.params)
+    return {row["id"]: highlight(row["passage"] or "") for row in rows}

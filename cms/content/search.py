@@ -117,12 +117,22 @@ def _fts_match(found: Sequence[Term]) -> str:
 
 
 def highlight(passage: str) -> str:
-    """The passage HTML-escaped, its marked matches in <mark>…</mark>."""
-    return html.escape(passage).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+    """The passage on one line, HTML-escaped, its marked matches in <mark>…</mark>."""
+    restored = passage.translate(_RESTORE)
+    escaped = html.escape(" ".join(restored.split()))
+    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+
+
+# PostgreSQL's ts_headline reads `<…>` and `&…;` in the text as HTML and drops them: the
+# passage is cut from text with those three characters stood in for (control characters
+# no indexed text keeps), and `highlight` puts them back before escaping.
+_STAND_INS = "\x04\x05\x06"
+_RESTORE = str.maketrans(_STAND_INS, "<>&")
+_DROPPED = str.maketrans(dict.fromkeys(_OPEN + _CLOSE + _STAND_INS, " "))
 
 
 def _indexed(value: str | None) -> str:
-    return (value or "").replace(_OPEN, " ").replace(_CLOSE, " ")
+    return (value or "").translate(_DROPPED)
 
 
 def _dialect(connection: BaseDBAsyncClient) -> str:
@@ -490,9 +500,18 @@ async def snippets(
             f"MinWords={SNIPPET_WORDS // 2}, MaxFragments=1, FragmentDelimiter=…"
         )
         marks = ", ".join(sql(id) for id in ids)
+
+        # The passage of the body where it matches, else of the dek, else of the title.
+        def text(column: str) -> str:
+            return f"translate(s.{column}, '<>&', {sql(_STAND_INS)})"
+
+        def matches(column: str) -> str:
+            return f"to_tsvector(s.config, s.{column}) @@ {query}"
+
         statement = (
-            f"SELECT s.content_id AS id, ts_headline(s.config, "
-            f"s.title || E'\\n' || s.dek || E'\\n' || s.body || E'\\n' || s.names, "
+            f"SELECT s.content_id AS id, ts_headline(s.config, CASE "
+            f"WHEN {matches('body')} THEN {text('body')} "
+            f"WHEN {matches('dek')} THEN {text('dek')} ELSE {text('title')} END, "
             f"{query}, {options}) AS passage "
             f"FROM content_search s WHERE s.content_id IN ({marks})"
         )

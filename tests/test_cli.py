@@ -348,3 +348,26 @@ def test_token_local_is_refused_in_production(cms: Cms) -> None:
     line = _failed_with_one_line(cms("token", "local", CMS_ENV="production"))
 
     assert "production" in line
+
+
+# --- reindex -------------------------------------------------------------------------
+
+
+def test_reindex_rebuilds_the_search_index_with_progress(cms: Cms) -> None:
+    _ok(cms("seed", "--demo"))
+    items = cms.count("content")
+    indexed = cms.count("content_search")
+    with sqlite3.connect(cms.database_file) as connection:  # an index gone stale
+        connection.execute("DELETE FROM content_search")
+
+    result = _ok(cms("reindex"))
+
+    assert indexed == items
+    assert cms.count("content_search") == items
+    assert f"search index rebuilt: {items:,} items" in result.stdout
+    assert f"indexing: {items:,} of {items:,}" in result.stderr
+    with sqlite3.connect(cms.database_file) as connection:
+        (found,) = connection.execute(
+            "SELECT count(*) FROM content_fts WHERE content_fts MATCH 'desk'"
+        ).fetchone()
+    assert found > 0

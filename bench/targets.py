@@ -1,4 +1,4 @@
-"""The targets of issue 5, part 2 and issue 11, part 4, judged from results.json (one run
+"""The targets of issue 5, part 2, issue 11, part 4 and issue 13, judged from results.json (one run
 per newsroom size and database)."""
 
 from __future__ import annotations
@@ -246,9 +246,22 @@ def of_run(run: Run) -> list[Verdict]:
         *deep,
         _day_share(run),
         _day_hits(run),
+        _search_p50(run),
         # The publish target is SQLite's; a PostgreSQL run shows the figure in its table.
         *([_publish(run)] if run.get("database", "sqlite") == "sqlite" else []),
     ]
+
+
+def _search_p50(run: Run) -> Verdict:
+    """Issue 13: an indexed search costs about what a feed page costs, whatever the size."""
+    target = "search p50 at 1,000,000 items within 2x of the feed's"
+    if int(run["newsroom"]["items"]) != LARGE:
+        return Verdict(target, None, "judged at 1,000,000 items")
+    if not {"search", "feed_uncached"} <= run["scenarios"].keys():
+        return Verdict(target, None, "not measured in this run")
+    search, first = _p50(run, "search"), _p50(run, "feed_uncached")
+    measured = f"{search / first:.2f}x ({search:.2f} ms search vs {first:.2f} ms feed)"
+    return Verdict(target, search <= 2 * first, measured)
 
 
 def _sqlite_by_size(runs: dict[str, Run]) -> dict[int, Run]:

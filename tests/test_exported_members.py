@@ -34,6 +34,7 @@ SURFACES: dict[str, list[str]] = {
         "records",
         "rendering",
         "revisions",
+        "search",
         "slugs",
         "syndication",
         "taxonomy",

@@ -343,6 +343,22 @@ class Session:
         }
         self.day = figures
 
+    def same_json(self) -> dict[str, bool]:
+        for who, served in self.answers.items():
+            path = self.run_dir / f"answers-{who}.json"
+            path.write_bytes(orjson.dumps(served, option=orjson.OPT_INDENT_2))
+        newsdesk, base = self.answers["newsdesk"], self.answers["baseline"]
+        same = {name: newsdesk[name] == base[name] for name in newsdesk}
+        same["cached GET = POST"] = newsdesk["feed (cached GET)"] == newsdesk["feed"]
+        for name, ok in same.items():
+            if not ok:
+                console.print(f"[red]{name}: the answers differ ({self.run_dir}/answers-*)[/red]")
+        return same
+
+
+def _count_sql(env: dict[str, str], run_dir: Path) -> dict[str, dict[str, int]]:
+    console.print("counting SQL statements per feed page (in-process)")
+
 
 def _count_sql(env: dict[str, str], run_dir: Path) -> dict[str, dict[str, int]]:
     console.print("counting SQL statements per feed page (in-process)")

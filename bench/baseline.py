@@ -62,12 +62,18 @@ LIMIT :limit
 )
 _AFTER = "AND (c.published_at < :at OR c.id < :id)"
 # A search: every word, best first (ties newest first); the score is in the cursor.
+# Relevance ranks the 500 newest matches (Newsdesk's CMS_SEARCH_DEPTH default).
 _SEARCH = (
     _ITEM.format(body="NULL")
-    .replace("SELECT c.id,", "SELECT {score} AS score, c.id,")
-    .replace("FROM content c", "FROM {source}")
-    + """WHERE {match} AND c.status = 'published' AND c.published_at <= :bound
-ORDER BY score, c.published_at DESC, c.id DESC
+    .replace("SELECT c.id,", "SELECT w.score AS score, c.id,")
+    .replace(
+        "FROM content c",
+        "FROM (SELECT c.id AS wid, {score} AS score FROM {source}\n"
+        "      WHERE {match} AND c.status = 'published' AND c.published_at <= :bound\n"
+        "      ORDER BY {newest} DESC LIMIT 500) w\n"
+        "JOIN content c ON c.id = w.wid",
+    )
+    + """ORDER BY w.score, c.published_at DESC, c.id DESC
 LIMIT :limit
 """
 )
@@ -172,8 +178,9 @@ class Database(Protocol):
 
     def in_list(self, name: str, values: Sequence[int], params: dict[str, Any]) -> str: ...
 
-    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str]:
-        """(the tables a search reads, its match condition, its score: smaller is better)."""
+    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str, str]:
+        """(the tables a search reads, its match condition, its score: smaller is better,
+        the column newest first orders the matches by)."""
         ...
 
     async def fetch(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]: ...
@@ -199,7 +206,7 @@ class SqliteDatabase:
         params |= {f"{name}{n}": value for n, value in enumerate(values)}
         return "IN (" + ", ".join(f":{name}{n}" for n in range(len(values))) + ")"
 
-    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str]:
+    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str, str]:
         # FTS5 over content_search: each word a quoted string; bm25 with the title weighed
         # 10, the dek 4, the body 1, the names 2.
         params["match"] = " ".join(f'"{word}"' for word in words)
@@ -207,6 +214,7 @@ class SqliteDatabase:
             "content_fts JOIN content c ON c.id = content_fts.rowid",
             "content_fts MATCH :match",
             "bm25(content_fts, 10.0, 4.0, 1.0, 2.0)",
+            "content_fts.rowid",
         )
 
     async def fetch(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]:
@@ -240,7 +248,7 @@ class PostgresDatabase:
         params[name] = list(values)
         return f"= ANY(:{name})"
 
-    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str]:
+    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str, str]:
         # The weighted tsvector of content_search, English items' configuration.
         params |= {f"word{n}": word for n, word in enumerate(words)}
         query = " && ".join(
@@ -250,6 +258,7 @@ class PostgresDatabase:
             "content_search sv JOIN content c ON c.id = sv.content_id",
             f"sv.vector @@ ({query})",
             f"-ts_rank_cd(sv.vector, ({query}))",
+            "c.id",
         )
 
     def _positional(self, sql: str) -> tuple[str, list[str]]:
@@ -431,8 +440,8 @@ class Baseline:
     async def search(self, words: list[str], first: int) -> bytes:
         """The first page of a search for `words`: public items, best match first."""
         params: Json = {"bound": self.database.bound(datetime.now(UTC)), "limit": first + 1}
-        source, match, score = self.database.full_text(words, params)
-        sql = _SEARCH.format(source=source, match=match, score=score)
+        source, match, score, newest = self.database.full_text(words, params)
+        sql = _SEARCH.format(source=source, match=match, score=score, newest=newest)
         rows = await self.database.fetch(sql, params) if first else []
         connection = await self._connection(rows, first, time_field="published_at", ranked=True)
         return _answer("search", connection, cost=_ITEM_COST * first)

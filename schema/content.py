@@ -126,6 +126,7 @@ class ContentQuery:
             filters=feed.FeedFilter(section=section, kinds=tuple(kinds or ()), locale=locale),
             order=order,
             snippets=snippet_selected(info),
+            depth=info.context.settings.search_depth,
         )
         info.context.cache_tags.add(tags.SEARCH)
         info.context.cache_tags.shown(page.items)
@@ -153,6 +154,7 @@ class ContentQuery:
             include=connection_include(info),
             query=query,
             snippets=query is not None and snippet_selected(info),
+            depth=info.context.settings.search_depth,
         )
         return connections.connection_from_page(page, info.context.links, info.context.now)
 

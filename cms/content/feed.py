@@ -282,6 +282,7 @@ async def search(
     filters: FeedFilter = UNFILTERED,
     order: SearchOrder = SearchOrder.RELEVANCE,
     snippets: bool = True,
+    depth: int = search_index.DEFAULT_DEPTH,
 ) -> Page:
     """Public items matching every word and phrase of `text` (cms.content.search), best
     first (ties: newest first), or newest first; narrowed by kinds, section and locale."""
@@ -296,6 +297,7 @@ async def search(
         filters=filters,
         by_relevance=order == SearchOrder.RELEVANCE,
         snippets=snippets,
+        depth=depth,
     )
 
 
@@ -310,6 +312,7 @@ async def _searched(
     filters: FeedFilter,
     by_relevance: bool,
     snippets: bool = True,
+    depth: int = search_index.DEFAULT_DEPTH,
 ) -> Page:
     if by_relevance and after is not None and after.rank is None:
         raise Invalid("invalid cursor: pass an endCursor from a previous page", field="after")
@@ -327,6 +330,7 @@ async def _searched(
         kinds=[kind.value for kind in filters.kinds],
         section=filters.section,
         locale=filters.locale,
+        depth=depth,
     )
     has_next = len(hits) > first
     hits = hits[:first]
@@ -376,6 +380,7 @@ async def contents(
     include: lookups.Include = lookups.EVERYTHING,
     query: str | None = None,
     snippets: bool = True,
+    depth: int = search_index.DEFAULT_DEPTH,
 ) -> Page:
     """Every item whatever its status (for token holders), most recently updated first;
     with a `query`, those matching it, best first (cms.content.search)."""
@@ -393,6 +398,7 @@ async def contents(
             filters=FeedFilter(kinds=kinds_),
             by_relevance=True,
             snippets=snippets,
+            depth=depth,
         )
     timed = any(status in _TIMED for status in wanted)  # their rule reads the clock
     values: dict[str, object] = {"limit": first + 1}

@@ -39,6 +39,7 @@ from cms.errors import Invalid
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "DEFAULT_DEPTH",
     "LOCALE_CONFIGS",
     "MAX_QUERY_LENGTH",
     "MAX_TERMS",
@@ -56,6 +57,8 @@ __all__ = [
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
+# How many of the newest matches relevance ranks (CMS_SEARCH_DEPTH's default).
+DEFAULT_DEPTH = 500
 
 # PostgreSQL text search configuration by locale; any other locale uses "simple".
 LOCALE_CONFIGS = {"en": "english"}
@@ -376,11 +379,17 @@ async def ranked(
     kinds: Sequence[str] = (),
     section: str | None = None,
     locale: str | None = None,
+    depth: int = DEFAULT_DEPTH,
     connection: BaseDBAsyncClient | None = None,
 ) -> list[Hit]:
     """Up to `limit` items matching every term that keep `rule` (SQL over the table alias
-    `c`, with `?` placeholders, from cms.content.visibility), best first (ties and the
-    NEWEST order: by `time_field`, then id, newest first), after `after`."""
+    `c`, with `?` placeholders, from cms.content.visibility), after `after`: by relevance,
+    the best of the `depth` most recently created matches (ties newest first), or by
+    `time_field`, newest first, among all matches.
+
+    Ranking every match costs what the matches number (a common word is in half an
+    archive), so relevance ranks a window of the newest `depth`: a search costs about a
+    feed page at any archive size, and a rare word's matches all fit in it."""
     connection = connection or connections.get("default")
     sql = _Sql(_dialect(connection))
     postgres = sql.postgres
@@ -413,6 +422,11 @@ async def ranked(
         f"SELECT c.id AS id, c.published_at AS published_at, c.updated_at AS updated_at, "
         f"{score} AS score FROM {source} WHERE {' AND '.join(where)}"
     )
+    if by_relevance:
+        # The window: FTS5 walks a word's postings from the newest row back and stops;
+        # PostgreSQL takes the newest of the GIN index's matches.
+        newest = "content_fts.rowid" if not postgres else "c.id"
+        inner += f" ORDER BY {newest} DESC LIMIT {sql(depth)}"
     outer = ""
     if after is not None:
         ranked_after = by_relevance and after.rank is not None

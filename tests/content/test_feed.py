@@ -13,6 +13,7 @@ import pytest
 
 from cms import clock
 from cms.content import feed, publishing, search
+from cms.content.enums import SearchOrder
 from cms.content.feed import Cursor, Page
 from cms.errors import Invalid
 from cms.models import Author, Content, ContentKind, ContentStatus
@@ -425,3 +426,19 @@ async def test_contents_filters_by_kind(newsroom: Newsroom) -> None:
     page = await feed.contents(now=NOW, first=20, kinds=[ContentKind.VIDEO_EPISODE])
 
     assert set(_titles(page)) == {"Clip", "Scheduled"}
+
+
+async def test_relevance_ranks_the_newest_matches_up_to_the_depth(db: None) -> None:
+    """Ranking every match costs what the matches number; relevance ranks the `depth`
+    most recently created (CMS_SEARCH_DEPTH), date order reaches every match."""
+    made = [
+        await factories.make_article(title=f"Flood {n}", body="flood " * n, published_at=_ago(n))
+        for n in range(1, 6)
+    ]
+
+    ranked = await feed.search(text="flood", now=NOW, first=20, depth=3)
+    newest = await feed.search(text="flood", now=NOW, first=20, depth=3, order=SearchOrder.NEWEST)
+
+    assert {record.id for record in ranked.items} == {item.id for item in made[2:]}
+    assert not ranked.has_next
+    assert [record.id for record in newest.items] == [item.id for item in made]

@@ -335,10 +335,7 @@ async def _searched(
     has_next = len(hits) > first
     hits = hits[:first]
     wanted = [hit.id for hit in hits]
-    loaded = {
-        record.id: record
-        for record in await lookups.content_records(Content.filter(id__in=wanted), include)
-    } if wanted else {}  # fmt: skip
+    loaded = {record.id: record for record in await lookups.records_by_ids(wanted, include)}
     records, cursors = [], []
     for hit in hits:
         record = loaded.get(hit.id)

@@ -45,9 +45,10 @@ __all__ = [
     "authors_for",
     "content_query",
     "content_records",
+    "media",
     "prepared_records",
     "prepared_statements",
-    "media",
+    "records_by_ids",
     "revisions_for",
     "section",
     "sections",
@@ -128,6 +129,20 @@ async def prepared_records(
         (shape, columns), lambda markers: content_query(build(markers), include)
     )
     return _records(await statement.rows(connection, values, seeks=seeks), include)
+
+
+async def records_by_ids(ids: Sequence[int], include: Include) -> list[ContentRecord]:
+    """The items `ids` (any status; in no particular order): one prepared query."""
+    if not ids:
+        return []
+    count = len(ids)
+    return await prepared_records(
+        ("ids", count),
+        lambda markers: Content.filter(id__in=_ids(markers, count)),
+        _id_values(ids),
+        include,
+        seeks=True,
+    )
 
 
 def _records(rows: list[dict[str, Any]], include: Include) -> list[ContentRecord]:

@@ -34,6 +34,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from cms import sqlite
 from cms.content import rendering, text
 from cms.errors import Invalid
 
@@ -446,7 +447,11 @@ async def ranked(
         + (f" WHERE {outer}" if outer else "")
         + f" ORDER BY {order} LIMIT {sql(limit)}"
     )
-    rows = await connection.execute_query_dict(statement, sql.params)
+    # A window of `depth` matches is a short read: on SQLite it may run on the event
+    # loop's own connection (cms/sqlite.py); date order over every match may not.
+    rows = sqlite.quick_rows(connection, statement, sql.params) if by_relevance else None
+    if rows is None:
+        rows = await connection.execute_query_dict(statement, sql.params)
     return [
         Hit(
             id=row["id"],

@@ -68,9 +68,10 @@ _SEARCH = (
     .replace("SELECT c.id,", "SELECT w.score AS score, c.id,")
     .replace(
         "FROM content c",
-        "FROM (SELECT c.id AS wid, {score} AS score FROM {source}\n"
+        "FROM (SELECT wid, {score} AS score FROM (\n"
+        "      SELECT c.id AS wid, {window_columns} FROM {source}\n"
         "      WHERE {match} AND c.status = 'published' AND c.published_at <= :bound\n"
-        "      ORDER BY {newest} DESC LIMIT 500) w\n"
+        "      ORDER BY {newest} DESC LIMIT 500) AS window_rows) w\n"
         "JOIN content c ON c.id = w.wid",
     )
     + """ORDER BY w.score, c.published_at DESC, c.id DESC
@@ -178,9 +179,10 @@ class Database(Protocol):
 
     def in_list(self, name: str, values: Sequence[int], params: dict[str, Any]) -> str: ...
 
-    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str, str]:
-        """(the tables a search reads, its match condition, its score: smaller is better,
-        the column newest first orders the matches by)."""
+    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> dict[str, str]:
+        """The parts of _SEARCH: the tables a search reads (`source`), its `match`
+        condition, the columns the window keeps (`window_columns`), its `score` over them
+        (smaller is better) and the column that orders matches newest first (`newest`)."""
         ...
 
     async def fetch(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]: ...
@@ -206,16 +208,24 @@ class SqliteDatabase:
         params |= {f"{name}{n}": value for n, value in enumerate(values)}
         return "IN (" + ", ".join(f":{name}{n}" for n in range(len(values))) + ")"
 
-    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str, str]:
-        # FTS5 over content_search: each word a quoted string; bm25 with the title weighed
-        # 10, the dek 4, the body 1, the names 2.
+    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> dict[str, str]:
+        # FTS5 over content_search: each word a quoted string; the matched words of the
+        # title count 10, of the dek 4, of the names 2.
         params["match"] = " ".join(f'"{word}"' for word in words)
-        return (
-            "content_fts JOIN content c ON c.id = content_fts.rowid",
-            "content_fts MATCH :match",
-            "bm25(content_fts, 10.0, 4.0, 1.0, 2.0)",
-            "content_fts.rowid",
-        )
+
+        def hits(column: int) -> str:
+            return f"(length(h{column}) - length(replace(h{column}, char(2), '')))"
+
+        return {
+            "source": "content_fts JOIN content c ON c.id = content_fts.rowid",
+            "match": "content_fts MATCH :match",
+            "window_columns": ", ".join(
+                f"highlight(content_fts, {column}, char(2), char(3)) AS h{column}"
+                for column in (0, 1, 3)
+            ),
+            "score": f"-(10 * {hits(0)} + 4 * {hits(1)} + 2 * {hits(3)})",
+            "newest": "content_fts.rowid",
+        }
 
     async def fetch(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]:
         if self.trace is not None:
@@ -248,18 +258,19 @@ class PostgresDatabase:
         params[name] = list(values)
         return f"= ANY(:{name})"
 
-    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> tuple[str, str, str, str]:
+    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> dict[str, str]:
         # The weighted tsvector of content_search, English items' configuration.
         params |= {f"word{n}": word for n, word in enumerate(words)}
         query = " && ".join(
             f"plainto_tsquery('english'::regconfig, :word{n})" for n in range(len(words))
         )
-        return (
-            "content_search sv JOIN content c ON c.id = sv.content_id",
-            f"sv.vector @@ ({query})",
-            f"-ts_rank_cd(sv.vector, ({query}))",
-            "c.id",
-        )
+        return {
+            "source": "content_search sv JOIN content c ON c.id = sv.content_id",
+            "match": f"sv.vector @@ ({query})",
+            "window_columns": f"-ts_rank_cd(sv.vector, ({query})) AS rank",
+            "score": "rank",
+            "newest": "c.id",
+        }
 
     def _positional(self, sql: str) -> tuple[str, list[str]]:
         known = self.statements.get(sql)
@@ -440,8 +451,7 @@ class Baseline:
     async def search(self, words: list[str], first: int) -> bytes:
         """The first page of a search for `words`: public items, best match first."""
         params: Json = {"bound": self.database.bound(datetime.now(UTC)), "limit": first + 1}
-        source, match, score, newest = self.database.full_text(words, params)
-        sql = _SEARCH.format(source=source, match=match, score=score, newest=newest)
+        sql = _SEARCH.format(**self.database.full_text(words, params))
         rows = await self.database.fetch(sql, params) if first else []
         connection = await self._connection(rows, first, time_field="published_at", ranked=True)
         return _answer("search", connection, cost=_ITEM_COST * first)

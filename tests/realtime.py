@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
@@ -98,12 +99,20 @@ async def serve(settings: Settings) -> AsyncIterator[str]:
         yield address
 
 
+SHUTDOWN_SECONDS = 60
+
+
 @contextlib.asynccontextmanager
 async def serve_app(settings: Settings) -> AsyncIterator[tuple[str, Starlette]]:
     """`serve`, yielding the app as well (its broker, its GraphQL view)."""
     port = free_port()
     app = create_app(settings, manage_database=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # A connection a test left open is closed after 5 s instead of holding the shutdown
+    # (and the test run) forever; a shutdown that still hangs fails the test.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
@@ -111,4 +120,7 @@ async def serve_app(settings: Settings) -> AsyncIterator[tuple[str, Starlette]]:
         yield f"127.0.0.1:{port}", app
     finally:
         server.should_exit = True
-        await task
+        try:
+            await asyncio.wait_for(task, SHUTDOWN_SECONDS)
+        except TimeoutError:
+            pytest.fail(f"the app did not shut down within {SHUTDOWN_SECONDS} s")

@@ -13,15 +13,11 @@ same rows, without the per-request query building.
 A marker is a value no real read uses, of the type the real value has, so that Tortoise
 treats it exactly as it treats the real one (a value the query uses twice, such as the
 keyset bound, is bound at both places). `prepare` refuses a statement in which a marker
-is missing or comes out changed: such a read must stay unprepared. The one exception is
-a `like` marker, for a `contains` filter: Tortoise binds `%value%` with the value's
-LIKE wildcards escaped, so the marker is found inside its parameter and the real value
-is bound the same way, escaped by Tortoise's own `escape_like`.
+is missing or comes out changed: such a read must stay unprepared.
 """
 
 from __future__ import annotations
 
-import builtins
 import itertools
 import types
 from collections.abc import Callable, Hashable, Mapping
@@ -32,7 +28,6 @@ from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import DatetimeField
-from tortoise.filters import escape_like
 from tortoise.models import Model
 from tortoise.queryset import ValuesQuery
 from tortoise.timezone import get_default_timezone, get_use_tz
@@ -55,7 +50,6 @@ class Markers:
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
-        self.like: set[str] = set()
         self._serial = itertools.count(1)
 
     def _new(self, name: str, value: _T) -> _T:
@@ -73,11 +67,6 @@ class Markers:
     def str(self, name: str) -> str:
         return self._new(name, f"\x00{next(self._serial)}\x00")  # short: fields check lengths
 
-    def contained(self, name: builtins.str) -> builtins.str:
-        """A text a `contains` filter looks for (`title__icontains=…`)."""
-        self.like.add(name)
-        return self.str(name)
-
 
 Converter = Callable[[Any], Any]
 
@@ -91,15 +80,11 @@ class Statement:
     params: tuple[Any, ...]
     slots: tuple[tuple[int, str], ...]
     converters: tuple[tuple[str, Converter], ...]
-    # (index, name, text before, text after) of each `contains` value: `%value%`.
-    patterns: tuple[tuple[int, str, str, str], ...] = ()
 
     def bind(self, values: Mapping[str, Any]) -> list[Any]:
         params = list(self.params)
         for index, name in self.slots:
             params[index] = values[name]
-        for index, name, before, after in self.patterns:
-            params[index] = before + escape_like(values[name]) + after
         return params
 
     async def rows(
@@ -124,15 +109,10 @@ def prepare(query: ValuesQuery[Any], markers: Markers) -> Statement:
     query._make_query()  # noqa: SLF001
     sql, params = query.query.get_parameterized_sql()
     slots: list[tuple[int, str]] = []
-    patterns: list[tuple[int, str, str, str]] = []
     for name, marker in markers.values.items():
         found = 0
         for index, param in enumerate(params):
-            if name in markers.like and type(param) is str and param.count(marker) == 1:
-                before, after = param.split(marker)
-                patterns.append((index, name, before, after))
-                found += 1
-            elif _same(param, marker):
+            if _same(param, marker):
                 slots.append((index, name))
                 found += 1
         if not found:
@@ -144,7 +124,7 @@ def prepare(query: ValuesQuery[Any], markers: Markers) -> Statement:
         if not isinstance(convert := query.resolve_to_python_value(query.model, field_name),
                           types.LambdaType)
     )  # fmt: skip
-    return Statement(sql, tuple(params), tuple(slots), converters, tuple(patterns))
+    return Statement(sql, tuple(params), tuple(slots), converters)
 
 
 def _faster(convert: Converter) -> Converter:

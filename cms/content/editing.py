@@ -88,7 +88,7 @@ async def _record(
     content: Content, change: Change, viewer: Viewer, connection: BaseDBAsyncClient
 ) -> None:
     author_ids, tag_ids = await _replace_links(content.id, change, connection)
-    await search.store(content.id, connection)  # the search index, in the same transaction
+    await search.store(content, author_ids, tag_ids, connection)  # in the same transaction
     await revisions.write(
         content=content,
         author_ids=author_ids,

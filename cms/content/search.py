@@ -276,8 +276,9 @@ async def _write(documents: Sequence[_Document], connection: BaseDBAsyncClient) 
     )
 
 
+_DOCUMENT_COLUMNS = ("id", "title", "dek", "body", "description", "locale")
 _SOURCE = (
-    "SELECT id, title, dek, body, description, locale FROM content WHERE id IN ({ids})",
+    f"SELECT {', '.join(_DOCUMENT_COLUMNS)} FROM content WHERE id IN ({{ids}})",
     "SELECT ca.content_id AS content_id, a.name AS name FROM content_author ca"
     " JOIN author a ON a.id = ca.author_id WHERE ca.content_id IN ({ids})"
     " ORDER BY ca.content_id, ca.position",
@@ -302,9 +303,22 @@ async def _documents(ids: Sequence[int], connection: BaseDBAsyncClient) -> list[
     return [_document(row, names.get(row["id"], [])) for row in contents]
 
 
-async def store(content_id: int, connection: BaseDBAsyncClient) -> None:
-    """Index item `content_id` as it now is, in the caller's transaction."""
-    await _write(await _documents([content_id], connection), connection)
+async def store(
+    content: Any, author_ids: Sequence[int], tag_ids: Sequence[int], connection: BaseDBAsyncClient
+) -> None:
+    """Index `content` (the row just written, a Content) with the names of its bylines and
+    tags, in the caller's transaction."""
+    names: list[str] = []
+    for table, ids in (("author", author_ids), ("tag", tag_ids)):
+        if ids:
+            sql = _Sql(_dialect(connection))
+            marks = ", ".join(sql(id) for id in ids)
+            rows = await connection.execute_query_dict(
+                f"SELECT name FROM {table} WHERE id IN ({marks})", sql.params
+            )
+            names += [row["name"] for row in rows]
+    row = {column: getattr(content, column) for column in _DOCUMENT_COLUMNS}
+    await _write([_document(row, names)], connection)
 
 
 REINDEX_BATCH = 500

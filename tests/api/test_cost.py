@@ -8,10 +8,7 @@ limit gets graphql-transport-ws's `error` message."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +21,7 @@ from tests import factories
 from tests.api.conftest import ERROR_FIELDS
 from tests.api.graphql_client import app_client, gql
 from tests.realtime import WAIT, serve
+from tests.statements import counting
 
 NESTED = """{ feed(first: 100) { edges { node { title authors { content(first: 100) {
   edges { node { authors { content(first: 100) { edges { node { title } } } } } } } } } } } }"""
@@ -55,29 +53,6 @@ ESTIMATED: list[tuple[str, dict[str, Any], int]] = [
 ]
 
 
-class _Statements(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.seen: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.seen.append(record.getMessage())
-
-
-@contextlib.contextmanager
-def _sql() -> Iterator[list[str]]:
-    """The statements Tortoise sends meanwhile (it logs each one at DEBUG)."""
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = _Statements(), logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        yield handler.seen
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
 def _refused(response: httpx.Response, message: str, cost: int, limit: int) -> None:
     assert response.status_code == 400, response.text
     body = response.json()
@@ -104,7 +79,7 @@ async def test_the_issues_query_is_refused_with_400_before_any_sql(
     client: httpx.AsyncClient, newsroom: None
 ) -> None:
     for accept in ("application/json", "application/graphql-response+json"):
-        with _sql() as statements:
+        with counting() as statements:
             response = await client.post(
                 "/graphql", json={"query": NESTED}, headers={"accept": accept}
             )

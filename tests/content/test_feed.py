@@ -442,3 +442,21 @@ async def test_relevance_ranks_the_newest_matches_up_to_the_depth(db: None) -> N
     assert {record.id for record in ranked.items} == {item.id for item in made[2:]}
     assert not ranked.has_next
     assert [record.id for record in newest.items] == [item.id for item in made]
+
+
+async def test_bylines_and_tags_are_searched_with_their_item(db: None) -> None:
+    """The index holds the names of an item's bylines and tags, written with the item."""
+    desk = await factories.make_author(slug="kharkiv-desk", name="Kharkiv Desk")
+    tagged = await factories.make_article(
+        title="Night trains", tags=["railways"], published_at=_ago(1)
+    )
+    signed = await factories.make_article(
+        title="Morning market", authors=[desk], published_at=_ago(2)
+    )
+    await factories.make_article(title="Weather", published_at=_ago(3))
+
+    by_tag = await feed.search(text="railways", now=NOW, first=20)
+    by_byline = await feed.search(text="kharkiv desk", now=NOW, first=20)
+
+    assert [record.id for record in by_tag.items] == [tagged.id]
+    assert [record.id for record in by_byline.items] == [signed.id]

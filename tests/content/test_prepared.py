@@ -13,7 +13,6 @@ from tortoise.expressions import Q
 from cms import clock, prepared
 from cms.auth.roles import Role
 from cms.auth.viewer import ANONYMOUS, Viewer
-from cms.config import Settings
 from cms.content import feed, items, lookups, visibility
 from cms.content.enums import ContentKind, ContentStatus
 from cms.models import Content
@@ -163,16 +162,6 @@ def _stored(value: object, connection: object) -> object:
     if isinstance(value, datetime) and connection.capabilities.dialect != "postgres":  # type: ignore[attr-defined]
         return value.astimezone(UTC).isoformat(sep=" ")
     return value
-
-
-async def test_postgresql_looks_for_words_with_ilike(db: None, settings: Settings) -> None:
-    """PostgreSQL estimates ILIKE (it has no statistics for Tortoise's UPPER(…) LIKE
-    UPPER(…), guesses one row and sorts every item): see cms/postgres.py."""
-    sql = Content.filter(title__icontains="Drone").sql()
-    if settings.is_sqlite:
-        assert "UPPER" in sql
-    else:
-        assert 'CAST("title" AS VARCHAR) ILIKE' in sql and "UPPER" not in sql
 
 
 async def test_contents_answers_as_the_queryset_does(db: None) -> None:

@@ -51,7 +51,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         for pragma, value in SQLITE_PRAGMAS.items():
             connection["credentials"].setdefault(pragma, value)
     elif connection["engine"] == "tortoise.backends.asyncpg":
-        connection["engine"] = "cms.postgres"  # case-insensitive contains as ILIKE
+        connection["engine"] = "cms.postgres"  # reads held to their time budget
     return {
         "connections": {"default": connection},
         "apps": {

@@ -62,18 +62,13 @@ LIMIT :limit
 )
 _AFTER = "AND (c.published_at < :at OR c.id < :id)"
 # A search: every word, best first (ties newest first); the score is in the cursor.
-# Relevance ranks the 500 newest matches (Newsdesk's CMS_SEARCH_DEPTH default).
+# Relevance ranks the 500 newest matches (Newsdesk's CMS_SEARCH_DEPTH default); each
+# database's `search` writes `ranked`, the (wid, score) rows of the page.
+SEARCH_DEPTH = 500
 _SEARCH = (
     _ITEM.format(body="NULL")
     .replace("SELECT c.id,", "SELECT w.score AS score, c.id,")
-    .replace(
-        "FROM content c",
-        "FROM (SELECT wid, {score} AS score FROM (\n"
-        "      SELECT c.id AS wid, {window_columns} FROM {source}\n"
-        "      WHERE {match} AND c.status = 'published' AND c.published_at <= :bound\n"
-        "      ORDER BY {newest} DESC LIMIT 500) AS window_rows) w\n"
-        "JOIN content c ON c.id = w.wid",
-    )
+    .replace("FROM content c", "FROM ({ranked}) w\nJOIN content c ON c.id = w.wid")
     + """ORDER BY w.score, c.published_at DESC, c.id DESC
 LIMIT :limit
 """
@@ -179,10 +174,8 @@ class Database(Protocol):
 
     def in_list(self, name: str, values: Sequence[int], params: dict[str, Any]) -> str: ...
 
-    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> dict[str, str]:
-        """The parts of _SEARCH: the tables a search reads (`source`), its `match`
-        condition, the columns the window keeps (`window_columns`), its `score` over them
-        (smaller is better) and the column that orders matches newest first (`newest`)."""
+    async def search(self, words: Sequence[str], params: dict[str, Any]) -> Sequence[Row]:
+        """The page of a search (_SEARCH): `params` holds its `bound` and `limit`."""
         ...
 
     async def fetch(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]: ...
@@ -208,24 +201,41 @@ class SqliteDatabase:
         params |= {f"{name}{n}": value for n, value in enumerate(values)}
         return "IN (" + ", ".join(f":{name}{n}" for n in range(len(values))) + ")"
 
-    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> dict[str, str]:
-        # FTS5 over content_search: each word a quoted string; the matched words of the
-        # title count 10, of the dek 4, of the names 2.
-        params["match"] = " ".join(f'"{word}"' for word in words)
-
-        def hits(column: int) -> str:
-            return f"(length(h{column}) - length(replace(h{column}, char(2), '')))"
-
-        return {
-            "source": "content_fts JOIN content c ON c.id = content_fts.rowid",
-            "match": "content_fts MATCH :match",
-            "window_columns": ", ".join(
-                f"highlight(content_fts, {column}, char(2), char(3)) AS h{column}"
-                for column in (0, 1, 3)
-            ),
-            "score": f"-(10 * {hits(0)} + 4 * {hits(1)} + 2 * {hits(3)})",
-            "newest": "content_fts.rowid",
-        }
+    async def search(self, words: Sequence[str], params: dict[str, Any]) -> Sequence[Row]:
+        # FTS5 over content_search, each word a quoted string: the 500 newest public
+        # matches, then the words found in the title (10), dek (4) and names (2) of each,
+        # one column-filtered match a (column, word) over the window's rowid range.
+        window = await self.fetch(
+            "SELECT c.id, c.published_at FROM content_fts JOIN content c"
+            " ON c.id = content_fts.rowid WHERE content_fts MATCH :match"
+            " AND c.status = 'published' AND c.published_at <= :bound"
+            f" ORDER BY content_fts.rowid DESC LIMIT {SEARCH_DEPTH}",
+            {"match": " ".join(f'"{word}"' for word in words), "bound": params["bound"]},
+        )
+        if not window:
+            return []
+        ids = [row["id"] for row in window]
+        scores = dict.fromkeys(ids, 0)
+        found: Json = {"low": min(ids), "high": max(ids)}
+        parts = []
+        for column, weight in (("title", 10), ("dek", 4), ("names", 2)):
+            for n, word in enumerate(words):
+                found[f"{column}{n}"] = f'{{{column}}} : "{word}"'
+                parts.append(
+                    f"SELECT {weight} AS weight, rowid AS id FROM content_fts"
+                    f" WHERE content_fts MATCH :{column}{n} AND rowid BETWEEN :low AND :high"
+                )
+        for weight, pk in await self.fetch(" UNION ALL ".join(parts), found):
+            if pk in scores:
+                scores[pk] += weight
+        window = sorted(window, key=lambda row: (row["published_at"], row["id"]), reverse=True)
+        best = sorted(window, key=lambda row: -scores[row["id"]])[: params["limit"]]
+        ranked = " UNION ALL ".join(
+            f"SELECT :w{n} AS wid, :s{n} AS score" for n in range(len(best))
+        )
+        for n, row in enumerate(best):
+            params |= {f"w{n}": row["id"], f"s{n}": -scores[row["id"]]}
+        return await self.fetch(_SEARCH.format(ranked=ranked), params)
 
     async def fetch(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]:
         if self.trace is not None:
@@ -258,19 +268,22 @@ class PostgresDatabase:
         params[name] = list(values)
         return f"= ANY(:{name})"
 
-    def full_text(self, words: Sequence[str], params: dict[str, Any]) -> dict[str, str]:
-        # The weighted tsvector of content_search, English items' configuration.
+    async def search(self, words: Sequence[str], params: dict[str, Any]) -> Sequence[Row]:
+        # The weighted tsvector of content_search, English items' configuration: the 500
+        # newest public matches ranked by ts_rank_cd.
         params |= {f"word{n}": word for n, word in enumerate(words)}
         query = " && ".join(
             f"plainto_tsquery('english'::regconfig, :word{n})" for n in range(len(words))
         )
-        return {
-            "source": "content_search sv JOIN content c ON c.id = sv.content_id",
-            "match": f"sv.vector @@ ({query})",
-            "window_columns": f"-ts_rank_cd(sv.vector, ({query})) AS rank",
-            "score": "rank",
-            "newest": "c.id",
-        }
+        ranked = (
+            f"SELECT wid, rank AS score FROM (SELECT c.id AS wid,"
+            f" -ts_rank_cd(sv.vector, ({query})) AS rank"
+            f" FROM content_search sv JOIN content c ON c.id = sv.content_id"
+            f" WHERE sv.vector @@ ({query})"
+            f" AND c.status = 'published' AND c.published_at <= :bound"
+            f" ORDER BY c.id DESC LIMIT {SEARCH_DEPTH}) AS window_rows"
+        )
+        return await self.fetch(_SEARCH.format(ranked=ranked), params)
 
     def _positional(self, sql: str) -> tuple[str, list[str]]:
         known = self.statements.get(sql)
@@ -451,8 +464,7 @@ class Baseline:
     async def search(self, words: list[str], first: int) -> bytes:
         """The first page of a search for `words`: public items, best match first."""
         params: Json = {"bound": self.database.bound(datetime.now(UTC)), "limit": first + 1}
-        sql = _SEARCH.format(**self.database.full_text(words, params))
-        rows = await self.database.fetch(sql, params) if first else []
+        rows = await self.database.search(words, params) if first else []
         connection = await self._connection(rows, first, time_field="published_at", ranked=True)
         return _answer("search", connection, cost=_ITEM_COST * first)
 

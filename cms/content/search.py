@@ -8,8 +8,8 @@ searches it its own way:
 - SQLite: an FTS5 table over `content_search` (external content, kept by triggers),
   tokenized by `porter unicode61 remove_diacritics 2`: English stemming ("strikes" finds
   "strike"), case folded in every script ("Покровськ" finds "покровськ"), whole words only
-  ("war" never finds "warm"). Ranked by the matched words of the title, dek and names,
-  weighed (`_HIT_WEIGHTS`), within the window of newest matches (`ranked`).
+  ("war" never finds "warm"). Ranked by the terms found in the title, dek and names,
+  weighed (`_COLUMN_WEIGHTS`), within the window of newest matches (`ranked`).
 - PostgreSQL: a weighted `tsvector` (title A, dek B, body and names C) in a generated
   column with a GIN index, built with the text search configuration of the item's locale
   (LOCALE_CONFIGS: English stemming for `en`; `simple`, which only folds case, for every
@@ -66,20 +66,14 @@ DEFAULT_DEPTH = 500
 LOCALE_CONFIGS = {"en": "english"}
 DEFAULT_CONFIG = "simple"
 
-# SQLite's relevance: each matched word in the title counts 10, in the dek 4, in the
-# tags and bylines 2; a match in the body alone counts 0 (every row of the window matches
-# somewhere), ties newest first. (FTS5's bm25 would read every match of each word for its
-# document frequency: 70 ms for a word in half of 1,000,000 items, whatever the window.)
-_HIT_WEIGHTS = ((0, 10), (1, 4), (3, 2))  # (FTS5 column: title, dek, names; weight)
-
-
-def _sqlite_score() -> str:
-    """Minus the weighed count of marked words (smaller is better, as everywhere)."""
-    counts = [
-        f"{weight} * (length(h{column}) - length(replace(h{column}, char(2), '')))"
-        for column, weight in _HIT_WEIGHTS
-    ]
-    return "-(" + " + ".join(counts) + ")"
+# SQLite's relevance: each word or phrase found in the title counts 10, in the dek 4, in
+# the tags and bylines 2; found in the body alone, 0 (every row of the window matches
+# somewhere); ties newest first. Each (column, term) is one column-filtered FTS5 query over
+# the window's rowid range, so only the postings of that range are read. (FTS5's bm25
+# would read every match of each word for its document frequency: 70 ms for a word in half
+# of 1,000,000 items, whatever the window; highlight() would read and tokenize each row of
+# the window again: 2-3 ms a search at 100,000 items.)
+_COLUMN_WEIGHTS = (("title", 10), ("dek", 4), ("names", 2))
 
 
 # What a snippet marks: control characters no indexed text keeps (`_indexed` drops them),
@@ -444,25 +438,23 @@ async def ranked(
     if locale is not None:
         where.append(f"c.locale = {sql(locale)}")
     columns = "c.id AS id, c.published_at AS published_at, c.updated_at AS updated_at"
+    if by_relevance and not postgres:
+        # The window: FTS5 walks the postings from the newest row back and stops.
+        window = (
+            f"SELECT {columns} FROM {source} WHERE {' AND '.join(where)}"
+            f" ORDER BY content_fts.rowid DESC LIMIT {sql(depth)}"
+        )
+        rows = await _short_read(connection, window, sql.params)
+        scores = await _sqlite_scores(found, [row["id"] for row in rows], connection)
+        hits = [_hit(row, -scores.get(row["id"], 0)) for row in rows]
+        return _best(hits, time_field=time_field, after=after, limit=limit)
     if not by_relevance:
         inner = f"SELECT {columns}, 0 AS score FROM {source} WHERE {' AND '.join(where)}"
-    elif postgres:
+    else:
         # Best first: the rank grows with relevance; `score` shrinks.
         inner = (
             f"SELECT {columns}, -{rank} AS score FROM {source} WHERE {' AND '.join(where)}"
             f" ORDER BY c.id DESC LIMIT {sql(depth)}"
-        )
-    else:
-        # The window: FTS5 walks the postings from the newest row back and stops. Each
-        # row's matched words in its title, dek and names, weighed (`_sqlite_score`).
-        marked = ", ".join(
-            f"highlight(content_fts, {column}, char(2), char(3)) AS h{column}"
-            for column, _ in _HIT_WEIGHTS
-        )
-        inner = (
-            f"SELECT id, published_at, updated_at, {_sqlite_score()} AS score FROM ("
-            f"SELECT {columns}, {marked} FROM {source} WHERE {' AND '.join(where)}"
-            f" ORDER BY content_fts.rowid DESC LIMIT {sql(depth)})"
         )
     outer = ""
     if after is not None:
@@ -483,20 +475,78 @@ async def ranked(
         + (f" WHERE {outer}" if outer else "")
         + f" ORDER BY {order} LIMIT {sql(limit)}"
     )
-    # A window of `depth` matches is a short read: on SQLite it may run on the event
-    # loop's own connection (cms/sqlite.py); date order over every match may not.
-    rows = sqlite.quick_rows(connection, statement, sql.params) if by_relevance else None
+    rows = await connection.execute_query_dict(statement, sql.params)
+    return [_hit(row, float(row["score"])) for row in rows]
+
+
+def _hit(row: dict[str, Any], rank: float) -> Hit:
+    return Hit(
+        id=row["id"],
+        published_at=_parse_time(row["published_at"]),
+        updated_at=_parse_time(row["updated_at"]),
+        rank=float(rank),
+    )
+
+
+async def _short_read(
+    connection: BaseDBAsyncClient, statement: str, params: list[Any]
+) -> list[dict[str, Any]]:
+    """A read of a few hundred rows through the index: on SQLite it may run on the event
+    loop's own connection (cms/sqlite.py)."""
+    rows = sqlite.quick_rows(connection, statement, params)
     if rows is None:
-        rows = await connection.execute_query_dict(statement, sql.params)
-    return [
-        Hit(
-            id=row["id"],
-            published_at=_parse_time(row["published_at"]),
-            updated_at=_parse_time(row["updated_at"]),
-            rank=float(row["score"]),
-        )
-        for row in rows
+        rows = await connection.execute_query_dict(statement, params)
+    return rows
+
+
+async def _sqlite_scores(
+    found: Sequence[Term], ids: Sequence[int], connection: BaseDBAsyncClient
+) -> dict[int, int]:
+    """Each of `ids`' weighed count of the terms its title, dek and names hold
+    (`_COLUMN_WEIGHTS`): one column-filtered match a (column, term), read only over the
+    rowid range of `ids`."""
+    if not ids:
+        return {}
+    sql = _Sql("sqlite")
+    low, high = min(ids), max(ids)
+    parts = [
+        f"SELECT {weight} AS weight, rowid AS id FROM content_fts WHERE content_fts MATCH"
+        f" {sql(f'{{{column}}} : ' + _fts_match([term]))}"
+        f" AND rowid BETWEEN {sql(low)} AND {sql(high)}"
+        for column, weight in _COLUMN_WEIGHTS
+        for term in found
     ]
+    scores = dict.fromkeys(ids, 0)
+    for row in await _short_read(connection, " UNION ALL ".join(parts), sql.params):
+        if row["id"] in scores:
+            scores[row["id"]] += row["weight"]
+    return scores
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _best(hits: list[Hit], *, time_field: str, after: After | None, limit: int) -> list[Hit]:
+    """`hits` best first (smallest rank), ties newest first, then by id, from after
+    `after`: the order and the keyset the SQL of the other reads writes, in Python."""
+
+    def newest(hit: Hit) -> tuple[bool, datetime, int]:
+        at = getattr(hit, time_field)
+        return (at is not None, at or _NEVER, hit.id)  # no time: last, as NULLs sort
+
+    hits.sort(key=newest, reverse=True)
+    hits.sort(key=lambda hit: hit.rank)  # stable: ties stay newest first
+    if after is not None:
+        hits = [hit for hit in hits if _comes_after(hit, after, time_field)]
+    return hits[:limit]
+
+
+def _comes_after(hit: Hit, after: After, time_field: str) -> bool:
+    at = getattr(hit, time_field)
+    older = at is not None and (at < after.at or (at == after.at and hit.id < after.id))
+    if after.rank is None:
+        return older
+    return hit.rank > after.rank or (hit.rank == after.rank and older)
 
 
 def _configs(locale: str | None) -> list[str]:

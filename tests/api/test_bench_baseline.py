@@ -65,6 +65,9 @@ async def test_the_baseline_answers_like_newsdesk(
         "node (missing)": queries.node_body(ids.encode("Article", 9_999)),
         "article": queries.article_body(made[0].slug),
         "search": queries.search_body("Story"),
+        # Ranked: the tag's name counts for three of the stories, a byline's for two.
+        "search (tags)": queries.search_body("budget"),
+        "search (title and byline)": queries.search_body("Story Iryna"),
     }
     baseline = Baseline(settings)
     try:

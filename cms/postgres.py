@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.base_postgres.client import translate_exceptions
 
 from cms import budget
 
@@ -38,10 +39,33 @@ async def _within(wrapper: Any, seconds: float) -> AsyncIterator[Any]:
 
 
 class NewsdeskPostgresClient(AsyncpgDBClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every read Newsdesk sends is a page of a few rows: starting parallel workers for
+        # one (PostgreSQL plans them for a bitmap scan over a few thousand rows) costs more
+        # than it saves, and takes cores from the other requests.
+        self.server_settings.setdefault("max_parallel_workers_per_gather", "0")
+
     def acquire_connection(self) -> Any:
         wrapper = super().acquire_connection()
         seconds = budget.remaining()
         return wrapper if seconds is None else _within(wrapper, seconds)
+
+    @translate_exceptions
+    async def execute_planned_query_dict(
+        self, query: str, values: list[Any]
+    ) -> list[dict[str, Any]]:
+        """The rows of a read planned for the values it is given, every time.
+
+        asyncpg keeps each statement prepared, and after five runs PostgreSQL may plan a
+        prepared statement once for any values (a generic plan). A read whose best plan
+        depends on its values (a full-text search: a walk back through the newest rows
+        for a common word, the index's postings for a rare one) is prepared anew instead,
+        which costs a round trip and always gets a plan for its own values."""
+        async with self.acquire_connection() as connection:
+            self.log.debug("%s: %s", query, values)
+            statement = await connection.prepare(query)
+            return [dict(row) for row in await statement.fetch(*values)]
 
 
 client_class = NewsdeskPostgresClient

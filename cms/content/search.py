@@ -38,6 +38,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from cms import sqlite
 from cms.content import rendering, text
 from cms.errors import Invalid
+from cms.postgres import NewsdeskPostgresClient
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -423,10 +424,13 @@ async def ranked(
     # Placeholders are taken in the order they appear in the statement (SQLite's `?`).
     if postgres:
         # Every parameter given must appear in the statement (PostgreSQL types each).
-        rank = f"ts_rank_cd(s.vector, {_tsquery(found, sql, locale)})" if by_relevance else ""
+        rank = (
+            f"ts_rank_cd(vector, {_tsquery(found, sql, locale, 'config')})" if by_relevance else ""
+        )
         source = "content_search s JOIN content c ON c.id = s.content_id"
         matches = _tsmatch(found, sql, locale)
     else:
+        rank = ""  # SQLite ranks its window itself (`_sqlite_scores`)
         source = "content_fts JOIN content c ON c.id = content_fts.rowid"
         matches = f"content_fts MATCH {sql(_fts_match(found))}"
     # The rule's placeholders are `?`; each becomes one of this statement's.
@@ -438,45 +442,105 @@ async def ranked(
     if locale is not None:
         where.append(f"c.locale = {sql(locale)}")
     columns = "c.id AS id, c.published_at AS published_at, c.updated_at AS updated_at"
-    if by_relevance and not postgres:
-        # The window: FTS5 walks the postings from the newest row back and stops.
-        window = (
-            f"SELECT {columns} FROM {source} WHERE {' AND '.join(where)}"
-            f" ORDER BY content_fts.rowid DESC LIMIT {sql(depth)}"
-        )
-        rows = await _short_read(connection, window, sql.params)
-        scores = await _sqlite_scores(found, [row["id"] for row in rows], connection)
-        hits = [_hit(row, -scores.get(row["id"], 0)) for row in rows]
-        return _best(hits, time_field=time_field, after=after, limit=limit)
-    if not by_relevance:
-        inner = f"SELECT {columns}, 0 AS score FROM {source} WHERE {' AND '.join(where)}"
-    else:
-        # Best first: the rank grows with relevance; `score` shrinks.
-        inner = (
-            f"SELECT {columns}, -{rank} AS score FROM {source} WHERE {' AND '.join(where)}"
-            f" ORDER BY c.id DESC LIMIT {sql(depth)}"
-        )
-    outer = ""
-    if after is not None:
-        ranked_after = by_relevance and after.rank is not None
-        if ranked_after:
-            outer = f"score > {sql(after.rank)} OR (score = {sql(after.rank)} AND "
-        outer += (
-            f"({time_field} < {bound(after.at)} OR "
-            f"({time_field} = {bound(after.at)} AND id < {sql(after.id)}))"
-        )
-        if ranked_after:
-            outer += ")"
-    order = f"{time_field} DESC, id DESC"
+    condition = " AND ".join(where)
     if by_relevance:
-        order = f"score, {order}"
+        # The window of the `depth` newest matches, each with its rank, ordered and paged
+        # here (`_best`): a few hundred rows at most.
+        if postgres:
+            ranked_rows = await _postgres_window(
+                connection, columns, rank, source, condition, sql, depth
+            )
+        else:
+            ranked_rows = await _sqlite_window(
+                connection, columns, source, condition, sql, depth, found
+            )
+        return _best(ranked_rows, time_field=time_field, after=after, limit=limit)
+    keyset = ""
+    if after is not None:
+        keyset = (
+            f" AND (c.{time_field} < {bound(after.at)} OR "
+            f"(c.{time_field} = {bound(after.at)} AND c.id < {sql(after.id)}))"
+        )
     statement = (
-        f"SELECT id, published_at, updated_at, score FROM ({inner}) AS found"
-        + (f" WHERE {outer}" if outer else "")
-        + f" ORDER BY {order} LIMIT {sql(limit)}"
+        f"SELECT {columns} FROM {source} WHERE {condition}{keyset}"
+        f" ORDER BY c.{time_field} DESC, c.id DESC LIMIT {sql(limit)}"
     )
     rows = await connection.execute_query_dict(statement, sql.params)
-    return [_hit(row, float(row["score"])) for row in rows]
+    return [_hit(row, 0.0) for row in rows]
+
+
+async def _sqlite_window(
+    connection: BaseDBAsyncClient,
+    columns: str,
+    source: str,
+    condition: str,
+    sql: _Sql,
+    depth: int,
+    found: Sequence[Term],
+) -> list[_Ranked]:
+    """FTS5 walks the postings from the newest row back and stops; each row is then
+    scored by `_sqlite_scores`."""
+    window = (
+        f"SELECT {columns} FROM {source} WHERE {condition}"
+        f" ORDER BY content_fts.rowid DESC LIMIT {sql(depth)}"
+    )
+    rows = await _short_read(connection, window, sql.params)
+    scores = await _sqlite_scores(found, [row["id"] for row in rows], connection)
+    return [(-float(scores.get(row["id"], 0)), row) for row in rows]
+
+
+# The first try of PostgreSQL's window reads the matches among the newest
+# FIRST_SPAN x depth ids (`_postgres_window`).
+FIRST_SPAN = 8
+_ABOVE, _NEWEST = "/*above*/", "/*newest*/"
+
+
+async def _postgres_window(
+    connection: BaseDBAsyncClient,
+    columns: str,
+    rank: str,
+    source: str,
+    condition: str,
+    sql: _Sql,
+    depth: int,
+) -> list[_Ranked]:
+    """The window on PostgreSQL, read in tries over the newest ids.
+
+    A GIN index gives a word's matches in no order. The newest few hundred matches are
+    found either by walking back through the newest rows, reading each one's vector
+    (cheap for a common word), or from the word's postings, reading the row of every
+    match (cheap for a rare word); for a word in a few percent of a large archive both
+    read thousands of rows. Each try reads only the matches above an id, written as a
+    literal, so that the planner sees how few rows it spans and no plan reads more: the
+    newest FIRST_SPAN x depth ids, then the span that should hold `depth` matches at the
+    density the first found (`_next_span`), then every match, ordered by `c.id + 0` so
+    that the last try takes the (rare) word's postings rather than walking back through
+    the whole table. The window is complete as soon as a try finds `depth` matches. Each
+    try is planned for its own values (cms/postgres.py): one plan for any word is wrong
+    for most words."""
+    window = (
+        f"SELECT {columns}, -{rank} AS score FROM ("
+        f"SELECT {columns}, s.vector AS vector, s.config AS config FROM {source}"
+        f" WHERE {condition}{_ABOVE} ORDER BY {_NEWEST} DESC LIMIT {sql(depth)}) AS c"
+    )
+    newest = await connection.execute_query_dict("SELECT max(content_id) AS id FROM content_search")
+    top, span = int(newest[0]["id"] or 0), FIRST_SPAN * depth
+    while True:
+        bounded = top - span > 0
+        tried = window.replace(_ABOVE, f" AND s.content_id > {top - span}" if bounded else "")
+        tried = tried.replace(_NEWEST, "c.id" if bounded else "c.id + 0")
+        rows = await _planned_read(connection, tried, sql.params)
+        if not bounded or len(rows) >= depth:
+            return [(float(row["score"]), row) for row in rows]
+        span = _next_span(span, len(rows), depth)
+
+
+def _next_span(span: int, found: int, depth: int) -> int:
+    """The span of ids that should hold `depth` matches, when `span` held `found`: half
+    again as many as the matches' density says (all of them when it found none)."""
+    if found == 0:
+        return 1 << 62
+    return span * depth * 3 // (found * 2)
 
 
 def _hit(row: dict[str, Any], rank: float) -> Hit:
@@ -495,6 +559,18 @@ async def _short_read(
     loop's own connection (cms/sqlite.py)."""
     rows = sqlite.quick_rows(connection, statement, params)
     if rows is None:
+        rows = await connection.execute_query_dict(statement, params)
+    return rows
+
+
+async def _planned_read(
+    connection: BaseDBAsyncClient, statement: str, params: list[Any]
+) -> list[dict[str, Any]]:
+    """A read planned for its own values on PostgreSQL (cms/postgres.py), as usual elsewhere."""
+    rows: list[dict[str, Any]]
+    if isinstance(connection, NewsdeskPostgresClient):
+        rows = await connection.execute_planned_query_dict(statement, params)
+    else:
         rows = await connection.execute_query_dict(statement, params)
     return rows
 
@@ -525,28 +601,27 @@ async def _sqlite_scores(
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
+# A row of a window with its rank (smaller is better).
+_Ranked = tuple[float, dict[str, Any]]
 
-def _best(hits: list[Hit], *, time_field: str, after: After | None, limit: int) -> list[Hit]:
-    """`hits` best first (smallest rank), ties newest first, then by id, from after
-    `after`: the order and the keyset the SQL of the other reads writes, in Python."""
 
-    def newest(hit: Hit) -> tuple[bool, datetime, int]:
-        at = getattr(hit, time_field)
-        return (at is not None, at or _NEVER, hit.id)  # no time: last, as NULLs sort
-
-    hits.sort(key=newest, reverse=True)
-    hits.sort(key=lambda hit: hit.rank)  # stable: ties stay newest first
+def _best(ranked: list[_Ranked], *, time_field: str, after: After | None, limit: int) -> list[Hit]:
+    """The rows of a window best first (smallest rank), ties newest first, then by id,
+    from after `after`: the order and the keyset the SQL of the other reads writes."""
+    keyed = [(rank, _parse_time(row[time_field]), row["id"], row) for rank, row in ranked]
+    # Newest first (no time: last, as NULLs sort), then stably by rank.
+    keyed.sort(key=lambda key: (key[1] is not None, key[1] or _NEVER, key[2]), reverse=True)
+    keyed.sort(key=lambda key: key[0])
     if after is not None:
-        hits = [hit for hit in hits if _comes_after(hit, after, time_field)]
-    return hits[:limit]
+        keyed = [key for key in keyed if _comes_after(key[0], key[1], key[2], after)]
+    return [_hit(row, rank) for rank, _, _, row in keyed[:limit]]
 
 
-def _comes_after(hit: Hit, after: After, time_field: str) -> bool:
-    at = getattr(hit, time_field)
-    older = at is not None and (at < after.at or (at == after.at and hit.id < after.id))
+def _comes_after(rank: float, at: datetime | None, id: int, after: After) -> bool:
+    older = at is not None and (at < after.at or (at == after.at and id < after.id))
     if after.rank is None:
         return older
-    return hit.rank > after.rank or (hit.rank == after.rank and older)
+    return rank > after.rank or (rank == after.rank and older)
 
 
 def _configs(locale: str | None) -> list[str]:
@@ -573,8 +648,10 @@ def _tsmatch(found: Sequence[Term], sql: _Sql, locale: str | None) -> str:
     return "(" + " OR ".join(checks) + ")"
 
 
-def _tsquery(found: Sequence[Term], sql: _Sql, locale: str | None) -> str:
-    """The query in the document's configuration, for ranking."""
+def _tsquery(
+    found: Sequence[Term], sql: _Sql, locale: str | None, config_column: str = "s.config"
+) -> str:
+    """The query in the document's configuration (`config_column`), for ranking."""
     configs = _configs(locale)
     if len(configs) == 1:
         return _tsquery_for(found, sql, configs[0])
@@ -582,7 +659,7 @@ def _tsquery(found: Sequence[Term], sql: _Sql, locale: str | None) -> str:
         f"WHEN {sql(config)}::regconfig THEN {_tsquery_for(found, sql, config)}"
         for config in configs
     )
-    return f"(CASE s.config {cases} END)"
+    return f"(CASE {config_column} {cases} END)"
 
 
 async def snippets(

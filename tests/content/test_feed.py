@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tortoise import Tortoise
 
 from cms import clock
 from cms.content import feed, publishing, search
@@ -19,6 +20,7 @@ from cms.errors import Invalid
 from cms.models import Author, Content, ContentKind, ContentStatus
 from tests import factories
 from tests.factories import ADMIN_VIEWER
+from tests.statements import counting
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -442,6 +444,38 @@ async def test_relevance_ranks_the_newest_matches_up_to_the_depth(db: None) -> N
     assert {record.id for record in ranked.items} == {item.id for item in made[2:]}
     assert not ranked.has_next
     assert [record.id for record in newest.items] == [item.id for item in made]
+
+
+async def test_the_window_is_the_newest_matches_however_far_back_they_lie(db: None) -> None:
+    """PostgreSQL reads the window in tries over ever more of the newest ids
+    (search._postgres_window): whichever try completes it, the window is the `depth`
+    newest matches, and a word whose matches lie far back takes the last try."""
+    made = []
+    for n in range(40):
+        words = [*(["harbour"] if n >= 35 else []), *(["quay"] if n in (2, 4, 29) else [])]
+        made.append(
+            await factories.make_article(
+                title=f"Item {n}", body=" ".join(words) or "nothing", published_at=_ago(40 - n)
+            )
+        )
+
+    with counting() as near:
+        harbour = await feed.search(text="harbour", now=NOW, first=20, depth=2)
+    with counting() as far:
+        quay = await feed.search(text="quay", now=NOW, first=20, depth=2)
+
+    assert {record.id for record in harbour.items} == {made[39].id, made[38].id}
+    assert {record.id for record in quay.items} == {made[29].id, made[4].id}
+    if Tortoise.get_connection("default").capabilities.dialect == "postgres":
+        tries = [statement for statement in [*near, *far] if "s.vector AS vector" in statement]
+        assert len(tries) == 3  # harbour: the newest 8 ids; quay: those, then all
+
+
+def test_each_try_of_the_window_spans_what_the_last_one_found_should_hold() -> None:
+    # 50 matches in 2,000 ids: 500 should lie in 20,000; half again as many, 30,000.
+    assert search._next_span(2_000, 50, 500) == 30_000
+    assert search._next_span(2_000, 499, 500) > 2_000
+    assert search._next_span(2_000, 0, 500) > 10**18  # none found: all of them
 
 
 async def test_bylines_and_tags_are_searched_with_their_item(db: None) -> None:

@@ -494,3 +494,13 @@ async def test_bylines_and_tags_are_searched_with_their_item(db: None) -> None:
 
     assert [record.id for record in by_tag.items] == [tagged.id]
     assert [record.id for record in by_byline.items] == [signed.id]
+
+
+async def test_postgresql_reads_start_no_parallel_workers(db: None) -> None:
+    """A page of a few rows is slower with workers than without (cms/postgres.py)."""
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect != "postgres":
+        pytest.skip("a PostgreSQL setting")
+    rows = await connection.execute_query_dict("SHOW max_parallel_workers_per_gather")
+
+    assert rows == [{"max_parallel_workers_per_gather": "0"}]

@@ -135,6 +135,21 @@ class ImmediateSqliteClient(SqliteClient):
 def quick_rows(client: Any, sql: str, params: list[Any]) -> list[dict[str, Any]] | None:
     """The rows of a short read run on `client`'s loop-thread reader, or None when it has
     none (another backend, a transaction, an in-memory database): then read as usual."""
+    cursor = _quick_cursor(client, sql, params)
+    if cursor is None:
+        return None
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in _fetched(cursor)]
+
+
+def quick_tuples(client: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]] | None:
+    """`quick_rows` as tuples, in the order of the statement's columns (for reads of
+    hundreds of rows, where a dict a row costs more than the read)."""
+    cursor = _quick_cursor(client, sql, params)
+    return None if cursor is None else _fetched(cursor)
+
+
+def _quick_cursor(client: Any, sql: str, params: list[Any]) -> sqlite3.Cursor | None:
     if type(client) is not ImmediateSqliteClient:
         return None
     reader = client.quick_reader()
@@ -144,13 +159,23 @@ def quick_rows(client: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]
         raise budget.exceeded()
     client.log.debug("%s: %s", sql, params)  # as Tortoise logs every statement it sends
     try:
-        cursor = reader.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    except sqlite3.Error as error:  # as Tortoise's own reads raise them
-        if _interrupted(error) and budget.expired():
-            raise budget.exceeded() from error
-        raise OperationalError(error) from error
+        return reader.execute(sql, params)
+    except sqlite3.Error as error:
+        raise _raised(error) from error
+
+
+def _fetched(cursor: sqlite3.Cursor) -> list[tuple[Any, ...]]:
+    try:
+        return cursor.fetchall()
+    except sqlite3.Error as error:
+        raise _raised(error) from error
+
+
+def _raised(error: sqlite3.Error) -> Exception:
+    """What Tortoise's own reads raise for `error` (the budget's error past its deadline)."""
+    if _interrupted(error) and budget.expired():
+        return budget.exceeded()
+    return OperationalError(error)
 
 
 client_class = ImmediateSqliteClient

@@ -454,7 +454,10 @@ async def ranked(
             ranked_rows = await _sqlite_window(
                 connection, columns, source, condition, sql, depth, found
             )
-        return _best(ranked_rows, time_field=time_field, after=after, limit=limit)
+        after_at = None if after is None else _as_db_time(after.at, postgres)
+        return _best(
+            ranked_rows, time_field=time_field, after=after, after_at=after_at, limit=limit
+        )
     keyset = ""
     if after is not None:
         keyset = (
@@ -485,8 +488,8 @@ async def _sqlite_window(
         f" ORDER BY content_fts.rowid DESC LIMIT {sql(depth)}"
     )
     rows = await _short_read(connection, window, sql.params)
-    scores = await _sqlite_scores(found, [row["id"] for row in rows], connection)
-    return [(-float(scores.get(row["id"], 0)), row) for row in rows]
+    scores = await _sqlite_scores(found, [row[0] for row in rows], connection)
+    return [(-float(scores.get(row[0], 0)), row) for row in rows]
 
 
 # The first try of PostgreSQL's window reads the matches among the newest
@@ -531,7 +534,10 @@ async def _postgres_window(
         tried = tried.replace(_NEWEST, "c.id" if bounded else "c.id + 0")
         rows = await _planned_read(connection, tried, sql.params)
         if not bounded or len(rows) >= depth:
-            return [(float(row["score"]), row) for row in rows]
+            return [
+                (float(row["score"]), (row["id"], row["published_at"], row["updated_at"]))
+                for row in rows
+            ]
         span = _next_span(span, len(rows), depth)
 
 
@@ -554,12 +560,15 @@ def _hit(row: dict[str, Any], rank: float) -> Hit:
 
 async def _short_read(
     connection: BaseDBAsyncClient, statement: str, params: list[Any]
-) -> list[dict[str, Any]]:
-    """A read of a few hundred rows through the index: on SQLite it may run on the event
-    loop's own connection (cms/sqlite.py)."""
-    rows = sqlite.quick_rows(connection, statement, params)
+) -> list[tuple[Any, ...]]:
+    """The rows (tuples, in the order of the columns) of a read of a few hundred rows
+    through the index: on SQLite it may run on the event loop's own connection
+    (cms/sqlite.py)."""
+    rows = sqlite.quick_tuples(connection, statement, params)
     if rows is None:
-        rows = await connection.execute_query_dict(statement, params)
+        rows = [
+            tuple(row.values()) for row in await connection.execute_query_dict(statement, params)
+        ]
     return rows
 
 
@@ -593,32 +602,50 @@ async def _sqlite_scores(
         for term in found
     ]
     scores = dict.fromkeys(ids, 0)
-    for row in await _short_read(connection, " UNION ALL ".join(parts), sql.params):
-        if row["id"] in scores:
-            scores[row["id"]] += row["weight"]
+    for weight, id in await _short_read(connection, " UNION ALL ".join(parts), sql.params):
+        if id in scores:
+            scores[id] += weight
     return scores
 
 
-_NEVER = datetime.min.replace(tzinfo=UTC)
+# A row of a window, (id, published_at, updated_at) as the database gives them (SQLite's
+# times are text), with its rank (smaller is better).
+_Ranked = tuple[float, tuple[Any, ...]]
+_TIME_COLUMNS = {"published_at": 1, "updated_at": 2}
 
-# A row of a window with its rank (smaller is better).
-_Ranked = tuple[float, dict[str, Any]]
 
-
-def _best(ranked: list[_Ranked], *, time_field: str, after: After | None, limit: int) -> list[Hit]:
+def _best(
+    ranked: list[_Ranked],
+    *,
+    time_field: str,
+    after: After | None,
+    after_at: Any,
+    limit: int,
+) -> list[Hit]:
     """The rows of a window best first (smallest rank), ties newest first, then by id,
-    from after `after`: the order and the keyset the SQL of the other reads writes."""
-    keyed = [(rank, _parse_time(row[time_field]), row["id"], row) for rank, row in ranked]
+    from after `after` (whose time the database's way is `after_at`): the order and the
+    keyset the SQL of the other reads writes, times compared as the database compares
+    them (SQLite's stored text sorts as the times do)."""
+    column = _TIME_COLUMNS[time_field]
+    keyed = [(rank, row[column], row[0], row) for rank, row in ranked]
     # Newest first (no time: last, as NULLs sort), then stably by rank.
-    keyed.sort(key=lambda key: (key[1] is not None, key[1] or _NEVER, key[2]), reverse=True)
+    keyed.sort(key=lambda key: (key[1] is not None, key[1] or "", key[2]), reverse=True)
     keyed.sort(key=lambda key: key[0])
     if after is not None:
-        keyed = [key for key in keyed if _comes_after(key[0], key[1], key[2], after)]
-    return [_hit(row, rank) for rank, _, _, row in keyed[:limit]]
+        keyed = [key for key in keyed if _comes_after(key[0], key[1], key[2], after, after_at)]
+    return [
+        Hit(
+            id=row[0],
+            published_at=_parse_time(row[1]),
+            updated_at=_parse_time(row[2]),
+            rank=rank,
+        )
+        for rank, _, _, row in keyed[:limit]
+    ]
 
 
-def _comes_after(rank: float, at: datetime | None, id: int, after: After) -> bool:
-    older = at is not None and (at < after.at or (at == after.at and id < after.id))
+def _comes_after(rank: float, at: Any, id: int, after: After, after_at: Any) -> bool:
+    older = at is not None and (at < after_at or (at == after_at and id < after.id))
     if after.rank is None:
         return older
     return rank > after.rank or (rank == after.rank and older)

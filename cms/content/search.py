@@ -443,17 +443,33 @@ async def ranked(
         where.append(f"c.locale = {sql(locale)}")
     columns = "c.id AS id, c.published_at AS published_at, c.updated_at AS updated_at"
     condition = " AND ".join(where)
+    if by_relevance and postgres:
+        # Best first: the rank grows with relevance; `score` shrinks.
+        kept = "TRUE"
+        if after is not None:
+            kept = f"({time_field} < {bound(after.at)} OR "
+            kept += f"({time_field} = {bound(after.at)} AND id < {sql(after.id)}))"
+            if after.rank is not None:
+                kept = f"(score > {sql(after.rank)} OR (score = {sql(after.rank)} AND {kept}))"
+        return await _postgres_ranked(
+            connection,
+            window=(
+                f"SELECT {columns}, -{rank} AS score FROM ("
+                f"SELECT {columns}, s.vector AS vector, s.config AS config FROM {source}"
+                f" WHERE {condition}{_ABOVE} ORDER BY {_NEWEST} DESC LIMIT {sql(depth)}) AS c"
+            ),
+            kept=kept,
+            order=f"score, {time_field} DESC, id DESC",
+            limit=limit,
+            sql=sql,
+            depth=depth,
+        )
     if by_relevance:
-        # The window of the `depth` newest matches, each with its rank, ordered and paged
+        # The window of the `depth` newest matches, each with its score, ordered and paged
         # here (`_best`): a few hundred rows at most.
-        if postgres:
-            ranked_rows = await _postgres_window(
-                connection, columns, rank, source, condition, sql, depth
-            )
-        else:
-            ranked_rows = await _sqlite_window(
-                connection, columns, source, condition, sql, depth, found
-            )
+        ranked_rows = await _sqlite_window(
+            connection, columns, source, condition, sql, depth, found
+        )
         after_at = None if after is None else _as_db_time(after.at, postgres)
         return _best(
             ranked_rows, time_field=time_field, after=after, after_at=after_at, limit=limit
@@ -498,16 +514,18 @@ FIRST_SPAN = 8
 _ABOVE, _NEWEST = "/*above*/", "/*newest*/"
 
 
-async def _postgres_window(
+async def _postgres_ranked(
     connection: BaseDBAsyncClient,
-    columns: str,
-    rank: str,
-    source: str,
-    condition: str,
+    *,
+    window: str,
+    kept: str,
+    order: str,
+    limit: int,
     sql: _Sql,
     depth: int,
-) -> list[_Ranked]:
-    """The window on PostgreSQL, read in tries over the newest ids.
+) -> list[Hit]:
+    """The page of `window` (its rows best first, those after the cursor: `kept`), whose
+    window of `depth` newest matches PostgreSQL reads in tries over the newest ids.
 
     A GIN index gives a word's matches in no order. The newest few hundred matches are
     found either by walking back through the newest rows, reading each one's vector
@@ -518,27 +536,25 @@ async def _postgres_window(
     newest FIRST_SPAN x depth ids, then the span that should hold `depth` matches at the
     density the first found (`_next_span`), then every match, ordered by `c.id + 0` so
     that the last try takes the (rare) word's postings rather than walking back through
-    the whole table. The window is complete as soon as a try finds `depth` matches. Each
-    try is planned for its own values (cms/postgres.py): one plan for any word is wrong
-    for most words."""
-    window = (
-        f"SELECT {columns}, -{rank} AS score FROM ("
-        f"SELECT {columns}, s.vector AS vector, s.config AS config FROM {source}"
-        f" WHERE {condition}{_ABOVE} ORDER BY {_NEWEST} DESC LIMIT {sql(depth)}) AS c"
+    the whole table. The window is complete as soon as a try finds `depth` matches (its
+    size comes with the page, whose rows after the cursor come first). Each try is
+    planned for its own values (cms/postgres.py): one plan for any word is wrong for
+    most words."""
+    statement = (
+        f"SELECT * FROM (SELECT *, count(*) OVER () AS window_size, {kept} AS kept"
+        f" FROM ({window}) AS found) AS found ORDER BY kept DESC, {order} LIMIT {sql(limit)}"
     )
     newest = await connection.execute_query_dict("SELECT max(content_id) AS id FROM content_search")
     top, span = int(newest[0]["id"] or 0), FIRST_SPAN * depth
     while True:
         bounded = top - span > 0
-        tried = window.replace(_ABOVE, f" AND s.content_id > {top - span}" if bounded else "")
+        tried = statement.replace(_ABOVE, f" AND s.content_id > {top - span}" if bounded else "")
         tried = tried.replace(_NEWEST, "c.id" if bounded else "c.id + 0")
         rows = await _planned_read(connection, tried, sql.params)
-        if not bounded or len(rows) >= depth:
-            return [
-                (float(row["score"]), (row["id"], row["published_at"], row["updated_at"]))
-                for row in rows
-            ]
-        span = _next_span(span, len(rows), depth)
+        found = rows[0]["window_size"] if rows else 0
+        if not bounded or found >= depth:
+            return [_hit(row, float(row["score"])) for row in rows if row["kept"]]
+        span = _next_span(span, found, depth)
 
 
 def _next_span(span: int, found: int, depth: int) -> int:

@@ -41,9 +41,11 @@ async def _within(wrapper: Any, seconds: float) -> AsyncIterator[Any]:
 class NewsdeskPostgresClient(AsyncpgDBClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Every read Newsdesk sends is a page of a few rows: starting parallel workers for
-        # one (PostgreSQL plans them for a bitmap scan over a few thousand rows) costs more
-        # than it saves, and takes cores from the other requests.
+        # A request's reads are pages of a few rows; PostgreSQL would start workers for a
+        # bitmap scan over a few thousand of them (a search's), which costs more than it
+        # saves and takes cores from the other requests. A startup parameter, since the
+        # pool's RESET ALL would undo a SET (a pooler such as PgBouncer must be told to
+        # ignore it: README, Search).
         self.server_settings.setdefault("max_parallel_workers_per_gather", "0")
 
     def acquire_connection(self) -> Any:

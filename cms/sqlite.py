@@ -6,15 +6,15 @@ another process wrote in between, SQLite fails at once with "database is locked"
 waiting out busy_timeout. With several app workers on one SQLite file (or the CLI beside
 the server) that happens. BEGIN IMMEDIATE queues the transaction behind the busy timeout.
 
-Tortoise runs every statement in aiosqlite's thread: each one is a hand-over to that
-thread and a wake-up of the event loop when it is done, which costs more CPU than a
-keyset read of an indexed page itself. `quick_rows` runs such a read on a second
+Tortoise runs every statement in aiosqlite's thread: each one is a hand-over to that thread
+and a wake-up of the event loop when it is done, which costs more CPU than a keyset read of
+an indexed page itself. `quick_rows` (and `quick_tuples`) runs such a read on a second
 connection to the same file, in the loop's thread, as the benchmark's hand-written baseline
 does. In WAL mode a reader never waits for the writer and sees what was committed when its
 statement began: what a read through Tortoise's connection sees, outside a transaction. It
 is used only for reads that seek an index (never a scan), only outside transactions (a
-transaction's reads go through its own connection and see its own writes), and never for
-an in-memory database, which a second connection would not share.
+transaction's reads go through its own connection and see its own writes), and never for an
+in-memory database, which a second connection would not share.
 
 The time budget of a read (cms/budget.py) holds on both connections through SQLite's
 progress handler, which aborts a running statement ("interrupted") when it answers
@@ -42,7 +42,13 @@ from tortoise.exceptions import OperationalError, TransactionManagementError
 
 from cms import budget
 
-__all__ = ["ImmediateSqliteClient", "client_class", "get_client_class", "quick_rows"]
+__all__ = [
+    "ImmediateSqliteClient",
+    "client_class",
+    "get_client_class",
+    "quick_rows",
+    "quick_tuples",
+]
 
 
 class _ImmediateTransaction(SqliteTransactionWrapper):

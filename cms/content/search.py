@@ -509,9 +509,10 @@ async def _sqlite_window(
 
 
 # The first try of PostgreSQL's window reads the matches among the newest
-# FIRST_SPAN x depth ids (`_postgres_window`).
+# FIRST_SPAN x depth ids (`_postgres_ranked`).
 FIRST_SPAN = 8
 _ABOVE, _NEWEST = "/*above*/", "/*newest*/"
+_EVERY_ID = 1 << 62
 
 
 async def _postgres_ranked(
@@ -541,7 +542,8 @@ async def _postgres_ranked(
     planned for its own values (cms/postgres.py): one plan for any word is wrong for
     most words."""
     statement = (
-        f"SELECT * FROM (SELECT *, count(*) OVER () AS window_size, {kept} AS kept"
+        f"SELECT * FROM (SELECT *, count(*) OVER () AS window_size,"
+        f" coalesce({kept}, FALSE) AS kept"
         f" FROM ({window}) AS found) AS found ORDER BY kept DESC, {order} LIMIT {sql(limit)}"
     )
     newest = await connection.execute_query_dict("SELECT max(content_id) AS id FROM content_search")
@@ -554,14 +556,16 @@ async def _postgres_ranked(
         found = rows[0]["window_size"] if rows else 0
         if not bounded or found >= depth:
             return [_hit(row, float(row["score"])) for row in rows if row["kept"]]
-        span = _next_span(span, found, depth)
+        # The second try spans what the first found says it should; the third, everything.
+        first = span == FIRST_SPAN * depth
+        span = _next_span(span, found, depth) if first else _EVERY_ID
 
 
 def _next_span(span: int, found: int, depth: int) -> int:
     """The span of ids that should hold `depth` matches, when `span` held `found`: half
     again as many as the matches' density says (all of them when it found none)."""
     if found == 0:
-        return 1 << 62
+        return _EVERY_ID
     return span * depth * 3 // (found * 2)
 
 

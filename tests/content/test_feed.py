@@ -448,7 +448,7 @@ async def test_relevance_ranks_the_newest_matches_up_to_the_depth(db: None) -> N
 
 async def test_the_window_is_the_newest_matches_however_far_back_they_lie(db: None) -> None:
     """PostgreSQL reads the window in tries over ever more of the newest ids
-    (search._postgres_window): whichever try completes it, the window is the `depth`
+    (search._postgres_ranked): whichever try completes it, the window is the `depth`
     newest matches, and a word whose matches lie far back takes the last try."""
     made = []
     for n in range(40):
@@ -468,7 +468,7 @@ async def test_the_window_is_the_newest_matches_however_far_back_they_lie(db: No
     assert {record.id for record in quay.items} == {made[29].id, made[4].id}
     if Tortoise.get_connection("default").capabilities.dialect == "postgres":
         tries = [statement for statement in [*near, *far] if "s.vector AS vector" in statement]
-        assert len(tries) == 3  # harbour: the newest 8 ids; quay: those, then all
+        assert len(tries) == 3  # harbour: the newest 16 ids; quay: those, then all
 
 
 def test_each_try_of_the_window_spans_what_the_last_one_found_should_hold() -> None:

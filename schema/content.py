@@ -89,16 +89,8 @@ class ContentQuery:
         filters = feed.FeedFilter(
             section=section, tag=tag, author=author, kinds=tuple(kinds or ()), locale=locale
         )
-        page = await feed.feed(
-            now=info.context.now,
-            first=connections.page_size(info, first),
-            after=connections.decode_cursor(after),
-            filters=filters,
-            include=connection_include(info),
-        )
         info.context.cache_tags.add(*_lists(section, tag, author))
-        info.context.cache_tags.shown(page.items)
-        return connections.connection_from_page(page, info.context.links, info.context.now)
+        return await connections.feed_content(info, filters=filters, first=first, after=after)
 
     @strawberry.field(
         description=(

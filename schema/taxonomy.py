@@ -15,7 +15,7 @@ from schema.errors import as_result
 from schema.permissions import require
 from schema.types import inputs
 from schema.types.errors import ConflictError, NotFoundError, ValidationError
-from schema.types.taxonomy import Section
+from schema.types.taxonomy import Section, Tag
 
 __all__ = ["SectionResult", "TaxonomyMutation", "TaxonomyQuery"]
 
@@ -30,6 +30,20 @@ class TaxonomyQuery:
     async def sections(self, info: Info) -> list[Section]:
         info.context.cache_tags.add(tags.SECTIONS)
         return [Section.from_record(record) for record in await lookups.sections()]
+
+    @strawberry.field(description="One section by slug, with its page of content.")
+    async def section(self, info: Info, slug: str) -> Section | None:
+        info.context.cache_tags.add(tags.SECTIONS)  # creating a section changes it
+        record = await lookups.section(slug=slug)
+        return Section.from_record(record) if record is not None else None
+
+    @strawberry.field(description="One tag by slug, with its page of content.")
+    async def tag(self, info: Info, slug: str) -> Tag | None:
+        # A tag is created with the first item that names it: its list changes when that
+        # item is published.
+        info.context.cache_tags.add(tags.tag(slug))
+        record = await lookups.tag(slug=slug)
+        return Tag.from_record(record) if record is not None else None
 
 
 @strawberry.type

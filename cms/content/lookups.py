@@ -275,14 +275,25 @@ async def sections() -> list[SectionRecord]:
     return [SectionRecord(*row) for row in rows]
 
 
-async def section(*, id: int) -> SectionRecord | None:
-    rows = await Section.filter(id=id).values_list("id", "name", "slug")
+async def section(*, id: int | None = None, slug: str | None = None) -> SectionRecord | None:
+    """One section by id or slug."""
+    rows = await Section.filter(**_key(id, slug)).values_list("id", "name", "slug")
     return SectionRecord(*rows[0]) if rows else None
 
 
-async def tag(*, id: int) -> TagRecord | None:
-    rows = await Tag.filter(id=id).values_list("id", "name", "slug")
+async def tag(*, id: int | None = None, slug: str | None = None) -> TagRecord | None:
+    """One tag by id or slug."""
+    rows = await Tag.filter(**_key(id, slug)).values_list("id", "name", "slug")
     return TagRecord(*rows[0]) if rows else None
+
+
+def _key(id: int | None, slug: str | None) -> dict[str, int | str]:
+    if slug is not None:
+        text.check(slug, field="slug")
+        return {"slug": slug}
+    if id is None:
+        raise TypeError("an id or a slug is needed")
+    return {"id": id}
 
 
 async def media(*, id: int) -> MediaRecord | None:

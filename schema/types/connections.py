@@ -20,6 +20,7 @@ __all__ = [
     "author_content",
     "connection_from_page",
     "decode_cursor",
+    "feed_content",
     "page_size",
 ]
 
@@ -92,4 +93,20 @@ async def author_content(
         after=decode_cursor(after),
         include=connection_include(info),
     )
+    return connection_from_page(page, info.context.links, info.context.now)
+
+
+async def feed_content(
+    info: Info, *, filters: feed.FeedFilter, first: int | None, after: str | None
+) -> ContentConnection:
+    """A page of the public feed narrowed by `filters`, newest first; the response shows
+    its items (the lists it is a page of are the caller's to name)."""
+    page = await feed.feed(
+        now=info.context.now,
+        first=page_size(info, first),
+        after=decode_cursor(after),
+        filters=filters,
+        include=connection_include(info),
+    )
+    info.context.cache_tags.shown(page.items)
     return connection_from_page(page, info.context.links, info.context.now)

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
+from cms.cache import tags
 from cms.content.records import SectionRecord, TagRecord
+from schema.context import Info
 from schema.types.nodes import Node, encode_id
+
+if TYPE_CHECKING:
+    from schema.types.connections import ContentConnection
 
 __all__ = ["Section", "Tag"]
 
@@ -12,6 +19,17 @@ __all__ = ["Section", "Tag"]
 class Section(Node):
     name: str
     slug: str
+
+    @strawberry.field(description="This section's public content, newest first: its page.")
+    async def content(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Annotated[ContentConnection, strawberry.lazy("schema.types.connections")]:
+        from cms.content.feed import FeedFilter
+        from schema.types import connections  # here: connections imports this module
+
+        info.context.cache_tags.add(tags.section(self.slug))
+        filters = FeedFilter(section=self.slug)
+        return await connections.feed_content(info, filters=filters, first=first, after=after)
 
     @classmethod
     def from_record(cls, record: SectionRecord) -> Section:
@@ -22,6 +40,17 @@ class Section(Node):
 class Tag(Node):
     name: str
     slug: str
+
+    @strawberry.field(description="The public content with this tag, newest first: its page.")
+    async def content(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Annotated[ContentConnection, strawberry.lazy("schema.types.connections")]:
+        from cms.content.feed import FeedFilter
+        from schema.types import connections  # here: connections imports this module
+
+        info.context.cache_tags.add(tags.tag(self.slug))
+        filters = FeedFilter(tag=self.slug)
+        return await connections.feed_content(info, filters=filters, first=first, after=after)
 
     @classmethod
     def from_record(cls, record: TagRecord) -> Tag:

@@ -469,3 +469,36 @@ async def test_a_get_without_a_document_or_hash_is_the_views_to_refuse(
     assert [answer.status_code for answer in answers] == [400, 400]
     assert "etag" not in answers[1].headers
     assert (cache.hits, cache.misses) == (0, 0)
+
+
+async def test_tag_and_section_pages_depend_on_their_lists(
+    cache_client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    city = await factories.make_section(slug="city", name="City")
+    await factories.make_article(
+        title="Old", tags=["budget"], section=city, published_at=clock.utcnow() - timedelta(hours=1)
+    )
+    budget_draft = await factories.make_article(title="Fresh", tags=["budget"])
+    weather_draft = await factories.make_article(title="Rain", tags=["weather"])
+    await _look(cache_client)
+    tag_page = '{ tag(slug: "budget") { content { edges { node { title } } } } }'
+    section_page = '{ section(slug: "city") { content { edges { node { title } } } } }'
+    await _get(cache_client, tag_page)
+    await _get(cache_client, section_page)
+    response = await cache_client.get("/graphql", params={"query": tag_page})
+    assert "tag:budget" in response.headers["surrogate-key"].split(" ")
+
+    publish = "mutation($id: ID!) { publish(id: $id) { __typename } }"
+    editor = tokens_by_role["editor"]
+    await _post(cache_client, editor, publish, id=global_id("Article", weather_draft.id))
+    untouched = await _get(cache_client, tag_page)
+    await _post(cache_client, editor, publish, id=global_id("Article", budget_draft.id))
+    entered = await _get(cache_client, tag_page)
+
+    assert untouched["_hit"] is True
+    assert (await _get(cache_client, section_page))["_hit"] is True
+    assert entered["_hit"] is False
+    assert [edge["node"]["title"] for edge in entered["tag"]["content"]["edges"]] == [
+        "Fresh",
+        "Old",
+    ]

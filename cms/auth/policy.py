@@ -31,7 +31,7 @@ class Action(StrEnum):
     RESTORE_REVISION = "restore_revision"
     READ_REVISIONS = "read_revisions"
     MANAGE_AUTHORS_AND_SECTIONS = "manage_authors_and_sections"
-    """Create and update authors; create sections."""
+    """Create and update authors and tags; create sections."""
     UPLOAD_MEDIA = "upload_media"
     MANAGE_WEBHOOKS = "manage_webhooks"
     MANAGE_TOKENS = "manage_tokens"
@@ -68,7 +68,7 @@ _WORDS: Final[Mapping[Action, str]] = MappingProxyType(
         Action.DELETE_CONTENT: "delete content",
         Action.RESTORE_REVISION: "restore revisions",
         Action.READ_REVISIONS: "read revisions",
-        Action.MANAGE_AUTHORS_AND_SECTIONS: "manage authors and sections",
+        Action.MANAGE_AUTHORS_AND_SECTIONS: "manage authors, sections and tags",
         Action.UPLOAD_MEDIA: "upload media",
         Action.MANAGE_WEBHOOKS: "manage webhooks",
         Action.MANAGE_TOKENS: "manage API tokens",

@@ -13,8 +13,9 @@ and CDNs (`Surrogate-Key`, `Cache-Tag`). Two kinds of tag:
 
 A change then invalidates only what depends on it: an edit of an item its own responses
 (and search, and its authors' lists); a publication or withdrawal every list the item
-enters or leaves. Sections, tags and media are never edited once created, so showing them
-needs no tag; creating a section changes `sections`.
+enters or leaves. Sections and media are never edited once created, so showing them needs
+no tag; creating a section changes `sections`. Renaming a tag changes the responses showing
+its items (`item:<id>` of each), its lists and search.
 """
 
 from __future__ import annotations

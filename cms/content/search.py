@@ -52,6 +52,7 @@ __all__ = [
     "drop_index",
     "highlight",
     "ranked",
+    "refresh",
     "reindex",
     "snippets",
     "store",
@@ -314,6 +315,13 @@ async def store(
             names += [row["name"] for row in rows]
     row = {column: getattr(content, column) for column in _DOCUMENT_COLUMNS}
     await _write([_document(row, names)], connection)
+
+
+async def refresh(ids: Sequence[int], connection: BaseDBAsyncClient) -> None:
+    """Index items `ids` again as they now stand, in the caller's transaction (after a
+    tag they carry is renamed: the names are indexed with each item)."""
+    for start in range(0, len(ids), REINDEX_BATCH):
+        await _write(await _documents(ids[start : start + REINDEX_BATCH], connection), connection)
 
 
 REINDEX_BATCH = 500

@@ -120,6 +120,18 @@ class AuthorPatch:
     avatar_id: strawberry.ID | None = _MISSING
 
 
+@strawberry.input(description="A new tag; its name keeps its case.")
+class TagInput:
+    name: str
+    slug: str | None = _MISSING
+
+
+@strawberry.input(description="Changes to a tag; omitted fields stay as they are.")
+class TagPatch:
+    name: str | None = _MISSING
+    slug: str | None = _MISSING
+
+
 @strawberry.input(description="A new section.")
 class SectionInput:
     name: str

@@ -502,3 +502,30 @@ async def test_tag_and_section_pages_depend_on_their_lists(
         "Fresh",
         "Old",
     ]
+
+
+async def test_renaming_a_tag_drops_the_responses_showing_its_items(
+    cache_client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    now = clock.utcnow()
+    await factories.make_article(
+        title="Tagged", slug="tagged", tags=["metro"], published_at=now - timedelta(hours=1)
+    )
+    await factories.make_article(title="Other", slug="other", published_at=now - timedelta(hours=2))
+    await _look(cache_client)
+    shown = "query($slug: String!) { article(slug: $slug) { tags { name } } }"
+    await _get(cache_client, shown, slug="tagged")
+    await _get(cache_client, shown, slug="other")
+    tag = (await _get(cache_client, '{ tag(slug: "metro") { id } }'))["tag"]["id"]
+
+    await _post(
+        cache_client,
+        tokens_by_role["editor"],
+        'mutation($id: ID!) { updateTag(id: $id, input: {name: "Underground"}) { __typename } }',
+        id=tag,
+    )
+
+    tagged = await _get(cache_client, shown, slug="tagged")
+    other = await _get(cache_client, shown, slug="other")
+    assert (tagged["_hit"], tagged["article"]["tags"]) == (False, [{"name": "Underground"}])
+    assert other["_hit"] is True

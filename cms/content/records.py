@@ -102,6 +102,7 @@ class ContentRecord:
     updated_at: datetime = _column()
     published_at: datetime | None = _column(None)
     first_published_at: datetime | None = _column(None)
+    significantly_updated_at: datetime | None = _column(None)
     dek: str | None = _column(None, restorable=True)
     body: str | None = _column(None, restorable=True, lazy=True, kinds=_ARTICLE)
     reading_time_minutes: int = _column(1, restorable=True, kinds=_ARTICLE)

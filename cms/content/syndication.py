@@ -92,7 +92,8 @@ class Entry:
     summary: str | None
     content_html: str
     published: datetime
-    modified: datetime
+    modified: datetime  # shown: the last significant update, else the publication
+    saved: datetime  # the last change of any kind: what the document's Last-Modified reads
     language: str
     authors: tuple[Byline, ...] = ()
     categories: tuple[str, ...] = ()
@@ -133,15 +134,19 @@ def entry(record: ContentRecord, *, links: Links) -> Entry:
             mime_type=video_mime_type(record.video_url),
             duration_seconds=record.duration_seconds,
         )
+    published = record.published_at
     return Entry(
         id=ids.content_id(record.kind, record.id),
         url=links.content_url(record.kind, record.slug),
         title=record.title,
         summary=record.dek,
         content_html=content_html,
-        published=_utc(record.published_at),
-        # A scheduled item was last saved before it went out: never modified < published.
-        modified=_utc(max(record.updated_at, record.published_at)),
+        published=_utc(published),
+        # Readers see a change as an update when the editor said it was significant (a
+        # typo fix is not); a back-dated publication never shows modified < published.
+        modified=_utc(max(record.significantly_updated_at or published, published)),
+        # A scheduled item was last saved before it went out: never saved < published.
+        saved=_utc(max(record.updated_at, published)),
         language=record.locale,
         authors=tuple(
             Byline(
@@ -161,7 +166,7 @@ async def changed_at(entries: Sequence[Entry], *, now: datetime) -> datetime | N
     """When a feed last changed: its newest entry's publication or edit, or the latest
     content event, whichever is later (an item unpublished, archived or deleted leaves
     the feed, and its event is the only trace of that), never after `now`."""
-    times = [item.modified for item in entries]
+    times = [item.saved for item in entries]
     latest = await OutboxEvent.all().order_by("-id").limit(1).values_list("occurred_at")
     if latest and latest[0][0] is not None:
         times.append(_utc(latest[0][0]))

@@ -73,6 +73,7 @@ class Content(TimestampedModel):
     published_at = fields.DatetimeField(null=True)
     # The first publication: never moves when the item is republished or back-dated later.
     first_published_at = fields.DatetimeField(null=True)
+    significantly_updated_at = fields.DatetimeField(null=True)
     external_id = fields.CharField(max_length=200, null=True, unique=True)
     # Set while a scheduled publication has not been announced (its PUBLISHED event);
     # the scheduler records the event when the time comes and clears it.

@@ -72,6 +72,13 @@ class Content(Node):
     first_published_at: datetime | None = strawberry.field(
         description="The first publication; it never moves when republished or back-dated."
     )
+    significantly_updated_at: datetime | None = strawberry.field(
+        description=(
+            "When a public item last changed in a way readers should know of (an update "
+            "saved with significant: true; typo fixes leave it): frontends show it as "
+            '"Updated".'
+        )
+    )
     updated_at: datetime
     version: int
     locale: str

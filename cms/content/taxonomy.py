@@ -5,7 +5,7 @@ cms.content.inputs, named after its slug; `create_tag` names it as the editor wr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -33,24 +33,27 @@ def _slug(slug: str | None, name: str) -> str:
 
 
 async def create_section(*, viewer: Viewer, name: str, slug: str | None = None) -> SectionRecord:
-    policy.require(viewer, policy.Action.MANAGE_AUTHORS_AND_SECTIONS)
-    checked_name = check_name(name, maximum=MAX_NAME)
-    try:
-        section = await Section.create(name=checked_name, slug=_slug(slug, checked_name))
-    except IntegrityError:
-        raise Invalid("a section with that slug exists", field="slug") from None
+    section = await _create(Section, viewer=viewer, name=name, slug=slug)
     return SectionRecord(id=section.id, name=section.name, slug=section.slug)
 
 
 async def create_tag(*, viewer: Viewer, name: str, slug: str | None = None) -> TagRecord:
     """A new tag, named as given (its case kept), its slug made from the name if none."""
+    tag = await _create(Tag, viewer=viewer, name=name, slug=slug)
+    return TagRecord(id=tag.id, name=tag.name, slug=tag.slug)
+
+
+_Named = TypeVar("_Named", Section, Tag)
+
+
+async def _create(model: type[_Named], *, viewer: Viewer, name: str, slug: str | None) -> _Named:
     policy.require(viewer, policy.Action.MANAGE_AUTHORS_AND_SECTIONS)
     checked_name = check_name(name, maximum=MAX_NAME)
     try:
-        tag = await Tag.create(name=checked_name, slug=_slug(slug, checked_name))
+        return await model.create(name=checked_name, slug=_slug(slug, checked_name))
     except IntegrityError:
-        raise Invalid("a tag with that slug exists", field="slug") from None
-    return TagRecord(id=tag.id, name=tag.name, slug=tag.slug)
+        what = model.__name__.lower()
+        raise Invalid(f"a {what} with that slug exists", field="slug") from None
 
 
 @dataclass(frozen=True, slots=True)

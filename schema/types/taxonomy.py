@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from cms.cache import tags
+from cms.content.feed import FeedFilter
 from cms.content.records import SectionRecord, TagRecord
 from schema.context import Info
 from schema.types.nodes import Node, encode_id
@@ -24,12 +25,9 @@ class Section(Node):
     async def content(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Annotated[ContentConnection, strawberry.lazy("schema.types.connections")]:
-        from cms.content.feed import FeedFilter
-        from schema.types import connections  # here: connections imports this module
-
-        info.context.cache_tags.add(tags.section(self.slug))
-        filters = FeedFilter(section=self.slug)
-        return await connections.feed_content(info, filters=filters, first=first, after=after)
+        return await _page(
+            info, tags.section(self.slug), FeedFilter(section=self.slug), first, after
+        )
 
     @classmethod
     def from_record(cls, record: SectionRecord) -> Section:
@@ -45,13 +43,18 @@ class Tag(Node):
     async def content(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Annotated[ContentConnection, strawberry.lazy("schema.types.connections")]:
-        from cms.content.feed import FeedFilter
-        from schema.types import connections  # here: connections imports this module
-
-        info.context.cache_tags.add(tags.tag(self.slug))
-        filters = FeedFilter(tag=self.slug)
-        return await connections.feed_content(info, filters=filters, first=first, after=after)
+        return await _page(info, tags.tag(self.slug), FeedFilter(tag=self.slug), first, after)
 
     @classmethod
     def from_record(cls, record: TagRecord) -> Tag:
         return cls(id=encode_id("Tag", record.id), name=record.name, slug=record.slug)
+
+
+async def _page(
+    info: Info, listed: str, filters: FeedFilter, first: int | None, after: str | None
+) -> ContentConnection:
+    """A section's or tag's page: the feed narrowed by `filters`, a page of list `listed`."""
+    from schema.types import connections  # here: connections imports this module
+
+    info.context.cache_tags.add(listed)
+    return await connections.feed_content(info, filters=filters, first=first, after=after)

@@ -49,7 +49,9 @@ class NodeQuery:
             tag = await lookups.tag(id=pk)
             if tag is None:
                 cache_tags.refuse()  # tags are created by content writes: no tag says so
-            return Tag.from_record(tag) if tag else None
+                return None
+            cache_tags.add(tags.tag(tag.slug))  # renamed or moved (updateTag): that tag moves
+            return Tag.from_record(tag)
         if type_name == "Media":
             media = await lookups.media(id=pk)
             if media is None:

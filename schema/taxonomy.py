@@ -40,11 +40,13 @@ class TaxonomyQuery:
 
     @strawberry.field(description="One tag by slug, with its page of content.")
     async def tag(self, info: Info, slug: str) -> Tag | None:
-        # A tag is created with the first item that names it: its list changes when that
-        # item is published.
-        info.context.cache_tags.add(tags.tag(slug))
         record = await lookups.tag(slug=slug)
-        return Tag.from_record(record) if record is not None else None
+        if record is None:
+            # A tag is also created by a draft's tagSlugs, which no cache tag announces.
+            info.context.cache_tags.refuse()
+            return None
+        info.context.cache_tags.add(tags.tag(slug))  # its list; updateTag changes it too
+        return Tag.from_record(record)
 
 
 @strawberry.type

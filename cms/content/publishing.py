@@ -40,6 +40,9 @@ async def publish(
         values: dict[str, object] = {"status": ContentStatus.PUBLISHED, "published_at": when}
         if not _has_been_public(current, now):
             values["first_published_at"] = when
+        updated = current.significantly_updated_at
+        if updated is not None and updated < when:
+            values["significantly_updated_at"] = None  # an update of an earlier publication
         if when <= now:
             values["announce_at"] = None
             return editing.Change(values, event=outbox.EventType.PUBLISHED)

@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 from cms.content import ids, rendering
 from cms.content.links import Links
 from cms.content.records import ContentRecord
-from cms.models import ContentKind, OutboxEvent
+from cms.models import ContentKind, OutboxEvent, Tag
 
 __all__ = [
     "FEED_SIZE",
@@ -163,13 +163,17 @@ def entry(record: ContentRecord, *, links: Links) -> Entry:
 
 
 async def changed_at(entries: Sequence[Entry], *, now: datetime) -> datetime | None:
-    """When a feed last changed: its newest entry's publication or edit, or the latest
-    content event, whichever is later (an item unpublished, archived or deleted leaves
-    the feed, and its event is the only trace of that), never after `now`."""
+    """When a feed last changed: its newest entry's publication or edit, the latest content
+    event or the latest tag rename, whichever is later (an item unpublished, archived or
+    deleted leaves the feed, and its event is the only trace of that), never after `now`."""
     times = [item.saved for item in entries]
     latest = await OutboxEvent.all().order_by("-id").limit(1).values_list("occurred_at")
     if latest and latest[0][0] is not None:
         times.append(_utc(latest[0][0]))
+    # A renamed tag changes the categories of the entries carrying it (updateTag).
+    renamed = await Tag.all().order_by("-updated_at").limit(1).values_list("updated_at")
+    if renamed and renamed[0][0] is not None and entries:
+        times.append(_utc(renamed[0][0]))
     return min(max(times), _utc(now)) if times else None
 
 

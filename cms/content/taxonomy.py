@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from cms import clock
 from cms.auth import policy
 from cms.auth.viewer import Viewer
 from cms.content import search, slugs
@@ -25,11 +26,12 @@ MAX_NAME = 100
 
 def _slug(slug: str | None, name: str) -> str:
     longest = slugs.MAX_TAXONOMY_LENGTH
-    return (
-        slugs.check(slug, maximum=longest)
-        if slug is not None
-        else slugs.slugify(name, maximum=longest)
-    )
+    if slug is not None:
+        return slugs.check(slug, maximum=longest)
+    made = slugs.slugify(name, maximum=longest)
+    if made == slugs.slugify(""):  # no letter or digit a slug can hold ("東京", "!!!")
+        raise Invalid("the name gives no slug: give one", field="slug")
+    return made
 
 
 async def create_section(*, viewer: Viewer, name: str, slug: str | None = None) -> SectionRecord:
@@ -79,7 +81,8 @@ async def update_tag(
             raise Invalid("slug must not be null", field="slug")
         values["slug"] = _slug(slug, "")
     async with in_transaction() as connection:
-        tag = await Tag.filter(id=id).using_db(connection).first()
+        # The row locked: a concurrent rename waits, and reads the slug this one leaves.
+        tag = await Tag.filter(id=id).select_for_update().using_db(connection).first()
         if tag is None:
             raise NotFound("no tag has that id")
         old_slug = tag.slug
@@ -92,7 +95,11 @@ async def update_tag(
         item_ids = [int(row) for row in rows]  # type: ignore[call-overload]
         if values:
             try:
-                await Tag.filter(id=id).using_db(connection).update(**values)
+                await (
+                    Tag.filter(id=id)
+                    .using_db(connection)
+                    .update(**values, updated_at=clock.utcnow())
+                )
             except IntegrityError:
                 raise Invalid("a tag with that slug exists", field="slug") from None
             if "name" in values:

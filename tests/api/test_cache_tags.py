@@ -529,3 +529,39 @@ async def test_renaming_a_tag_drops_the_responses_showing_its_items(
     other = await _get(cache_client, shown, slug="other")
     assert (tagged["_hit"], tagged["article"]["tags"]) == (False, [{"name": "Underground"}])
     assert other["_hit"] is True
+
+
+async def test_tag_lookups_follow_creation_renames_and_new_slugs(
+    cache_client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    editor = tokens_by_role["editor"]
+    by_slug = "query($slug: String!) { tag(slug: $slug) { name slug } }"
+    missing = await _get(cache_client, by_slug, slug="energy")
+    assert (await _get(cache_client, by_slug, slug="energy"))["_hit"] is False  # never cached
+
+    create = 'mutation { createTag(input: {name: "Energy"}) { ... on Tag { id } } }'
+    response = await cache_client.post(
+        "/graphql", json={"query": create}, headers={"Authorization": f"Bearer {editor}"}
+    )
+    id = response.json()["data"]["createTag"]["id"]
+    created = await _get(cache_client, by_slug, slug="energy")
+    node = '{ node(id: "' + id + '") { ... on Tag { name slug } } }'
+    await _get(cache_client, node)
+    assert (await _get(cache_client, node))["_hit"] is True
+
+    await _post(
+        cache_client,
+        editor,
+        'mutation($id: ID!) { updateTag(id: $id, input: {name: "Power", slug: "power"}) '
+        "{ __typename } }",
+        id=id,
+    )
+
+    old = await _get(cache_client, by_slug, slug="energy")
+    new = await _get(cache_client, by_slug, slug="power")
+    renamed = await _get(cache_client, node)
+    assert missing["tag"] is None
+    assert created["tag"] == {"name": "Energy", "slug": "energy"}
+    assert (old["_hit"], old["tag"]) == (False, None)
+    assert new["tag"] == {"name": "Power", "slug": "power"}
+    assert (renamed["_hit"], renamed["node"]) == (False, {"name": "Power", "slug": "power"})

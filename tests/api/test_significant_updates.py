@@ -106,3 +106,20 @@ async def test_json_feed_dates_an_item_by_its_last_significant_update(
     assert _time(items["Loud!"]["date_modified"].replace("Z", "+00:00")) == _time(
         marked["significantlyUpdatedAt"]
     )
+
+
+async def test_a_new_publication_leaves_the_updates_of_the_last_one_behind(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    editor = tokens_by_role["editor"]
+    story = await api_article(client, editor, title="Flood warning")
+    await api_publish(client, editor, story["id"])
+    await _update(client, editor, story["id"], "Flood warning lifted", significant=True)
+    unpublish = "mutation($id: ID!) { unpublish(id: $id) { __typename } }"
+    await gql_data(client, unpublish, {"id": story["id"]}, editor)
+
+    again = await api_publish(client, editor, story["id"])
+    read = await gql_data(client, READ, {"id": story["id"]})
+
+    assert again["__typename"] == "Article"
+    assert read["node"]["significantlyUpdatedAt"] is None

@@ -56,6 +56,7 @@ async def test_a_created_tag_keeps_the_case_of_its_name(
         ({"name": "x" * 101}, "name"),
         ({"name": "Budget", "slug": "Not a slug"}, "slug"),
         ({"name": "Budget", "slug": "budget"}, "slug"),  # taken
+        ({"name": "東京"}, "slug"),  # no letter a slug can hold: the editor must give one
     ],
 )
 async def test_a_bad_tag_is_a_validation_error_and_saves_nothing(
@@ -137,3 +138,11 @@ async def test_a_taken_slug_or_a_bad_name_changes_nothing(
     assert (taken["__typename"], taken["field"]) == ("ValidationError", "slug")
     assert (blank["__typename"], blank["field"]) == ("ValidationError", "name")
     assert listed["tag"]["name"] == "Budget"
+
+
+async def test_a_name_without_latin_letters_takes_the_slug_given(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    tag = await _create(client, tokens_by_role["editor"], name="東京", slug="tokyo")
+
+    assert (tag["name"], tag["slug"]) == ("東京", "tokyo")

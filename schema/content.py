@@ -89,8 +89,13 @@ class ContentQuery:
         filters = feed.FeedFilter(
             section=section, tag=tag, author=author, kinds=tuple(kinds or ()), locale=locale
         )
-        info.context.cache_tags.add(*_lists(section, tag, author))
-        return await connections.feed_content(info, filters=filters, first=first, after=after)
+        return await connections.feed_content(
+            info,
+            filters=filters,
+            first=first,
+            after=after,
+            lists=lambda: _lists(section, tag, author),
+        )
 
     @strawberry.field(
         description=(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import strawberry
@@ -97,10 +98,15 @@ async def author_content(
 
 
 async def feed_content(
-    info: Info, *, filters: feed.FeedFilter, first: int | None, after: str | None
+    info: Info,
+    *,
+    filters: feed.FeedFilter,
+    first: int | None,
+    after: str | None,
+    lists: Callable[[], Iterable[str]],
 ) -> ContentConnection:
-    """A page of the public feed narrowed by `filters`, newest first; the response shows
-    its items (the lists it is a page of are the caller's to name)."""
+    """A page of the public feed narrowed by `filters`, newest first: a page of `lists()`
+    (cache tags, made once the arguments have passed their checks), showing its items."""
     page = await feed.feed(
         now=info.context.now,
         first=page_size(info, first),
@@ -108,5 +114,6 @@ async def feed_content(
         filters=filters,
         include=connection_include(info),
     )
+    info.context.cache_tags.add(*lists())
     info.context.cache_tags.shown(page.items)
     return connection_from_page(page, info.context.links, info.context.now)

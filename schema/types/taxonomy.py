@@ -56,5 +56,6 @@ async def _page(
     """A section's or tag's page: the feed narrowed by `filters`, a page of list `listed`."""
     from schema.types import connections  # here: connections imports this module
 
-    info.context.cache_tags.add(listed)
-    return await connections.feed_content(info, filters=filters, first=first, after=after)
+    return await connections.feed_content(
+        info, filters=filters, first=first, after=after, lists=lambda: [listed]
+    )

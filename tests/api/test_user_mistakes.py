@@ -355,6 +355,8 @@ TEXT_QUERIES = {
     "article slug": ("query($t: String!) { article(slug: $t) { id } }", "slug"),
     "videoEpisode slug": ("query($t: String!) { videoEpisode(slug: $t) { id } }", "slug"),
     "author slug": ("query($t: String!) { author(slug: $t) { id } }", "slug"),
+    "tag slug": ("query($t: String!) { tag(slug: $t) { id } }", "slug"),
+    "section slug": ("query($t: String!) { section(slug: $t) { id } }", "slug"),
 }
 
 

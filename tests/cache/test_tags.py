@@ -89,7 +89,9 @@ def test_the_collector_gathers_items_with_their_bylines() -> None:
 # cached answer of it would never be dropped. Token-only roots are never cached (token
 # holders bypass the cache, and an anonymous caller gets an error); `me` is null for
 # every anonymous reader.
-TAGGED_ROOTS = {"feed", "search", "article", "videoEpisode", "author", "sections", "node"}
+TAGGED_ROOTS = {
+    "feed", "search", "article", "videoEpisode", "author", "sections", "section", "tag", "node"
+}  # fmt: skip
 UNCACHED_OR_CONSTANT_ROOTS = {"contents", "webhooks", "me"}
 
 

@@ -478,10 +478,7 @@ async def ranked(
         ranked_rows = await _sqlite_window(
             connection, columns, source, condition, sql, depth, found
         )
-        after_at = None if after is None else _as_db_time(after.at, postgres)
-        return _best(
-            ranked_rows, time_field=time_field, after=after, after_at=after_at, limit=limit
-        )
+        return _best(ranked_rows, time_field=time_field, after=after, limit=limit)
     keyset = ""
     if after is not None:
         keyset = (
@@ -647,19 +644,18 @@ def _best(
     *,
     time_field: str,
     after: After | None,
-    after_at: Any,
     limit: int,
 ) -> list[Hit]:
-    """The rows of a window best first (smallest rank), ties newest first, then by id,
-    from after `after` (whose time the database's way is `after_at`): the order and the
-    keyset the SQL of the other reads writes, times compared as the database compares
-    them (SQLite's stored text sorts as the times do)."""
+    """The rows of a SQLite window best first (smallest rank), ties newest first, then by
+    id, from after `after`: the order and the keyset the SQL of the other reads writes,
+    times compared as SQLite compares them (its stored text sorts as the times do)."""
     column = _TIME_COLUMNS[time_field]
     keyed = [(rank, row[column], row[0], row) for rank, row in ranked]
     # Newest first (no time: last, as NULLs sort), then stably by rank.
     keyed.sort(key=lambda key: (key[1] is not None, key[1] or "", key[2]), reverse=True)
     keyed.sort(key=lambda key: key[0])
     if after is not None:
+        after_at = _as_db_time(after.at, False)  # as SQLite stores it
         keyed = [key for key in keyed if _comes_after(key[0], key[1], key[2], after, after_at)]
     return [
         Hit(

@@ -16,6 +16,7 @@ from cms.config import Settings
 from schema.content import ContentMutation, ContentQuery
 from schema.context import Context, Info
 from schema.cost import Costs
+from schema.desk import DeskMutation, DeskQuery
 from schema.errors import is_expected
 from schema.extensions import extensions
 from schema.media import MediaMutation
@@ -34,11 +35,19 @@ from schema.webhooks import WebhookMutation, WebhookQuery
 __all__ = ["Context", "Info", "NewsdeskSchema", "build_schema"]
 
 Query = merge_types(
-    "Query", (ContentQuery, PeopleQuery, TaxonomyQuery, NodeQuery, ViewerQuery, WebhookQuery)
+    "Query",
+    (ContentQuery, DeskQuery, PeopleQuery, TaxonomyQuery, NodeQuery, ViewerQuery, WebhookQuery),
 )
 Mutation = merge_types(
     "Mutation",
-    (ContentMutation, PeopleMutation, TaxonomyMutation, MediaMutation, WebhookMutation),
+    (
+        ContentMutation,
+        DeskMutation,
+        PeopleMutation,
+        TaxonomyMutation,
+        MediaMutation,
+        WebhookMutation,
+    ),  # fmt: skip
 )
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "ContentQuery",
     "ContentResult",
     "VideoEpisodeResult",
+    "content_result",
 ]
 
 ArticleResult = Annotated[
@@ -177,7 +178,7 @@ async def _saved(info: Info, write: Write) -> Article | VideoEpisode:
     return content_from_record(record, info.context.links, clock.utcnow())
 
 
-async def _write(
+async def content_result(
     info: Info, write: Write
 ) -> Article | VideoEpisode | ValidationError | NotFoundError | ConflictError:
     """A ContentResult: the saved item, or the domain error (raised while writing or while
@@ -188,7 +189,7 @@ async def _write(
 async def _write_kind(
     info: Info, type_: type[C], write: Write
 ) -> C | ValidationError | NotFoundError | ConflictError:
-    """An ArticleResult or VideoEpisodeResult: `_write` of an item of that type."""
+    """An ArticleResult or VideoEpisodeResult: `content_result` of an item of that type."""
 
     async def work() -> C:
         item = await _saved(info, write)
@@ -288,22 +289,30 @@ class ContentMutation:
         )  # fmt: skip
 
     @strawberry.mutation(
-        description="Publish now; `at` in the future schedules, in the past back-dates.",
+        description=(
+            "Publish now; `at` in the future schedules, in the past back-dates; `until` "
+            "takes the item off every public path at that time (EXPIRED)."
+        ),
         extensions=require(policy.Action.PUBLISH),
     )
     async def publish(
-        self, info: Info, id: strawberry.ID, at: datetime | None = None
-    ) -> ContentResult:
-        return await _write(
+        self, info: Info, id: strawberry.ID, at: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ContentResult:  # fmt: skip
+        return await content_result(
             info,
             lambda include: publishing.publish(
-                id=ids.expect_content(id), viewer=info.context.viewer, at=at, include=include
-            ),
+                id=ids.expect_content(id),
+                viewer=info.context.viewer,
+                at=at,
+                until=until,
+                include=include,
+            ),  # fmt: skip
         )
 
     @strawberry.mutation(description="Back to DRAFT.", extensions=require(policy.Action.PUBLISH))
     async def unpublish(self, info: Info, id: strawberry.ID) -> ContentResult:
-        return await _write(
+        return await content_result(
             info,
             lambda include: publishing.unpublish(
                 id=ids.expect_content(id), viewer=info.context.viewer, include=include
@@ -315,7 +324,7 @@ class ContentMutation:
         extensions=require(policy.Action.PUBLISH),
     )
     async def archive(self, info: Info, id: strawberry.ID) -> ContentResult:
-        return await _write(
+        return await content_result(
             info,
             lambda include: publishing.archive(
                 id=ids.expect_content(id), viewer=info.context.viewer, include=include
@@ -337,7 +346,7 @@ class ContentMutation:
         extensions=require(policy.Action.RESTORE_REVISION),
     )
     async def restore_revision(self, info: Info, id: strawberry.ID) -> ContentResult:
-        return await _write(
+        return await content_result(
             info,
             lambda include: publishing.restore_revision(
                 revision_id=ids.expect(id, "Revision"), viewer=info.context.viewer, include=include

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from cms.content import lookups
+from cms.content.records import CorrectionRecord
 from cms.content.revisions import RevisionRecord
 
 __all__ = ["Loaders"]
@@ -19,8 +20,18 @@ async def _revisions_by_content_id(content_ids: Sequence[int]) -> list[list[Revi
     return [grouped.get(content_id, []) for content_id in content_ids]
 
 
+async def _corrections_by_content_id(
+    content_ids: Sequence[int],
+) -> list[list[CorrectionRecord]]:
+    grouped = await lookups.corrections_for(content_ids)
+    return [grouped.get(content_id, []) for content_id in content_ids]
+
+
 @dataclass
 class Loaders:
     revisions_by_content_id: DataLoader[int, list[RevisionRecord]] = field(
         default_factory=lambda: DataLoader(load_fn=_revisions_by_content_id)
+    )
+    corrections_by_content_id: DataLoader[int, list[CorrectionRecord]] = field(
+        default_factory=lambda: DataLoader(load_fn=_corrections_by_content_id)
     )

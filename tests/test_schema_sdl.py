@@ -58,6 +58,11 @@ CONTENT_FIELDS = {
     "authors": "[Author!]!",
     "tags": "[Tag!]!",
     "heroImage": "Media",
+    "firstPublishedAt": "DateTime",
+    "significantlyUpdatedAt": "DateTime",
+    "expiresAt": "DateTime",
+    "corrections": "[Correction!]!",
+    "pinnedUntil": "DateTime",
 }
 OBJECTS = {
     "Article": {**CONTENT_FIELDS, "body": "String!", "readingTimeMinutes": "Int!"},
@@ -91,6 +96,8 @@ OBJECTS = {
         "caption": "String",
         "credit": "String",
     },
+    "Correction": {"id": "ID!", "at": "DateTime!", "text": "String!"},
+    "Revision": {"note": "String"},
     "ContentConnection": {"edges": "[ContentEdge!]!", "pageInfo": "PageInfo!"},
     "ContentEdge": {"cursor": "String!", "node": "Content!"},
     "PageInfo": {
@@ -111,8 +118,30 @@ IMPLEMENTS = {
 }
 ENUMS = {
     "ContentKind": {"ARTICLE", "VIDEO_EPISODE"},
-    "ContentStatus": {"DRAFT", "SCHEDULED", "PUBLISHED", "ARCHIVED"},
+    "ContentStatus": {
+        "DRAFT",
+        "IN_REVIEW",
+        "SCHEDULED",
+        "PUBLISHED",
+        "ARCHIVED",
+        "KILLED",
+        "EXPIRED",
+    },  # fmt: skip
     "AuthorKind": {"DESK", "PERSON"},
+    **dict.fromkeys(
+        ("WebhookEventType", "FeedEventType"),
+        {
+            "CONTENT_PUBLISHED",
+            "CONTENT_UPDATED",
+            "CONTENT_UNPUBLISHED",
+            "CONTENT_DELETED",
+            "CONTENT_SUBMITTED",
+            "CONTENT_CHANGES_REQUESTED",
+            "CONTENT_CORRECTED",
+            "CONTENT_KILLED",
+            "CONTENT_EXPIRED",
+        },
+    ),  # fmt: skip
     "BodyFormat": {"MARKDOWN", "HTML", "TEXT"},
 }
 # field -> (type, {argument: type})
@@ -157,6 +186,7 @@ QUERY = {
     "sections": ("[Section!]!", {}),
     "node": ("Node", {"id": "ID!"}),
     "me": ("Viewer", {}),
+    "pinned": ("[Content!]!", {"section": "String"}),
 }
 FIELD_ARGUMENTS = {
     ("Article", "body"): {"format": "BodyFormat"},

@@ -30,6 +30,20 @@ class Action(StrEnum):
     DELETE_CONTENT = "delete_content"
     RESTORE_REVISION = "restore_revision"
     READ_REVISIONS = "read_revisions"
+    SUBMIT_FOR_REVIEW = "submit_for_review"
+    """Authors: only their own drafts. Editors and admins: any draft."""
+    REQUEST_CHANGES = "request_changes"
+    """Send an item in review back to its author, with a note."""
+    CORRECT = "correct"
+    """Append a public correction to a published item."""
+    KILL = "kill"
+    """Withdraw a story for legal or safety reasons (KILLED)."""
+    REVIVE_KILLED = "revive_killed"
+    """Take a killed item out of KILLED (publish, unpublish or archive it)."""
+    PIN = "pin"
+    """Pin and unpin published items."""
+    CREATE_PREVIEW_LINK = "create_preview_link"
+    """Authors: only for their own items. Editors and admins: any item."""
     MANAGE_AUTHORS_AND_SECTIONS = "manage_authors_and_sections"
     """Create and update authors and tags; create sections."""
     UPLOAD_MEDIA = "upload_media"
@@ -49,7 +63,14 @@ MINIMUM_ROLE: Final[Mapping[Action, Role]] = MappingProxyType(
         Action.CREATE_CONTENT: Role.AUTHOR,
         Action.UPLOAD_MEDIA: Role.AUTHOR,
         Action.EDIT_CONTENT: Role.AUTHOR,  # and for an author, only its own drafts
+        Action.SUBMIT_FOR_REVIEW: Role.AUTHOR,  # and for an author, only its own drafts
+        Action.CREATE_PREVIEW_LINK: Role.AUTHOR,  # and for an author, only its own items
         Action.PUBLISH: Role.EDITOR,
+        Action.REQUEST_CHANGES: Role.EDITOR,
+        Action.CORRECT: Role.EDITOR,
+        Action.KILL: Role.EDITOR,
+        Action.PIN: Role.EDITOR,
+        Action.REVIVE_KILLED: Role.ADMIN,
         Action.DELETE_CONTENT: Role.EDITOR,
         Action.RESTORE_REVISION: Role.EDITOR,
         Action.MANAGE_AUTHORS_AND_SECTIONS: Role.EDITOR,
@@ -65,6 +86,13 @@ _WORDS: Final[Mapping[Action, str]] = MappingProxyType(
         Action.CREATE_CONTENT: "create content",
         Action.EDIT_CONTENT: "edit content",
         Action.PUBLISH: "publish, unpublish or archive content",
+        Action.SUBMIT_FOR_REVIEW: "submit content for review",
+        Action.REQUEST_CHANGES: "send content back to its author",
+        Action.CORRECT: "add corrections",
+        Action.KILL: "kill content",
+        Action.REVIVE_KILLED: "bring back killed content",
+        Action.PIN: "pin or unpin content",
+        Action.CREATE_PREVIEW_LINK: "create preview links",
         Action.DELETE_CONTENT: "delete content",
         Action.RESTORE_REVISION: "restore revisions",
         Action.READ_REVISIONS: "read revisions",
@@ -75,19 +103,32 @@ _WORDS: Final[Mapping[Action, str]] = MappingProxyType(
     }
 )
 
-_OWN_DRAFTS_ONLY = "edit content other than its own drafts"
+# The actions an author may do only to its own items, and to which of them: what the
+# refusal says it may not do otherwise (None: any status of its own).
+_OWN_ONLY: Final[Mapping[Action, tuple[ContentStatus | None, str]]] = MappingProxyType(
+    {
+        Action.EDIT_CONTENT: (ContentStatus.DRAFT, "edit content other than its own drafts"),
+        Action.SUBMIT_FOR_REVIEW: (
+            ContentStatus.DRAFT,
+            "submit content other than its own drafts for review",
+        ),
+        Action.CREATE_PREVIEW_LINK: (None, "create preview links of content it did not create"),
+    }
+)
 
 
-def _is_own_draft(viewer: Viewer, target: object) -> bool:
+def _is_own(viewer: Viewer, action: Action, target: object) -> bool:
+    wanted, _ = _OWN_ONLY[action]
     status = getattr(target, "status", None)
     owner = getattr(target, "created_by_token_id", None)
-    return status == ContentStatus.DRAFT and owner is not None and owner == viewer.token_id
+    return (wanted is None or status == wanted) and owner is not None and owner == viewer.token_id
 
 
 def _needs_own_draft(viewer: Viewer, action: Action, target: object | None) -> bool:
-    """Whether the role is enough only for its own drafts: an author editing a given item."""
+    """Whether the role is enough only for its own items: an author editing, submitting
+    or previewing a given item."""
     return (
-        action is Action.EDIT_CONTENT
+        action in _OWN_ONLY
         and target is not None
         and viewer.role is not None
         and viewer.role.at_least(MINIMUM_ROLE[action])
@@ -107,7 +148,7 @@ def can(viewer: Viewer, action: Action, target: object | None = None) -> bool:
     if viewer.role is None or not viewer.role.at_least(MINIMUM_ROLE[action]):
         return False
     if _needs_own_draft(viewer, action, target):
-        return _is_own_draft(viewer, target)
+        return _is_own(viewer, action, target)
     return True
 
 
@@ -118,5 +159,5 @@ def require(viewer: Viewer, action: Action, target: object | None = None) -> Non
         return
     if viewer.role is None:
         raise Unauthenticated("this needs an API token")
-    words = _OWN_DRAFTS_ONLY if _needs_own_draft(viewer, action, target) else action.words
+    words = _OWN_ONLY[action][1] if _needs_own_draft(viewer, action, target) else action.words
     raise Forbidden(f"the {viewer.role.value} role may not {words}")

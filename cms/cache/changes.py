@@ -1,11 +1,12 @@
-"""What changed since this worker last looked: the outbox, and scheduled publications.
+"""What changed since this worker last looked: the outbox, scheduled publications,
+expiries and pins that ended.
 
 The outbox is the record of every content change, whoever made it (this worker, another
 one, the command line). Each worker reads the events recorded since it last looked, at
 most every `refresh_seconds`, at once after a write by one of its own callers
-(read-your-writes), and as soon as a scheduled publication's time comes; it bumps the tags
-each change invalidates. With Redis the versions are shared, so the first worker to look
-invalidates for all; with the in-process store each worker keeps its own.
+(read-your-writes), and as soon as a scheduled publication's, an expiry's or a pin's time
+comes; it bumps the tags each change invalidates. With Redis the versions are shared, so
+the first worker to look invalidates for all; with the in-process store each worker keeps its own.
 
 On PostgreSQL two writers may commit out of id order, so a reader by id can step over an
 event not committed yet: the ids stepped over are looked for again for a minute (an id
@@ -54,6 +55,31 @@ def due_query(since: datetime, now: datetime) -> ValuesListQuery[Literal[False]]
     return Content.filter(announce_at__gt=since, announce_at__lte=now).values_list("id", "status")
 
 
+# The moments the rule alone changes what readers see: a scheduled publication, an expiry,
+# the end of a pin. Each is a seek in its column's index (by time alone where a status in
+# the WHERE clause would walk the feed's index instead; a time left on an unpublished item
+# costs one look more, nothing else).
+_MOMENTS: tuple[tuple[str, dict[str, object]], ...] = (
+    ("published_at", {"status": ContentStatus.PUBLISHED}),
+    ("expires_at", {}),
+    ("pinned_until", {}),
+)
+
+
+async def _next_moment(now: datetime) -> datetime | None:
+    """The next time, after `now`, that the visibility rule or a pin changes a list."""
+    found: list[datetime] = []
+    for column, rule in _MOMENTS:
+        upcoming = (
+            await Content.filter(**rule, **{f"{column}__gt": now})
+            .annotate(next=Min(column))
+            .values_list("next", flat=True)
+        )
+        if upcoming and upcoming[0] is not None:
+            found.append(upcoming[0])  # type: ignore[arg-type]
+    return min(found, default=None)
+
+
 class Changes:
     def __init__(self, versions: TagVersions, *, refresh_seconds: float, batch: int = 200) -> None:
         self.versions = versions
@@ -95,12 +121,7 @@ class Changes:
         else:
             await self._apply_events(now)
             await self._apply_due(now)
-        upcoming = (
-            await Content.filter(status=ContentStatus.PUBLISHED, published_at__gt=now)
-            .annotate(next=Min("published_at"))
-            .values_list("next", flat=True)
-        )
-        self._next_due = upcoming[0] if upcoming else None  # type: ignore[assignment]
+        self._next_due = await _next_moment(now)
         self._looked_at = time.monotonic()
 
     async def _apply_events(self, now: datetime) -> None:
@@ -163,10 +184,18 @@ class Changes:
             for content_id, status in await due_query(self._due_checked, now)
             if status == ContentStatus.PUBLISHED
         ]
+        # Items that expired since the last look leave their lists the same way, before
+        # the scheduler records their EXPIRED event; pins that ended leave the pinned lists.
+        since = self._due_checked
+        expired = await Content.filter(expires_at__gt=since, expires_at__lte=now).values_list(
+            "id", flat=True
+        )
         invalidated: set[str] = set()
-        for content_id in due:
+        for content_id in [*due, *expired]:
             record = await record_for(int(content_id), now)
             if record is not None:
                 invalidated |= tags.for_publication(record)
+        if await Content.filter(pinned_until__gt=since, pinned_until__lte=now).exists():
+            invalidated.add(tags.PINNED)
         await self.versions.bump(invalidated)
         self._due_checked = now

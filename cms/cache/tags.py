@@ -9,7 +9,8 @@ and CDNs (`Surrogate-Key`, `Cache-Tag`). Two kinds of tag:
   `section:<slug>`, `tag:<slug>` and `byline:<slug>` (the feed narrowed to one section, tag
   or author, and an author's own list of content), `search`, `sections` (the list of
   sections), `slug:<slug>` (a single-item lookup by slug, answered or not) and
-  `author-slug:<slug>` (an author lookup by slug).
+  `author-slug:<slug>` (an author lookup by slug), `pinned` (the pinned items, which
+  depend on the feed too: a pinned list records both).
 
 A change then invalidates only what depends on it: an edit of an item its own responses
 (and search, and its authors' lists); a publication or withdrawal every list the item
@@ -32,6 +33,7 @@ from cms.events import outbox
 
 __all__ = [
     "FEED",
+    "PINNED",
     "SEARCH",
     "SECTIONS",
     "Collector",
@@ -48,6 +50,7 @@ __all__ = [
 ]
 
 FEED = "feed"
+PINNED = "pinned"
 SEARCH = "search"
 SECTIONS = "sections"
 
@@ -55,8 +58,13 @@ SECTIONS = "sections"
 # section, its bylines, its tags, its kind or locale. An edit of anything else (title,
 # body…) changes only the responses that show the item, and search.
 _LISTING_FIELDS = frozenset(
-    {"status", "published_at", "section_id", "author_ids", "tag_ids", "kind", "locale", "slug"}
-)
+    {
+        "status", "published_at", "expires_at", "section_id", "author_ids", "tag_ids", "kind",
+        "locale", "slug",
+    }
+)  # fmt: skip
+# What a pin or unpin changes: the pinned lists.
+_PIN_FIELDS = frozenset({"pinned_at", "pinned_until"})
 _MAX_PART = 64
 
 
@@ -116,12 +124,14 @@ def for_publication(record: ContentRecord) -> set[str]:
 def public_when_recorded(*, type: str, payload: Mapping[str, Any], occurred_at: datetime) -> bool:
     """Whether the item was public when the event was recorded (judged from the event,
     not from the item's state now)."""
-    if type == outbox.EventType.UNPUBLISHED:
-        return True  # recorded only when a public item is withdrawn
+    if type == outbox.EventType.UNPUBLISHED or payload.get("withdrawn") is True:
+        return True  # a public item withdrawn (unpublished, killed, expired)
     published_at = payload.get("published_at")
+    expires_at = payload.get("expires_at")
     then = visibility.Snapshot(
         status=str(payload.get("status")),
         published_at=datetime.fromisoformat(published_at) if published_at else None,
+        expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
     )
     return visibility.is_public(then, occurred_at)
 
@@ -147,6 +157,9 @@ def for_event(
     """The tags an outbox event invalidates, sorted. `record` is the item as it is now
     (with its section, authors and tags), None once deleted."""
     found = {item(content_id)}
+    changed = payload.get("changed")
+    if isinstance(changed, list) and not _PIN_FIELDS.isdisjoint(changed):
+        found.add(PINNED)
     if isinstance(payload.get("slug"), str):
         found.add(slug(payload["slug"]))
     if record is not None:

@@ -5,6 +5,7 @@ publishing`, then `publishing.publish(...)`.
 """
 
 from cms.content import (
+    corrections,
     editing,
     enums,
     feed,
@@ -15,9 +16,11 @@ from cms.content import (
     lookups,
     payloads,
     people,
+    pins,
     publishing,
     records,
     rendering,
+    review,
     revisions,
     search,
     slugs,
@@ -29,6 +32,7 @@ from cms.content import (
 )
 
 __all__ = [
+    "corrections",
     "editing",
     "enums",
     "feed",
@@ -39,9 +43,11 @@ __all__ = [
     "lookups",
     "payloads",
     "people",
+    "pins",
     "publishing",
     "records",
     "rendering",
+    "review",
     "revisions",
     "search",
     "slugs",

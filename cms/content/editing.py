@@ -33,12 +33,16 @@ _SLUG_TRIES = 50
 
 @dataclass
 class Change:
-    """What an action does to a content row: new values, bylines/tags, and the event."""
+    """What an action does to a content row: new values, bylines/tags, the event (with
+    what it carries beyond the item's snapshot, such as a kill's reason), and the note the
+    revision keeps (a review step's or a kill's)."""
 
     values: dict[str, Any] = field(default_factory=dict)
     author_ids: list[int] | None = None
     tag_ids: list[int] | None = None
     event: outbox.EventType | None = outbox.EventType.UPDATED
+    event_data: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None
 
 
 class _LostRace(Exception):
@@ -95,6 +99,7 @@ async def _record(
         tag_ids=tag_ids,
         created_by=viewer.name,
         connection=connection,
+        note=change.note,
     )
     if change.event is not None:
         changed = [
@@ -103,7 +108,11 @@ async def _record(
             *(["tag_ids"] if change.tag_ids is not None else []),
         ]
         await outbox.record_change(
-            type=change.event, content=content, connection=connection, changed=changed
+            type=change.event,
+            content=content,
+            connection=connection,
+            changed=changed,
+            data=change.event_data,
         )
 
 
@@ -209,13 +218,15 @@ async def save(
     viewer: Viewer,
     action: policy.Action,
     expected_version: int | None,
-    change: Callable[[Content, BaseDBAsyncClient], Awaitable[Change]],
+    change: Callable[[Content, BaseDBAsyncClient], Awaitable[Change | None]],
     include: lookups.Include = lookups.EVERYTHING,
 ) -> ContentRecord:
     """Apply `change` to content `id` as one transaction with a version check.
 
     With `expected_version`, a stale version is a Conflict and nothing changes. Without
-    it the update still cannot be lost: a lost race retries on the new version.
+    it the update still cannot be lost: a lost race retries on the new version. A change
+    that answers None has nothing to write (unpinning an item that is not pinned): no
+    revision, no event, the same version.
     """
     for _ in range(_ATTEMPTS):
         try:
@@ -234,6 +245,8 @@ async def save(
                         current_version=current.version,
                     )
                 planned = await change(current, connection)
+                if planned is None:
+                    return await items.as_saved(current, include=include)
                 updated = (
                     await Content.filter(id=id, version=current.version)
                     .using_db(connection)

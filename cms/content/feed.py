@@ -125,10 +125,17 @@ def _before(after: Cursor, time_field: str) -> Q:
 def _public(now: datetime, after: Cursor | None) -> QuerySet[Content]:
     # One upper bound, not two: the smaller of now and the cursor's time, then the tie-break
     # on id. A separate `<= now` beside `< cursor` lets the database seek from now and step
-    # over every newer row on a deep page.
+    # over every newer row on a deep page. (Expiry is judged at now all the same.)
     if after is None or after.at > now:
         return Content.filter(visibility.public_q(now))
-    return Content.filter(visibility.public_q(after.at)).filter(_before(after, "published_at"))
+    return _public_after(now, after)
+
+
+def _public_after(now: datetime, after: Cursor) -> QuerySet[Content]:
+    """Public items after `after`, whose time is at most `now`."""
+    return Content.filter(visibility.public_q(now, published_by=after.at)).filter(
+        _before(after, "published_at")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,18 +259,17 @@ async def _public_page(
     items (with markers for `values`): its statement is prepared once per `shape`, and
     `_public` decides which bound it has."""
     bounded = after is not None and after.at <= now
-    values = values | {
-        "bound": after.at if bounded and after is not None else now.astimezone(UTC),
-        "limit": first + 1,
-    }
+    values = values | {"now": now.astimezone(UTC), "limit": first + 1}
     if bounded and after is not None:
-        values["after_id"] = after.id
+        values |= {"bound": after.at, "after_id": after.id}
 
     def build(markers: prepared.Markers) -> QuerySet[Content]:
-        bound = markers.datetime("bound")
-        query = narrow(
-            _public(bound, Cursor(bound, markers.int("after_id")) if bounded else None), markers
-        )
+        at = markers.datetime("now")
+        if bounded:
+            cursor = Cursor(markers.datetime("bound"), markers.int("after_id"))
+            query = narrow(_public_after(at, cursor), markers)
+        else:
+            query = narrow(Content.filter(visibility.public_q(at)), markers)
         return page_query(query, limit=markers.int("limit"), time_field="published_at")
 
     records = await lookups.prepared_records((*shape, bounded), build, values, include, seeks=seeks)
@@ -429,4 +435,4 @@ async def contents(
     return page
 
 
-_TIMED = (ContentStatus.PUBLISHED, ContentStatus.SCHEDULED)
+_TIMED = (ContentStatus.PUBLISHED, ContentStatus.SCHEDULED, ContentStatus.EXPIRED)

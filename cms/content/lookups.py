@@ -20,6 +20,7 @@ from cms.content.records import (
     LAZY_COLUMNS,
     AuthorRecord,
     ContentRecord,
+    CorrectionRecord,
     MediaRecord,
     SectionRecord,
     TagRecord,
@@ -30,6 +31,7 @@ from cms.models import (
     Content,
     ContentAuthor,
     ContentTag,
+    Correction,
     Media,
     Revision,
     Section,
@@ -49,6 +51,7 @@ __all__ = [
     "prepared_records",
     "prepared_statements",
     "records_by_ids",
+    "corrections_for",
     "revisions_for",
     "section",
     "sections",
@@ -308,9 +311,26 @@ async def revisions_for(content_ids: Sequence[int]) -> dict[int, list[RevisionRe
     rows = await (
         Revision.filter(content_id__in=list(content_ids))
         .order_by("content_id", "-version")
-        .values("id", "content_id", "version", "created_at", "created_by", "title")
+        .values("id", "content_id", "version", "created_at", "created_by", "title", "note")
     )
     grouped: dict[int, list[RevisionRecord]] = {}
     for row in rows:
         grouped.setdefault(row["content_id"], []).append(RevisionRecord(**row))
+    return grouped
+
+
+async def corrections_for(content_ids: Sequence[int]) -> dict[int, list[CorrectionRecord]]:
+    """Corrections per content id, oldest first: one query."""
+    if not content_ids:
+        return {}
+    rows = await (
+        Correction.filter(content_id__in=list(content_ids))
+        .order_by("content_id", "id")
+        .values("id", "content_id", "created_at", "text")
+    )
+    grouped: dict[int, list[CorrectionRecord]] = {}
+    for row in rows:
+        grouped.setdefault(row["content_id"], []).append(
+            CorrectionRecord(id=row["id"], at=row["created_at"], text=row["text"])
+        )
     return grouped

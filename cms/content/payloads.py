@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from cms.content import ids, records, visibility
+from cms.content import ids, pins, records, visibility
 from cms.content.links import Links
 from cms.content.records import AuthorRecord, ContentRecord, MediaRecord
 
@@ -67,6 +67,8 @@ def content_payload(record: ContentRecord, links: Links, now: datetime) -> dict[
     payload |= {
         "id": ids.content_id(record.kind, record.id),
         "status": visibility.status_at(record, now).name,
+        "pinnedAt": _json(pin.at) if (pin := pins.current(record, now)) else None,
+        "pinnedUntil": _json(pin.until) if pin else None,
         "url": links.content_url(record.kind, record.slug),
         "section": (
             {"id": ids.encode("Section", section.id), "name": section.name, "slug": section.slug}

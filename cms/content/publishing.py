@@ -1,8 +1,15 @@
-"""Publishing actions: publish (now, scheduled or back-dated), unpublish, archive,
-delete and restore a revision. Each is one versioned, recorded change.
+"""Publishing actions: publish (now, scheduled or back-dated, with an expiry or not),
+unpublish, archive, kill, delete and restore a revision. Each is one versioned, recorded
+change.
 
 A scheduled item is stored PUBLISHED with a future publishedAt: the visibility rule makes
-it public at that moment with no job; it reads as SCHEDULED until then.
+it public at that moment with no job; it reads as SCHEDULED until then. An item published
+`until` a time is stored PUBLISHED with that expiresAt: the rule takes it off every public
+path then, and it reads as EXPIRED. The scheduler only announces both moments (their
+PUBLISHED and EXPIRED events).
+
+A killed item (withdrawn for legal or safety reasons) stays KILLED: only an admin may
+publish, unpublish or archive it again.
 """
 
 from __future__ import annotations
@@ -15,13 +22,45 @@ from tortoise.transactions import in_transaction
 from cms import clock
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import editing, lookups, revisions, times, visibility
+from cms.content import editing, lookups, revisions, text, times, visibility
 from cms.content.records import ContentRecord
-from cms.errors import NotFound
+from cms.errors import Conflict, Invalid, NotFound
 from cms.events import outbox
 from cms.models import Content, ContentStatus, Revision
 
-__all__ = ["announce_due", "archive", "delete", "publish", "restore_revision", "unpublish"]
+__all__ = [
+    "MAX_REASON_LENGTH",
+    "announce_due",
+    "archive",
+    "delete",
+    "kill",
+    "publish",
+    "restore_revision",
+    "unpublish",
+]
+
+MAX_REASON_LENGTH = 2000
+"""The longest kill reason (it goes to partners with the kill notice)."""
+
+
+def _leave_killed(current: Content, viewer: Viewer) -> None:
+    """A killed item leaves KILLED only by an admin's hand: Conflict for anyone else."""
+    if current.status == ContentStatus.KILLED and not policy.can(
+        viewer, policy.Action.REVIVE_KILLED
+    ):
+        raise Conflict("the item was killed; only an admin may publish it again")
+
+
+def _off_the_desk() -> dict[str, object]:
+    """What leaves an item when it stops being public: a pending announcement or expiry
+    announcement, its pin, its place in the review queue."""
+    return {
+        "announce_at": None,
+        "announce_expiry_at": None,
+        "pinned_at": None,
+        "pinned_until": None,
+        "submitted_at": None,
+    }
 
 
 async def publish(
@@ -29,15 +68,28 @@ async def publish(
     id: int,
     viewer: Viewer,
     at: datetime | None = None,
+    until: datetime | None = None,
     expected_version: int | None = None,
     include: lookups.Include = lookups.EVERYTHING,
 ) -> ContentRecord:
+    """Public from `at` (now when None) until `until` (for good when None)."""
     now = clock.utcnow()
     # Stored in UTC: SQLite compares the stored text, so every time must share one offset.
     when = now if at is None else times.to_utc(at, field="at")
+    expires = None if until is None else times.to_utc(until, field="until")
+    if expires is not None and expires <= max(when, now):
+        raise Invalid("until must be later than the publication time and than now", field="until")
 
     async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
-        values: dict[str, object] = {"status": ContentStatus.PUBLISHED, "published_at": when}
+        _leave_killed(current, viewer)
+        values: dict[str, object] = {
+            "status": ContentStatus.PUBLISHED,
+            "published_at": when,
+            "expires_at": expires,
+            # The EXPIRED event goes out when the expiry comes (announce_due).
+            "announce_expiry_at": expires,
+            "submitted_at": None,
+        }
         if not _has_been_public(current, now):
             values["first_published_at"] = when
         updated = current.significantly_updated_at
@@ -71,10 +123,11 @@ async def _withdraw(
     include: lookups.Include,
 ) -> ContentRecord:
     async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
+        _leave_killed(current, viewer)
         now = clock.utcnow()
         was_public = visibility.is_public(current, now)
         event = outbox.EventType.UNPUBLISHED if was_public else outbox.EventType.UPDATED
-        values: dict[str, object] = {"status": status, "announce_at": None}
+        values: dict[str, object] = {"status": status, **_off_the_desk()}
         if not _has_been_public(current, now):
             values["first_published_at"] = None  # a first publication that never came
         return editing.Change(values, event=event)
@@ -110,6 +163,40 @@ async def archive(
     return await _withdraw(
         id=id, viewer=viewer, status=ContentStatus.ARCHIVED, expected_version=expected_version,
         include=include,
+    )  # fmt: skip
+
+
+async def kill(
+    *,
+    id: int,
+    viewer: Viewer,
+    reason: str,
+    expected_version: int | None = None,
+    include: lookups.Include = lookups.EVERYTHING,
+) -> ContentRecord:
+    """KILLED: off every public path from this transaction on. The CONTENT_KILLED event
+    carries the reason (and webhooks the item's id, slug and url) so partners take the
+    story down too; the revision keeps the reason as its note."""
+    reason = text.check(reason, field="reason").strip()
+    if not reason:
+        raise Invalid("reason must say why the story is killed", field="reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise Invalid(f"reason must be at most {MAX_REASON_LENGTH} characters", field="reason")
+
+    async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
+        if current.status == ContentStatus.KILLED:
+            raise Conflict("the item is killed already")
+        was_public = visibility.is_public(current, clock.utcnow())
+        return editing.Change(
+            {"status": ContentStatus.KILLED, **_off_the_desk()},
+            event=outbox.EventType.KILLED,
+            event_data={"reason": reason, "withdrawn": was_public},
+            note=reason,
+        )
+
+    return await editing.save(
+        id=id, viewer=viewer, action=policy.Action.KILL, expected_version=expected_version,
+        change=change, include=include,
     )  # fmt: skip
 
 
@@ -153,21 +240,27 @@ async def restore_revision(
 
 
 async def announce_due(*, now: datetime, limit: int = 100) -> int:
-    """Record the PUBLISHED event of scheduled items whose time has come (the item became
-    public by the visibility rule alone; this tells subscribers and webhooks). Each item is
-    claimed by clearing its `announce_at`, so two workers never announce it twice."""
-    due = await Content.filter(announce_at__lte=now).order_by("announce_at").limit(limit)
+    """Record the PUBLISHED event of scheduled items whose time has come, and the EXPIRED
+    event of items whose expiry has come (the item became public, or stopped being public,
+    by the visibility rule alone; this tells subscribers and webhooks). Each item is claimed
+    by clearing its `announce_at` or `announce_expiry_at`, so two workers never announce
+    it twice."""
     announced = 0
-    for content in due:
-        async with in_transaction() as connection:
-            claimed = (
-                await Content.filter(id=content.id, announce_at__lte=now)
-                .using_db(connection)
-                .update(announce_at=None)
-            )
-            if claimed:
-                await outbox.record_change(
-                    type=outbox.EventType.PUBLISHED, content=content, connection=connection
+    for column, type, data in (
+        ("announce_at", outbox.EventType.PUBLISHED, {}),
+        ("announce_expiry_at", outbox.EventType.EXPIRED, {"withdrawn": True}),
+    ):
+        due = await Content.filter(**{f"{column}__lte": now}).order_by(column, "id").limit(limit)
+        for content in due:
+            async with in_transaction() as connection:
+                claimed = (
+                    await Content.filter(id=content.id, **{f"{column}__lte": now})
+                    .using_db(connection)
+                    .update(**{column: None})
                 )
-                announced += 1
+                if claimed:
+                    await outbox.record_change(
+                        type=type, content=content, connection=connection, data=data
+                    )
+                    announced += 1
     return announced

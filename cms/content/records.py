@@ -14,6 +14,7 @@ __all__ = [
     "RESTORABLE",
     "AuthorRecord",
     "ContentRecord",
+    "CorrectionRecord",
     "MediaRecord",
     "SectionRecord",
     "TagRecord",
@@ -56,6 +57,15 @@ class AuthorRecord:
     bio: str | None = None
     email: str | None = None
     avatar: MediaRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionRecord:
+    """A public correction of an item: when it was made and what it says."""
+
+    id: int
+    at: datetime
+    text: str
 
 
 _ARTICLE = (ContentKind.ARTICLE,)
@@ -103,6 +113,10 @@ class ContentRecord:
     published_at: datetime | None = _column(None)
     first_published_at: datetime | None = _column(None)
     significantly_updated_at: datetime | None = _column(None)
+    expires_at: datetime | None = _column(None)
+    pinned_at: datetime | None = _column(None)
+    pinned_until: datetime | None = _column(None)
+    submitted_at: datetime | None = _column(None, internal=True)
     dek: str | None = _column(None, restorable=True)
     body: str | None = _column(None, restorable=True, lazy=True, kinds=_ARTICLE)
     reading_time_minutes: int = _column(1, restorable=True, kinds=_ARTICLE)

@@ -24,6 +24,7 @@ class RevisionRecord:
     created_at: datetime
     created_by: str | None
     title: str
+    note: str | None = None
 
 
 def _plain(value: Any) -> Any:
@@ -49,12 +50,14 @@ async def write(
     tag_ids: list[int],
     created_by: str | None,
     connection: BaseDBAsyncClient,
+    note: str | None = None,
 ) -> Revision:
     return await Revision.create(
         content_id=content.id,
         version=content.version,
         title=content.title,
         created_by=created_by,
+        note=note,
         snapshot=snapshot(content, author_ids=author_ids, tag_ids=tag_ids),
         using_db=connection,
     )

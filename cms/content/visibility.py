@@ -1,7 +1,10 @@
-"""The one visibility rule: public means PUBLISHED and published_at <= now.
+"""The one visibility rule: public means PUBLISHED, published_at <= now, and not past
+its expires_at.
 
-Every read path (feed, search, node, single items, author content, RSS/JSON feeds,
-subscriptions) asks this module. Scheduled items become public by this rule alone.
+Every read path (feed, search, node, single items, author content, pinned items, RSS/JSON
+feeds, subscriptions) asks this module. Scheduled items become public, and expiring items
+stop being public, by this rule alone: no job has to run at either moment. Drafts, items
+in review, archived and killed items are never public.
 """
 
 from __future__ import annotations
@@ -39,28 +42,40 @@ class _Publishable(Protocol):
     @property
     def published_at(self) -> datetime | None: ...
 
+    @property
+    def expires_at(self) -> datetime | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """The two fields the rule reads, as recorded somewhere else than in a row (an outbox
+    """The fields the rule reads, as recorded somewhere else than in a row (an outbox
     event's payload), so that the rule can judge an item as it was then."""
 
     status: str
     published_at: datetime | None
+    expires_at: datetime | None = None
 
 
-def public_q(now: datetime) -> Q:
+def public_q(now: datetime, *, published_by: datetime | None = None) -> Q:
+    """Public at `now`. `published_by` (at most `now`) narrows to items published by then:
+    a feed page after a cursor bounds the time it seeks from by the cursor's time, while
+    expiry is still judged at `now`."""
     # In UTC, as stored: SQLite compares the stored text.
-    return Q(status=ContentStatus.PUBLISHED, published_at__lte=now.astimezone(UTC))
+    at = now.astimezone(UTC)
+    bound = at if published_by is None else published_by.astimezone(UTC)
+    return Q(status=ContentStatus.PUBLISHED, published_at__lte=bound) & (
+        Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+    )
 
 
 def public_sql(now: datetime) -> tuple[str, list[object]]:
     """`public_q` as SQL over the table alias `c`, with `?` for its values (for the reads
     Tortoise cannot write, such as full-text search; tests hold the two to the same rows)."""
-    return "(c.status = ? AND c.published_at <= ?)", [
-        ContentStatus.PUBLISHED.value,
-        now.astimezone(UTC),
-    ]
+    at = now.astimezone(UTC)
+    return (
+        "(c.status = ? AND c.published_at <= ? AND (c.expires_at IS NULL OR c.expires_at > ?))",
+        [ContentStatus.PUBLISHED.value, at, at],
+    )
 
 
 def is_public(item: _Publishable, now: datetime) -> bool:
@@ -68,11 +83,13 @@ def is_public(item: _Publishable, now: datetime) -> bool:
         item.status == ContentStatus.PUBLISHED
         and item.published_at is not None
         and item.published_at <= now
+        and (item.expires_at is None or item.expires_at > now)
     )
 
 
 def can_preview(viewer: Viewer) -> bool:
-    """Token holders (viewer and up) also see drafts, scheduled and archived items."""
+    """Token holders (viewer and up) also see drafts, items in review, scheduled, expired,
+    archived and killed items."""
     return policy.can(viewer, policy.Action.PREVIEW)
 
 
@@ -92,20 +109,30 @@ _STATUSES = {status.value: status for status in ContentStatus}
 
 def status_at(item: _Publishable, now: datetime) -> ContentStatus:
     """The status readers and editors see: a PUBLISHED item whose time has not come yet
-    reads as SCHEDULED (it is stored PUBLISHED so that the rule above needs no job)."""
+    reads as SCHEDULED, and one past its expiry as EXPIRED (it is stored PUBLISHED so that
+    the rule above needs no job at either moment)."""
     status = _STATUSES.get(item.status) or ContentStatus(item.status)
-    if status == ContentStatus.PUBLISHED and item.published_at and item.published_at > now:
-        return ContentStatus.SCHEDULED
+    if status == ContentStatus.PUBLISHED:
+        if item.published_at and item.published_at > now:
+            return ContentStatus.SCHEDULED
+        if item.expires_at is not None and item.expires_at <= now:
+            return ContentStatus.EXPIRED
     return status
 
 
 def status_q(statuses: Sequence[ContentStatus], now: datetime) -> Q:
-    """Items whose status, as `status_at` shows it, is one of `statuses`: SCHEDULED is
-    stored PUBLISHED with a future time, and PUBLISHED means public."""
+    """Items whose status, as `status_at` shows it, is one of `statuses`: SCHEDULED and
+    EXPIRED are stored PUBLISHED with a future time or a past expiry, and PUBLISHED means
+    public."""
+    at = now.astimezone(UTC)
     rules = []
     for status in set(statuses):
         if status == ContentStatus.SCHEDULED:
-            rules.append(Q(status=ContentStatus.PUBLISHED, published_at__gt=now.astimezone(UTC)))
+            rules.append(Q(status=ContentStatus.PUBLISHED, published_at__gt=at))
+        elif status == ContentStatus.EXPIRED:
+            rules.append(
+                Q(status=ContentStatus.PUBLISHED, published_at__lte=at, expires_at__lte=at)
+            )
         elif status == ContentStatus.PUBLISHED:
             rules.append(public_q(now))
         else:
@@ -121,6 +148,9 @@ def status_sql(statuses: Sequence[ContentStatus], now: datetime) -> tuple[str, l
         if status == ContentStatus.SCHEDULED:
             rules.append("(c.status = ? AND c.published_at > ?)")
             values += [ContentStatus.PUBLISHED.value, now.astimezone(UTC)]
+        elif status == ContentStatus.EXPIRED:
+            rules.append("(c.status = ? AND c.published_at <= ? AND c.expires_at <= ?)")
+            values += [ContentStatus.PUBLISHED.value, now.astimezone(UTC), now.astimezone(UTC)]
         elif status == ContentStatus.PUBLISHED:
             rule, rule_values = public_sql(now)
             rules.append(rule)

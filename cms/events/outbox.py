@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,11 @@ class EventType(StrEnum):
     UPDATED = "CONTENT_UPDATED"
     UNPUBLISHED = "CONTENT_UNPUBLISHED"
     DELETED = "CONTENT_DELETED"
+    SUBMITTED = "CONTENT_SUBMITTED"
+    CHANGES_REQUESTED = "CONTENT_CHANGES_REQUESTED"
+    CORRECTED = "CONTENT_CORRECTED"
+    KILLED = "CONTENT_KILLED"
+    EXPIRED = "CONTENT_EXPIRED"
 
 
 async def record(
@@ -49,6 +54,7 @@ def snapshot(content: Content) -> dict[str, Any]:
         "slug": content.slug,
         "title": content.title,
         "published_at": content.published_at.isoformat() if content.published_at else None,
+        "expires_at": content.expires_at.isoformat() if content.expires_at else None,
     }
 
 
@@ -58,12 +64,14 @@ async def record_change(
     content: Content,
     connection: BaseDBAsyncClient,
     changed: Iterable[str] | None = None,
+    data: Mapping[str, Any] | None = None,
 ) -> OutboxEvent:
     """Record an event about `content`, with its snapshot, in the caller's transaction.
     `changed` names the fields the change wrote (columns, `author_ids`, `tag_ids`), when
     the caller knows them: the response cache then knows whether the item moved in or out
-    of lists, or only changed its words."""
-    payload = snapshot(content)
+    of lists, or only changed its words. `data` is what the event carries besides (a
+    kill's `reason`, a correction, `withdrawn` when a public item left the public paths)."""
+    payload = snapshot(content) | dict(data or {})
     if changed is not None:
         payload["changed"] = sorted(set(changed))
     return await record(type=type, content_id=content.id, payload=payload, connection=connection)

@@ -1,12 +1,13 @@
 """Every model, for Tortoise's "cms.models" app."""
 
-from cms.models.auth import ApiToken
+from cms.models.auth import ApiToken, SigningKey
 from cms.models.content import (
     Content,
     ContentAuthor,
     ContentKind,
     ContentStatus,
     ContentTag,
+    Correction,
     Revision,
     Section,
     Tag,
@@ -25,11 +26,13 @@ __all__ = [
     "ContentKind",
     "ContentStatus",
     "ContentTag",
+    "Correction",
     "DeliveryStatus",
     "Media",
     "OutboxEvent",
     "Revision",
     "Section",
+    "SigningKey",
     "Tag",
     "Webhook",
     "WebhookDelivery",

@@ -4,7 +4,7 @@ from tortoise import fields
 
 from cms.models.base import TimestampedModel
 
-__all__ = ["ApiToken"]
+__all__ = ["ApiToken", "SigningKey"]
 
 
 class ApiToken(TimestampedModel):
@@ -20,3 +20,14 @@ class ApiToken(TimestampedModel):
 
     class Meta:
         table = "api_token"
+
+
+class SigningKey(TimestampedModel):
+    # A server-side key that signs short-lived links (preview links), made once on first
+    # use and shared by every worker through the database; never shown through the API.
+
+    name = fields.CharField(max_length=50, primary_key=True)
+    secret = fields.CharField(max_length=128)
+
+    class Meta:
+        table = "signing_key"

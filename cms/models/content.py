@@ -21,6 +21,7 @@ __all__ = [
     "ContentStatus",
     "ContentTag",
     "Revision",
+    "Correction",
     "Section",
     "Tag",
 ]
@@ -32,10 +33,15 @@ class ContentKind(StrEnum):
 
 
 class ContentStatus(StrEnum):
+    # Stored: DRAFT, IN_REVIEW, PUBLISHED, ARCHIVED, KILLED. SCHEDULED and EXPIRED are
+    # how a PUBLISHED row reads before its time and after its expiry (cms.content.visibility).
     DRAFT = "draft"
+    IN_REVIEW = "in_review"
     SCHEDULED = "scheduled"
     PUBLISHED = "published"
     ARCHIVED = "archived"
+    KILLED = "killed"
+    EXPIRED = "expired"
 
 
 class Section(TimestampedModel):
@@ -78,6 +84,15 @@ class Content(TimestampedModel):
     # Set while a scheduled publication has not been announced (its PUBLISHED event);
     # the scheduler records the event when the time comes and clears it.
     announce_at = fields.DatetimeField(null=True)
+    # Public until then (publish(until:)); it reads EXPIRED afterwards, by the rule alone.
+    expires_at = fields.DatetimeField(null=True)
+    # Set while an expiry has not been announced (its EXPIRED event), like announce_at.
+    announce_expiry_at = fields.DatetimeField(null=True)
+    # When the item went into the review queue (submitForReview); the queue's order.
+    submitted_at = fields.DatetimeField(null=True)
+    # Pinned (pin): since when, and until when (null: until unpinned).
+    pinned_at = fields.DatetimeField(null=True)
+    pinned_until = fields.DatetimeField(null=True)
 
     # Articles
     body = fields.TextField(null=True)
@@ -114,6 +129,11 @@ class Content(TimestampedModel):
             ),
             Index(fields=("updated_at", "id"), name="content_updated_idx"),
             Index(fields=("announce_at",), name="content_announce_idx"),
+            Index(fields=("announce_expiry_at",), name="content_announce_expiry_idx"),
+            Index(fields=("expires_at",), name="content_expires_idx"),
+            Index(fields=("pinned_at",), name="content_pinned_idx"),
+            Index(fields=("pinned_until",), name="content_pinned_until_idx"),
+            Index(fields=("submitted_at", "id"), name="content_submitted_idx"),
         )
 
 
@@ -161,9 +181,28 @@ class Revision(Model):
     title = fields.CharField(max_length=300)
     created_by = fields.CharField(max_length=100, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # The note of a review step (submitForReview, requestChanges) or the reason of a kill.
+    note = fields.TextField(null=True)
     snapshot: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     content_id: int
 
     class Meta:
         table = "revision"
         unique_together = (("content_id", "version"),)
+
+
+class Correction(Model):
+    # A public correction of a published item: appended, never edited or removed.
+
+    id = fields.IntField(primary_key=True)
+    content: fields.ForeignKeyRelation[Content] = fields.ForeignKeyField(
+        "models.Content", on_delete=fields.CASCADE, related_name="corrections"
+    )
+    text = fields.TextField()
+    created_by = fields.CharField(max_length=100, null=True)
+    created_at = fields.DatetimeField()
+    content_id: int
+
+    class Meta:
+        table = "correction"
+        indexes = (Index(fields=("content_id", "id"), name="correction_content_idx"),)

@@ -57,6 +57,9 @@ MAX_ERROR_LENGTH = 200
 # --- enqueue ---------------------------------------------------------------------------
 
 
+_EVENT_DATA = ("reason", "correction", "note")
+
+
 def _message_id(webhook: Webhook, event: OutboxEvent) -> str:
     """The delivery id: the same for one event and one webhook, so an event the dispatcher
     hands over twice is recorded once; keyed by the webhook's secret, so ids never repeat
@@ -109,6 +112,8 @@ async def enqueue(
         "content": content if content is not None else _deleted_content(event),
         "cacheTags": list(cache_tags),
     }
+    # What the event says beyond the item: a kill's reason, a correction, a review note.
+    data |= {key: event.payload[key] for key in _EVENT_DATA if key in event.payload}
     now = clock.utcnow()
     created = []
     for webhook in webhooks:

@@ -12,9 +12,9 @@ from typing import Any
 import strawberry
 
 from cms.auth import policy
-from cms.content import ids, records, rendering, visibility
+from cms.content import ids, pins, records, rendering, visibility
 from cms.content.links import Links
-from cms.content.records import ContentRecord
+from cms.content.records import ContentRecord, CorrectionRecord
 from cms.content.revisions import RevisionRecord
 from schema.context import Info
 from schema.permissions import require
@@ -29,6 +29,7 @@ __all__ = [
     "BodyFormat",
     "Content",
     "ContentKind",
+    "Correction",
     "ContentStatus",
     "Revision",
     "VideoEpisode",
@@ -49,6 +50,12 @@ class Revision(Node):
     created_at: datetime
     created_by: str | None
     title: str
+    note: str | None = strawberry.field(
+        description=(
+            "The note of a review step (submitForReview, requestChanges), the reason of a "
+            "kill or the text of a correction, when there was one."
+        )
+    )
 
     @classmethod
     def from_record(cls, record: RevisionRecord) -> Revision:
@@ -58,6 +65,20 @@ class Revision(Node):
             created_at=record.created_at,
             created_by=record.created_by,
             title=record.title,
+            note=record.note,
+        )
+
+
+@strawberry.type(description="A public correction of a published item; appended only.")
+class Correction:
+    id: strawberry.ID
+    at: datetime
+    text: str
+
+    @classmethod
+    def from_record(cls, record: CorrectionRecord) -> Correction:
+        return cls(
+            id=strawberry.ID(encode_id("Correction", record.id)), at=record.at, text=record.text
         )
 
 
@@ -79,6 +100,18 @@ class Content(Node):
             '"Updated".'
         )
     )
+    expires_at: datetime | None = strawberry.field(
+        description=(
+            "When the item leaves every public path (publish(until:)); it reads EXPIRED "
+            "from then on."
+        )
+    )
+    pinned_at: datetime | None = strawberry.field(
+        description="When the item was pinned (pin); null when it is not pinned."
+    )
+    pinned_until: datetime | None = strawberry.field(
+        description="When the item's pin ends; null when it is not pinned or pinned until unpinned."
+    )
     updated_at: datetime
     version: int
     locale: str
@@ -96,6 +129,11 @@ class Content(Node):
     async def revisions(self, info: Info) -> list[Revision]:
         records = await info.context.loaders.revisions_by_content_id.load(self.pk)
         return [Revision.from_record(record) for record in records]
+
+    @strawberry.field(description="Public corrections of the item, oldest first.")
+    async def corrections(self, info: Info) -> list[Correction]:
+        records = await info.context.loaders.corrections_by_content_id.load(self.pk)
+        return [Correction.from_record(record) for record in records]
 
 
 @strawberry.type(description="A written story; the body is stored as Markdown.")
@@ -122,7 +160,7 @@ class VideoEpisode(Content):
 
 
 # Record fields the GraphQL object computes rather than copies.
-_COMPUTED = frozenset({"id", "status", "body"})
+_COMPUTED = frozenset({"id", "status", "body", "pinned_at", "pinned_until"})
 
 
 @functools.cache
@@ -144,6 +182,8 @@ def content_from_record(
         "id": strawberry.ID(ids.content_id(record.kind, record.id)),
         "pk": record.id,
         "status": visibility.status_at(record, now),
+        "pinned_at": pin.at if (pin := pins.current(record, now)) else None,
+        "pinned_until": pin.until if pin else None,
         "url": links.content_url(record.kind, record.slug),
         "section": Section.from_record(record.section) if record.section else None,
         "authors": [Author.from_record(author, links) for author in record.authors],

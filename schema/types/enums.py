@@ -34,7 +34,11 @@ strawberry.enum(ContentKind, name="ContentKind", description="An article or a vi
 strawberry.enum(
     ContentStatus,
     name="ContentStatus",
-    description="SCHEDULED: published, with a publishedAt still to come.",
+    description=(
+        "IN_REVIEW: submitted for an editor's review; SCHEDULED: published, with a "
+        "publishedAt still to come; EXPIRED: published, past its expiresAt; KILLED: "
+        "withdrawn for legal or safety reasons (only an admin may publish it again)."
+    ),
 )
 strawberry.enum(
     SearchOrder,

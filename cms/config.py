@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     media_dir: str = "data/media"
     public_url: str = "http://127.0.0.1:8000"
     site_url: str | None = None
+    # Where a preview link opens (createPreviewLink): a URL with {token} in it, such as
+    # "https://news.example/api/preview?secret={token}". Unset: <site>/preview?token={token}.
+    preview_url: str | None = None
     site_name: str = "Newsdesk"
     env: Literal["development", "production", "test"] = "development"
     graphiql: bool | None = None
@@ -102,6 +105,18 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("preview_url")
+    @classmethod
+    def _preview_url_has_token(cls, value: str | None) -> str | None:
+        if not value:
+            return None  # blank: the default
+        if "{token}" not in value:
+            raise ValueError(
+                "a preview URL contains {token}, where the link's token goes, such as "
+                "https://news.example/preview?token={token}"
+            )
+        return value
 
     @field_validator("webhook_retry_schedule", mode="before")
     @classmethod

@@ -32,7 +32,7 @@ from cms.auth.viewer import Viewer
 from cms.cache import tags
 from cms.cache.versions import TagVersions
 from cms.config import Settings
-from cms.content import items, payloads, publishing
+from cms.content import items, lookups, payloads, publishing
 from cms.content.links import Links
 from cms.events.broker import Broker, FeedMessage
 from cms.models import OutboxEvent
@@ -144,7 +144,12 @@ class Dispatcher:
             section=record.section.slug if record and record.section else None,
             public=_public_when_recorded(event),
         )
-        content = payloads.content_payload(record, self.links, now) if record else None
+        content = None
+        if record is not None:
+            corrections = await lookups.corrections_for([record.id])
+            content = payloads.content_payload(
+                record, self.links, now, corrections.get(record.id, ())
+            )
         cache_tags = tags.for_event(
             type=event.type,
             content_id=event.content_id,

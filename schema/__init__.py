@@ -23,6 +23,7 @@ from schema.media import MediaMutation
 from schema.node import NodeQuery
 from schema.people import PeopleMutation, PeopleQuery
 from schema.plans.extension import PlanCache
+from schema.previews import PreviewMutation, PreviewQuery
 from schema.subscriptions import Subscription
 from schema.taxonomy import TaxonomyMutation, TaxonomyQuery
 from schema.types.content import Article, VideoEpisode
@@ -36,13 +37,23 @@ __all__ = ["Context", "Info", "NewsdeskSchema", "build_schema"]
 
 Query = merge_types(
     "Query",
-    (ContentQuery, DeskQuery, PeopleQuery, TaxonomyQuery, NodeQuery, ViewerQuery, WebhookQuery),
+    (
+        ContentQuery,
+        DeskQuery,
+        PreviewQuery,
+        PeopleQuery,
+        TaxonomyQuery,
+        NodeQuery,
+        ViewerQuery,
+        WebhookQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
     (
         ContentMutation,
         DeskMutation,
+        PreviewMutation,
         PeopleMutation,
         TaxonomyMutation,
         MediaMutation,

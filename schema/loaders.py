@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from cms.content import lookups
+from cms.content import lookups, ninjs
 from cms.content.records import CorrectionRecord
 from cms.content.revisions import RevisionRecord
 
@@ -27,6 +27,11 @@ async def _corrections_by_content_id(
     return [grouped.get(content_id, []) for content_id in content_ids]
 
 
+async def _ninjs_sources(content_ids: Sequence[int]) -> list[ninjs.Source | None]:
+    found = await ninjs.sources(list(content_ids))
+    return [found.get(content_id) for content_id in content_ids]
+
+
 @dataclass
 class Loaders:
     revisions_by_content_id: DataLoader[int, list[RevisionRecord]] = field(
@@ -34,4 +39,7 @@ class Loaders:
     )
     corrections_by_content_id: DataLoader[int, list[CorrectionRecord]] = field(
         default_factory=lambda: DataLoader(load_fn=_corrections_by_content_id)
+    )
+    ninjs_sources: DataLoader[int, ninjs.Source | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_ninjs_sources)
     )

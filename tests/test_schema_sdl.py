@@ -63,6 +63,7 @@ CONTENT_FIELDS = {
     "expiresAt": "DateTime",
     "corrections": "[Correction!]!",
     "pinnedUntil": "DateTime",
+    "ninjs": "JSON!",
 }
 OBJECTS = {
     "Article": {**CONTENT_FIELDS, "body": "String!", "readingTimeMinutes": "Int!"},

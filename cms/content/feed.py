@@ -386,10 +386,13 @@ async def contents(
     depth: int = search_index.DEFAULT_DEPTH,
 ) -> Page:
     """Every item whatever its status (for token holders), most recently updated first;
-    with a `query`, those matching it, best first (cms.content.search)."""
+    with a `query`, those matching it, best first (cms.content.search). The items in
+    review alone are the desk's queue: oldest submission first."""
     # Each status and kind once, in one order: one prepared statement per such shape.
     wanted = tuple(status for status in ContentStatus if status in (statuses or ()))
     kinds_ = tuple(kind for kind in ContentKind if kind in (kinds or ()))
+    if wanted == (ContentStatus.IN_REVIEW,) and query is None:
+        return await _review_queue(first=first, after=after, kinds=kinds_, include=include)
     if query is not None:
         return await _searched(
             search_index.terms(query),
@@ -431,6 +434,37 @@ async def contents(
         seeks=not wanted and not kinds_,  # the whole list walks its index
     )
     page = _cut(records, first=first, after=after, time_field="updated_at")
+    await lookups.attach_relations(page.items, include)
+    return page
+
+
+async def _review_queue(
+    *,
+    first: int,
+    after: Cursor | None,
+    kinds: tuple[ContentKind, ...],
+    include: lookups.Include,
+) -> Page:
+    """The items in review, oldest submission first (by submitted_at, then id)."""
+    values: dict[str, object] = {"limit": first + 1}
+    if after is not None:
+        values |= {"after_at": after.at, "after_id": after.id}
+
+    def build(markers: prepared.Markers) -> QuerySet[Content]:
+        query = Content.filter(status=ContentStatus.IN_REVIEW)
+        if kinds:
+            query = query.filter(kind__in=list(kinds))
+        if after is not None:
+            at = markers.datetime("after_at")
+            query = query.filter(submitted_at__gte=at).filter(
+                Q(submitted_at__gt=at) | Q(id__gt=markers.int("after_id"))
+            )
+        return query.order_by("submitted_at", "id").limit(markers.int("limit"))
+
+    records = await lookups.prepared_records(
+        ("review_queue", kinds, after is not None), build, values, include, seeks=False
+    )
+    page = _cut(records, first=first, after=after, time_field="submitted_at")
     await lookups.attach_relations(page.items, include)
     return page
 

@@ -7,13 +7,14 @@ same fields.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from cms.content import ids, pins, records, visibility
 from cms.content.links import Links
-from cms.content.records import AuthorRecord, ContentRecord, MediaRecord
+from cms.content.records import AuthorRecord, ContentRecord, CorrectionRecord, MediaRecord
 
 __all__ = ["content_payload"]
 
@@ -59,7 +60,13 @@ def _author(author: AuthorRecord, links: Links) -> dict[str, Any]:
     }
 
 
-def content_payload(record: ContentRecord, links: Links, now: datetime) -> dict[str, Any]:
+def content_payload(
+    record: ContentRecord,
+    links: Links,
+    now: datetime,
+    corrections: Sequence[CorrectionRecord] = (),
+) -> dict[str, Any]:
+    """The item as the API shows it, with its `corrections` (cms.content.lookups)."""
     payload = {
         _camel(name): _json(getattr(record, name)) for name in records.public_fields(record.kind)
     }
@@ -81,5 +88,9 @@ def content_payload(record: ContentRecord, links: Links, now: datetime) -> dict[
             for tag in record.tags
         ],
         "heroImage": _media(record.hero_image, links),
+        "corrections": [
+            {"id": ids.encode("Correction", c.id), "at": _json(c.at), "text": c.text}
+            for c in corrections
+        ],
     }
     return payload

@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 
 from cms.content import ids, rendering
 from cms.content.links import Links
-from cms.content.records import ContentRecord
+from cms.content.records import ContentRecord, CorrectionRecord
 from cms.models import ContentKind, OutboxEvent, Tag
 
 __all__ = [
@@ -99,6 +99,7 @@ class Entry:
     categories: tuple[str, ...] = ()
     image_url: str | None = None
     attachment: Attachment | None = None
+    corrections: tuple[CorrectionRecord, ...] = ()
 
 
 def video_mime_type(url: str) -> str:
@@ -117,8 +118,24 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def entry(record: ContentRecord, *, links: Links) -> Entry:
-    """A public record (published, with its relations loaded) as a feed entry."""
+def _corrections_html(corrections: Sequence[CorrectionRecord]) -> str:
+    """The item's corrections as HTML under its text: dated, oldest first."""
+    if not corrections:
+        return ""
+    lines = "".join(
+        f'<li><time datetime="{_rfc3339(correction.at)}">'
+        f"{html.escape(_utc(correction.at).strftime('%d %B %Y'))}</time>: "
+        f"{html.escape(correction.text)}</li>"
+        for correction in corrections
+    )
+    return f'<aside class="corrections"><h2>Corrections</h2><ul>{lines}</ul></aside>'
+
+
+def entry(
+    record: ContentRecord, *, links: Links, corrections: Sequence[CorrectionRecord] = ()
+) -> Entry:
+    """A public record (published, with its relations loaded) as a feed entry, with its
+    public corrections shown under its text."""
     assert record.published_at is not None, "only public items are syndicated"
     if record.kind == ContentKind.ARTICLE:
         content_html = rendering.to_html(record.body or "")
@@ -126,6 +143,7 @@ def entry(record: ContentRecord, *, links: Links) -> Entry:
         content_html = _text_html(record.description or "")
     if not content_html:
         content_html = _text_html(record.dek or record.title)
+    content_html += _corrections_html(corrections)
     names = ([record.section.name] if record.section else []) + [tag.name for tag in record.tags]
     attachment = None
     if record.kind == ContentKind.VIDEO_EPISODE and record.video_url:
@@ -159,6 +177,7 @@ def entry(record: ContentRecord, *, links: Links) -> Entry:
         categories=tuple(dict.fromkeys(names)),
         image_url=links.media_url(record.hero_image.key) if record.hero_image else None,
         attachment=attachment,
+        corrections=tuple(corrections),
     )
 
 
@@ -217,6 +236,11 @@ def _json_item(item: Entry) -> dict[str, Any]:
         if item.attachment.duration_seconds is not None:
             attachment["duration_in_seconds"] = item.attachment.duration_seconds
         document["attachments"] = [attachment]
+    if item.corrections:  # also in content_html; here for machines (a JSON Feed extension)
+        document["_corrections"] = [
+            {"date": _rfc3339(correction.at), "text": correction.text}
+            for correction in item.corrections
+        ]
     return document
 
 

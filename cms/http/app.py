@@ -21,7 +21,7 @@ from cms.cache.versions import EVERYTHING, TagVersions
 from cms.config import Settings
 from cms.dispatch import Dispatcher
 from cms.events.broker import make_broker
-from cms.http import feeds, graphiql, graphiql_assets, routes
+from cms.http import feeds, graphiql, graphiql_assets, ninjs, routes
 from cms.http.cache import ResponseCache
 from cms.http.graphql import GraphQLView
 from cms.http.limits import BodyLimitMiddleware
@@ -135,6 +135,7 @@ def create_app(
             Route("/metrics", metrics_endpoint(metrics)),
             Route("/feed.xml", feeds.rss),
             Route("/feed.json", feeds.json_feed),
+            Route("/ninjs/{id:path}", ninjs.ninjs_document),  # GET and HEAD
             Mount("/media", MediaFiles(settings.media_dir), name="media"),
             *assets_mount,
         ],

@@ -80,7 +80,11 @@ async def _serve(request: Request, *, path: str, media_type: str, render: Render
     page = await feed.feed(
         now=now, first=syndication.FEED_SIZE, filters=filters, include=lookups.EVERYTHING
     )
-    entries = [syndication.entry(record, links=links) for record in page.items]
+    corrections = await lookups.corrections_for([record.id for record in page.items])
+    entries = [
+        syndication.entry(record, links=links, corrections=corrections.get(record.id, ()))
+        for record in page.items
+    ]
     last_modified = await syndication.changed_at(entries, now=now)
     channel = syndication.Channel(
         title=settings.site_name,

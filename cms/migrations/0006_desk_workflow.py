@@ -13,7 +13,7 @@ class _NewStatuses(ops.AlterField):
     # the new description in the migration state and, on PostgreSQL, as the column's
     # comment.
     async def database_forward(self, app_label, old_state, new_state, state_editor=None):  # type: ignore[no-untyped-def]
-        await _comment(state_editor, self.field.description)
+        await _comment(state_editor, getattr(self.field, "description", None))
 
     async def database_backward(self, app_label, old_state, new_state, state_editor=None):  # type: ignore[no-untyped-def]
         old = old_state.apps.get_model(f"{app_label}.{self.model_name}")

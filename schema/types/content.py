@@ -10,12 +10,14 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from cms.auth import policy
-from cms.content import ids, pins, records, rendering, visibility
+from cms.content import ids, ninjs, pins, records, rendering, visibility
 from cms.content.links import Links
 from cms.content.records import ContentRecord, CorrectionRecord
 from cms.content.revisions import RevisionRecord
+from cms.errors import NotFound
 from schema.context import Info
 from schema.permissions import require
 from schema.types.enums import ContentKind, ContentStatus
@@ -134,6 +136,20 @@ class Content(Node):
     async def corrections(self, info: Info) -> list[Correction]:
         records = await info.context.loaders.corrections_by_content_id.load(self.pk)
         return [Correction.from_record(record) for record in records]
+
+    @strawberry.field(
+        description=(
+            "The item as an IPTC ninjs 2.2 document, for wire partners: what GET "
+            "/ninjs/{id} answers for a public item."
+        )
+    )
+    async def ninjs(self, info: Info) -> JSON:
+        source = await info.context.loaders.ninjs_sources.load(self.pk)
+        if source is None:
+            raise NotFound("the item is gone")  # deleted since this request read it
+        info.context.cache_tags.shown([source.record])  # its bylines' names are in it
+        context = info.context
+        return JSON(ninjs.document(source.record, context.links, context.now, extras=source.extras))
 
 
 @strawberry.type(description="A written story; the body is stored as Markdown.")

@@ -56,6 +56,9 @@ MATRIX: dict[str, tuple[str, str, str, str, str]] = {
     "createTag":                                (U, F, F, "Tag", "Tag"),
     "updateTag":                                (U, F, F, "Tag", "Tag"),
     "restoreRevision/own draft":                (U, F, F, "Article", "Article"),
+    "createPreviewLink/own draft":              (U, F, "PreviewLink", "PreviewLink", "PreviewLink"),  # noqa: E501
+    "createPreviewLink/another token's draft":  (U, F, F, "PreviewLink", "PreviewLink"),
+    "createPreviewLink/own published item":     (U, F, "PreviewLink", "PreviewLink", "PreviewLink"),  # noqa: E501
 }  # fmt: skip
 
 CASES = [
@@ -96,6 +99,7 @@ CREATE_SECTION = _mutation("createSection", "input: $input", "$input: SectionInp
 CREATE_TAG = _mutation("createTag", "input: $input", "$input: TagInput!")
 UPDATE_TAG = _mutation("updateTag", "id: $id, input: $input", "$id: ID!, $input: TagPatch!")
 RESTORE_REVISION = _mutation("restoreRevision", "id: $id", "$id: ID!")
+CREATE_PREVIEW_LINK = _mutation("createPreviewLink", "id: $id", "$id: ID!")
 
 AUTHOR_ID = 'query { author(slug: "news-desk") { id bio } }'
 VERSION = "query V($id: ID!) { node(id: $id) { ... on Content { version title status } } }"
@@ -190,6 +194,8 @@ async def _arrange(
         first = data["node"]["revisions"][-1]
         assert first["version"] == 1
         return Setting(RESTORE_REVISION, {"id": first["id"]}, item_id)
+    if mutation == "createPreviewLink":
+        return Setting(CREATE_PREVIEW_LINK, {"id": item_id}, item_id)
     raise AssertionError(f"no arrangement for {case}")
 
 
@@ -237,9 +243,12 @@ async def test_permission_matrix(
         assert "errors" not in body, body
         result = body["data"][field]
         assert result["__typename"] == expected, result
-        if setting.target and expected != "Deleted":
+        if setting.target and expected not in ("Deleted", "PreviewLink"):
             after = await gql_data(client, VERSION, {"id": setting.target}, admin)
             assert after["node"]["version"] == target_before["node"]["version"] + 1  # type: ignore[index]
+        if expected == "PreviewLink":  # a link writes nothing to the item
+            after = await gql_data(client, VERSION, {"id": setting.target}, admin)
+            assert after == target_before
 
 
 # --- tokens on queries -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from cms import clock
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
 from cms.config import Settings
-from cms.content import items, payloads
+from cms.content import corrections, items, lookups, payloads
 from cms.content.links import Links
 from cms.models import Content, ContentKind
 from tests import factories
@@ -26,10 +26,14 @@ RELATIONS = {
     "authors": "{ id name slug kind bio email avatar { ...M } }",
     "tags": "{ id name slug }",
     "heroImage": "{ ...M }",
+    "corrections": "{ id at text }",
 }
 MEDIA = "fragment M on Media { id url mimeType width height altText caption credit }"
 # Fields of the GraphQL types a webhook body leaves out, and why.
-NOT_IN_PAYLOADS = {"revisions"}  # token holders' history, not the item
+NOT_IN_PAYLOADS = {
+    "revisions",  # token holders' history, not the item
+    "ninjs",  # the wire document: GET /ninjs/{id}
+}
 
 
 def _document(type_name: str, payload: dict[str, Any]) -> str:
@@ -53,7 +57,8 @@ async def _payload(row: Content, settings: Settings) -> dict[str, Any]:
     now = clock.utcnow()
     record = await items.by_id(id=row.id, viewer=SYSTEM, now=now)
     assert record is not None
-    return payloads.content_payload(record, Links.from_settings(settings), now)
+    found = (await lookups.corrections_for([row.id])).get(row.id, [])
+    return payloads.content_payload(record, Links.from_settings(settings), now, found)
 
 
 async def _item(kind: ContentKind) -> Content:
@@ -79,11 +84,13 @@ async def test_the_payload_is_the_api_answer(
     client: httpx.AsyncClient, settings: Settings, kind: ContentKind, type_name: str
 ) -> None:
     row = await _item(kind)
+    await corrections.add(id=row.id, viewer=SYSTEM, correction="The dam is 30 m high.")
     payload = await _payload(row, settings)
 
     data = await gql_data(client, _document(type_name, payload), {"id": payload["id"]})
 
     assert data["node"] == payload
+    assert [c["text"] for c in payload["corrections"]] == ["The dam is 30 m high."]
     assert payload["firstPublishedAt"] is not None
     assert payload["authors"][0]["avatar"] is not None and payload["heroImage"] is not None
 

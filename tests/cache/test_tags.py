@@ -88,11 +88,13 @@ def test_the_collector_gathers_items_with_their_bylines() -> None:
 # Every root a cached response may start from records its tags; a new root must too, or a
 # cached answer of it would never be dropped. Token-only roots are never cached (token
 # holders bypass the cache, and an anonymous caller gets an error); `me` is null for
-# every anonymous reader.
+# every anonymous reader; `preview` refuses caching (a cached answer would outlive its
+# token).
 TAGGED_ROOTS = {
-    "feed", "search", "article", "videoEpisode", "author", "sections", "section", "tag", "node"
+    "feed", "search", "article", "videoEpisode", "author", "sections", "section", "tag", "node",
+    "pinned",
 }  # fmt: skip
-UNCACHED_OR_CONSTANT_ROOTS = {"contents", "webhooks", "me"}
+UNCACHED_OR_CONSTANT_ROOTS = {"contents", "webhooks", "me", "preview"}
 
 
 def test_every_query_root_records_what_it_depends_on() -> None:

@@ -1,8 +1,9 @@
 """Hostile bytes never fail the server: random bytes, truncated and deeply nested JSON,
 JSON of the wrong shape, wrong and broken content types, broken multipart uploads, odd
 methods and headers, to POST /graphql; random query strings to GET /graphql and to the
-feeds; random media keys. Every answer is 2xx/3xx/4xx and comes (HANG_SECONDS guards
-against a hang), with nothing logged as an unexpected error (tests/fuzz/faults.py).
+feeds; random media keys and ninjs ids. Every answer is 2xx/3xx/4xx and comes
+(HANG_SECONDS guards against a hang), with nothing logged as an unexpected error
+(tests/fuzz/faults.py).
 
 NEWSDESK_FUZZ_EXAMPLES sets the number of requests per backend, as for the operations.
 """
@@ -146,6 +147,8 @@ def requests(draw: st.DrawFn, tokens: dict[str | None, str | None]) -> dict[str,
         | st.binary(min_size=1, max_size=40).map(
             lambda data: "/media/" + urllib.parse.quote_from_bytes(data)
         )
+        | st.binary(max_size=40).map(lambda data: "/ninjs/" + urllib.parse.quote_from_bytes(data))
+        | st.sampled_from(["/ninjs/QXJ0aWNsZTox", "/ninjs/VmlkZW9FcGlzb2RlOjE="])  # Article:1 …
     )
     return {"method": method, "url": path, "headers": headers, "content": draw(bodies)}
 

@@ -13,7 +13,7 @@ import pytest
 
 from cms import clock
 from cms.auth import tokens
-from cms.models import Author, Content, OutboxEvent, Revision, Section, Tag
+from cms.models import Author, Content, Correction, OutboxEvent, Revision, Section, Tag
 from tests.api.conftest import (
     ERROR_FIELDS,
     api_article,
@@ -59,6 +59,15 @@ MATRIX: dict[str, tuple[str, str, str, str, str]] = {
     "createPreviewLink/own draft":              (U, F, "PreviewLink", "PreviewLink", "PreviewLink"),  # noqa: E501
     "createPreviewLink/another token's draft":  (U, F, F, "PreviewLink", "PreviewLink"),
     "createPreviewLink/own published item":     (U, F, "PreviewLink", "PreviewLink", "PreviewLink"),  # noqa: E501
+    "submitForReview/own draft":                (U, F, "Article", "Article", "Article"),
+    "submitForReview/another token's draft":    (U, F, F, "Article", "Article"),
+    "requestChanges/item in review":            (U, F, F, "Article", "Article"),
+    "addCorrection/own published item":         (U, F, F, "Article", "Article"),
+    "kill/own published item":                  (U, F, F, "Article", "Article"),
+    "pin/own published item":                   (U, F, F, "Article", "Article"),
+    "unpin/pinned item":                        (U, F, F, "Article", "Article"),
+    "publish/killed item":                      (U, F, F, "ConflictError", "Article"),
+    "unpublish/killed item":                    (U, F, F, "ConflictError", "Article"),
 }  # fmt: skip
 
 CASES = [
@@ -100,6 +109,12 @@ CREATE_TAG = _mutation("createTag", "input: $input", "$input: TagInput!")
 UPDATE_TAG = _mutation("updateTag", "id: $id, input: $input", "$id: ID!, $input: TagPatch!")
 RESTORE_REVISION = _mutation("restoreRevision", "id: $id", "$id: ID!")
 CREATE_PREVIEW_LINK = _mutation("createPreviewLink", "id: $id", "$id: ID!")
+SUBMIT_FOR_REVIEW = _mutation("submitForReview", "id: $id", "$id: ID!")
+REQUEST_CHANGES = _mutation("requestChanges", 'id: $id, note: "Name the source."', "$id: ID!")
+ADD_CORRECTION = _mutation("addCorrection", 'id: $id, text: "The dam is 30 m high."', "$id: ID!")
+KILL = _mutation("kill", 'id: $id, reason: "Court order"', "$id: ID!")
+PIN = _mutation("pin", "id: $id", "$id: ID!")
+UNPIN = _mutation("unpin", "id: $id", "$id: ID!")
 
 AUTHOR_ID = 'query { author(slug: "news-desk") { id bio } }'
 VERSION = "query V($id: ID!) { node(id: $id) { ... on Content { version title status } } }"
@@ -152,9 +167,16 @@ async def _arrange(
         item_id = (await make(client, owner, sectionSlug="war"))["id"]
     elif target == "another token's draft":
         item_id = (await make(client, secrets["colleague"], sectionSlug="war"))["id"]
-    elif target == "own published item":
+    elif target in ("own published item", "pinned item", "killed item"):
         item_id = (await make(client, owner, sectionSlug="war"))["id"]
         await api_publish(client, admin, item_id)
+        if target == "pinned item":
+            await gql_data(client, PIN, {"id": item_id}, admin)
+        if target == "killed item":
+            await gql_data(client, KILL, {"id": item_id}, admin)
+    elif target == "item in review":
+        item_id = (await make(client, secrets["colleague"], sectionSlug="war"))["id"]
+        await gql_data(client, SUBMIT_FOR_REVIEW, {"id": item_id}, secrets["colleague"])
 
     if mutation == "createArticle":
         return Setting(CREATE_ARTICLE, {"input": {"title": "New story", "sectionSlug": "war"}})
@@ -196,6 +218,16 @@ async def _arrange(
         return Setting(RESTORE_REVISION, {"id": first["id"]}, item_id)
     if mutation == "createPreviewLink":
         return Setting(CREATE_PREVIEW_LINK, {"id": item_id}, item_id)
+    desk = {
+        "submitForReview": SUBMIT_FOR_REVIEW,
+        "requestChanges": REQUEST_CHANGES,
+        "addCorrection": ADD_CORRECTION,
+        "kill": KILL,
+        "pin": PIN,
+        "unpin": UNPIN,
+    }
+    if mutation in desk:
+        return Setting(desk[mutation], {"id": item_id}, item_id)
     raise AssertionError(f"no arrangement for {case}")
 
 
@@ -208,6 +240,7 @@ async def _counts() -> dict[str, object]:
         "sections": await Section.all().count(),
         "tags": await Tag.all().count(),
         "tag names": sorted(await Tag.all().values_list("name", flat=True)),
+        "corrections": await Correction.all().count(),
     }
 
 
@@ -243,10 +276,14 @@ async def test_permission_matrix(
         assert "errors" not in body, body
         result = body["data"][field]
         assert result["__typename"] == expected, result
-        if setting.target and expected not in ("Deleted", "PreviewLink"):
+        if expected == "ConflictError":  # refused by the rules: nothing changes
+            assert await _counts() == before
+            after = await gql_data(client, VERSION, {"id": setting.target}, admin)
+            assert after == target_before
+        elif setting.target and expected not in ("Deleted", "PreviewLink"):
             after = await gql_data(client, VERSION, {"id": setting.target}, admin)
             assert after["node"]["version"] == target_before["node"]["version"] + 1  # type: ignore[index]
-        if expected == "PreviewLink":  # a link writes nothing to the item
+        elif expected == "PreviewLink":  # a link writes nothing to the item
             after = await gql_data(client, VERSION, {"id": setting.target}, admin)
             assert after == target_before
 

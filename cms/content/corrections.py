@@ -10,7 +10,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from cms import clock
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import editing, lookups, text, visibility
+from cms.content import editing, ids, lookups, text, visibility
 from cms.content.records import ContentRecord
 from cms.errors import Conflict, Invalid
 from cms.events import outbox
@@ -53,7 +53,11 @@ async def add(
             {},
             event=outbox.EventType.CORRECTED,
             event_data={
-                "correction": {"id": row.id, "at": now.isoformat(), "text": words},
+                "correction": {
+                    "id": ids.encode("Correction", row.id),  # as the API shows it
+                    "at": now.isoformat(),
+                    "text": words,
+                },
             },
             note=words,
         )

@@ -99,9 +99,15 @@ async def publish(
             values["announce_at"] = None
             return editing.Change(values, event=outbox.EventType.PUBLISHED)
         # Scheduled: public at `when` by the visibility rule alone; the scheduler records
-        # the PUBLISHED event then (announce_at), for subscribers and webhooks.
+        # the PUBLISHED event then (announce_at), for subscribers and webhooks. A public
+        # item moved into the future leaves the public paths until then.
         values["announce_at"] = when
-        return editing.Change(values, event=outbox.EventType.UPDATED)
+        withdrawn = visibility.is_public(current, now)
+        return editing.Change(
+            values,
+            event=outbox.EventType.UPDATED,
+            event_data={"withdrawn": True} if withdrawn else {},
+        )
 
     return await editing.save(
         id=id, viewer=viewer, action=policy.Action.PUBLISH, expected_version=expected_version,

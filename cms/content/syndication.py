@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 from cms.content import ids, rendering
 from cms.content.links import Links
 from cms.content.records import ContentRecord, CorrectionRecord
-from cms.models import ContentKind, OutboxEvent, Tag
+from cms.models import Content, ContentKind, OutboxEvent, Tag
 
 __all__ = [
     "FEED_SIZE",
@@ -183,8 +183,9 @@ def entry(
 
 async def changed_at(entries: Sequence[Entry], *, now: datetime) -> datetime | None:
     """When a feed last changed: its newest entry's publication or edit, the latest content
-    event or the latest tag rename, whichever is later (an item unpublished, archived or
-    deleted leaves the feed, and its event is the only trace of that), never after `now`."""
+    event, the latest tag rename or the latest expiry, whichever is later (an item
+    unpublished, archived or deleted leaves the feed, and its event is the only trace of
+    that), never after `now`."""
     times = [item.saved for item in entries]
     latest = await OutboxEvent.all().order_by("-id").limit(1).values_list("occurred_at")
     if latest and latest[0][0] is not None:
@@ -193,6 +194,15 @@ async def changed_at(entries: Sequence[Entry], *, now: datetime) -> datetime | N
     renamed = await Tag.all().order_by("-updated_at").limit(1).values_list("updated_at")
     if renamed and renamed[0][0] is not None and entries:
         times.append(_utc(renamed[0][0]))
+    # An item that expired left the feed by the rule alone, before any event said so.
+    expired = (
+        await Content.filter(expires_at__lte=_utc(now))
+        .order_by("-expires_at")
+        .limit(1)
+        .values_list("expires_at")
+    )
+    if expired and expired[0][0] is not None:
+        times.append(_utc(expired[0][0]))
     return min(max(times), _utc(now)) if times else None
 
 

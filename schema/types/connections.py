@@ -94,6 +94,7 @@ async def author_content(
         after=decode_cursor(after),
         include=connection_include(info),
     )
+    info.context.cache_tags.shown(page.items)
     return connection_from_page(page, info.context.links, info.context.now)
 
 

@@ -121,6 +121,7 @@ async def test_create_makes_a_draft_at_version_1_with_its_revision_and_event(
         "slug": "volunteers-rebuild-the-library",
         "title": "Volunteers rebuild the library",
         "published_at": None,
+        "expires_at": None,
         "changed": ["author_ids", "tag_ids"],  # what the write set: for the response cache
     }
 

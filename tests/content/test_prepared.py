@@ -135,6 +135,10 @@ async def test_the_visibility_rules_in_sql_keep_the_rows_their_querysets_do(db: 
     await _newsroom()
     await factories.make_article(title="Later", published_at=NOW + timedelta(days=1))
     await factories.make_article(title="Draft")
+    # Expiring: one expired before the middle clock, one after it.
+    for title, days in (("Expired", -1), ("Expiring", 1)):
+        row = await factories.make_article(title=title, published_at=NOW - timedelta(days=2))
+        await Content.filter(id=row.id).update(expires_at=NOW + timedelta(days=days))
     connection = Content._choose_db()  # noqa: SLF001 - the connection reads use
     clocks = [NOW - timedelta(days=3), NOW, NOW + timedelta(days=2)]
     status_sets = [[], *([status] for status in ContentStatus), list(ContentStatus)]

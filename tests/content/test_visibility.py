@@ -91,9 +91,12 @@ async def test_only_published_items_are_public(db: None) -> None:
 
 def test_is_public_of_plain_values() -> None:
     class Item:
-        def __init__(self, status: str, published_at: datetime | None) -> None:
+        def __init__(
+            self, status: str, published_at: datetime | None, expires_at: datetime | None = None
+        ) -> None:
             self.status = status
             self.published_at = published_at
+            self.expires_at = expires_at
 
     now = MOMENTS[0]
     assert visibility.is_public(Item("published", now), now)
@@ -102,6 +105,13 @@ def test_is_public_of_plain_values() -> None:
     assert not visibility.is_public(Item("draft", now), now)
     assert not visibility.is_public(Item("archived", now - timedelta(days=1)), now)
     assert not visibility.is_public(Item("scheduled", now - timedelta(days=1)), now)
+    assert not visibility.is_public(Item("killed", now - timedelta(days=1)), now)
+    assert not visibility.is_public(Item("in_review", now - timedelta(days=1)), now)
+    # Public until its expiry, not at it.
+    day = timedelta(days=1)
+    assert visibility.is_public(Item("published", now - day, now + day), now)
+    assert not visibility.is_public(Item("published", now - day, now), now)
+    assert not visibility.is_public(Item("published", now - day, now - day), now)
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2000, ge=1)
     max_page_size: int = Field(default=100, ge=1)
     # The most items `pinned(section:)` shows (the most recently pinned).
-    max_pinned: int = Field(default=3, ge=1, le=100)
+    max_pinned: int = Field(default=3, ge=1, le=10)
     # Search by relevance ranks the newest this many matches (cms/content/search.py).
     search_depth: int = Field(default=500, ge=1, le=100_000)
     # The most objects one operation may ask for, estimated before any SQL (schema/cost.py).

@@ -88,7 +88,7 @@ LIST_BOUNDS: Final[Mapping[str, int]] = {
     "Content.translations": 10,  # one per other locale
     "Content.revisions": 100,  # token holders only; history grows, this is the estimate
     "Query.sections": 100,
-    "Query.pinned": 10,  # CMS_MAX_PINNED (3 by default) and a margin
+    "Query.pinned": 10,  # CMS_MAX_PINNED: 3 by default, at most 10
     "Query.webhooks": 100,
     "Webhook.deliveries": MAX_DELIVERIES,  # the service never returns more
 }

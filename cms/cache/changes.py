@@ -195,7 +195,12 @@ class Changes:
             record = await record_for(int(content_id), now)
             if record is not None:
                 invalidated |= tags.for_publication(record)
-        if await Content.filter(pinned_until__gt=since, pinned_until__lte=now).exists():
+        # Pins that ended: the pinned lists, and every response showing the item's pin.
+        unpinned = await Content.filter(pinned_until__gt=since, pinned_until__lte=now).values_list(
+            "id", flat=True
+        )
+        if unpinned:
             invalidated.add(tags.PINNED)
+            invalidated.update(tags.item(cast(int, content_id)) for content_id in unpinned)
         await self.versions.bump(invalidated)
         self._due_checked = now

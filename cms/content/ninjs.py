@@ -299,10 +299,17 @@ async def sources(ids: Sequence[int]) -> dict[int, Source]:
 
 
 async def killed(*, id: int, kind: ContentKind) -> ContentRecord | None:
-    """The item `id` of `kind` when it is killed, else None. Its body and relations are
-    not even read: a killed item's notice shows none of them."""
+    """The item `id` of `kind` when it was public once and is killed now, else None (a
+    story killed before it ever ran is nobody's business: 404, like any draft). Its body
+    and relations are not even read: a killed item's notice shows none of them."""
     found = await lookups.records_by_ids([id], lookups.NOTHING)
     return next(
-        (r for r in found if r.kind == kind and r.status == ContentStatus.KILLED),
+        (
+            r
+            for r in found
+            if r.kind == kind
+            and r.status == ContentStatus.KILLED
+            and r.first_published_at is not None
+        ),
         None,
     )

@@ -9,7 +9,8 @@ A link carries a token that says which item and until when, signed by the newsro
 part, so a signature made for another use never fits). Nothing is stored per link: the
 signature is checked, then the expiry, then the item is read. A token that is malformed,
 forged, tampered with, expired or too long reads as nothing, never as an error; so does
-one whose item has been deleted. The token gives no other right: it is not an API token.
+one whose item has been deleted or killed (a kill takes a story off every path a reader
+without an API token has). The token gives no other right: it is not an API token.
 
 The signing key is the `signing_key` row named "preview", made on first use and shared
 by every worker through the database (two workers that race to make it both end up with
@@ -42,7 +43,7 @@ from cms.config import Settings
 from cms.content import ids, items, lookups
 from cms.content.records import ContentRecord
 from cms.errors import Invalid, NotFound
-from cms.models import Content, SigningKey
+from cms.models import Content, ContentStatus, SigningKey
 
 __all__ = [
     "DEFAULT_TTL_SECONDS",
@@ -109,6 +110,8 @@ async def create_link(
     if row is None:
         raise NotFound("no content has that id")
     policy.require(viewer, policy.Action.CREATE_PREVIEW_LINK, row)
+    if row.status == ContentStatus.KILLED:
+        raise Invalid("the item was killed: it has no preview", field="id")
     expires = int(now.timestamp()) + ttl_seconds
     key = await signing_key()
     token = _sign(id, expires, key)
@@ -139,7 +142,10 @@ async def read(
     id, expires = opened
     if now.timestamp() >= expires:
         return None
-    return await items.by_id(id=id, viewer=_READER, now=now, include=include)
+    record = await items.by_id(id=id, viewer=_READER, now=now, include=include)
+    if record is not None and record.status == ContentStatus.KILLED:
+        return None  # a kill takes a story off every path a token-less reader has
+    return record
 
 
 async def signing_key() -> bytes:

@@ -24,7 +24,7 @@ from cms.auth import policy
 from cms.auth.viewer import Viewer
 from cms.content import editing, lookups, revisions, text, times, visibility
 from cms.content.records import ContentRecord
-from cms.errors import Conflict, Invalid, NotFound
+from cms.errors import Conflict, Forbidden, Invalid, NotFound
 from cms.events import outbox
 from cms.models import Content, ContentStatus, Revision
 
@@ -72,7 +72,9 @@ async def publish(
     expected_version: int | None = None,
     include: lookups.Include = lookups.EVERYTHING,
 ) -> ContentRecord:
-    """Public from `at` (now when None) until `until` (for good when None)."""
+    """Public from `at` (now when None) until `until` (for good when None). An item that
+    is public already, given `until` and no `at`, keeps its publication and only gains
+    the expiry (it does not jump to the top of the feed)."""
     now = clock.utcnow()
     # Stored in UTC: SQLite compares the stored text, so every time must share one offset.
     when = now if at is None else times.to_utc(at, field="at")
@@ -82,6 +84,8 @@ async def publish(
 
     async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
         _leave_killed(current, viewer)
+        if at is None and expires is not None and visibility.is_public(current, now):
+            return editing.Change({"expires_at": expires, "announce_expiry_at": expires})
         values: dict[str, object] = {
             "status": ContentStatus.PUBLISHED,
             "published_at": when,
@@ -192,9 +196,13 @@ async def kill(
     async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change:
         if current.status == ContentStatus.KILLED:
             raise Conflict("the item is killed already")
-        was_public = visibility.is_public(current, clock.utcnow())
+        now = clock.utcnow()
+        was_public = visibility.is_public(current, now)
+        values: dict[str, object] = {"status": ContentStatus.KILLED, **_off_the_desk()}
+        if not _has_been_public(current, now):
+            values["first_published_at"] = None  # a first publication that never came
         return editing.Change(
-            {"status": ContentStatus.KILLED, **_off_the_desk()},
+            values,
             event=outbox.EventType.KILLED,
             event_data={"reason": reason, "withdrawn": was_public},
             note=reason,
@@ -213,6 +221,13 @@ async def delete(*, id: int, viewer: Viewer) -> int:
         if current is None:
             raise NotFound("no content has that id")
         policy.require(viewer, policy.Action.DELETE_CONTENT, current)
+        if current.status == ContentStatus.KILLED and not policy.can(
+            viewer, policy.Action.REVIVE_KILLED
+        ):
+            # Deleting would drop the kill's record (its reason, its history) and free its
+            # slug for the same story to run again: an admin's decision.
+            role = viewer.role.value if viewer.role else "anonymous"
+            raise Forbidden(f"the {role} role may not delete killed content")
         await outbox.record_change(
             type=outbox.EventType.DELETED, content=current, connection=connection
         )

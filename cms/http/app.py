@@ -76,6 +76,7 @@ def create_app(
     graphql = ResponseCache(
         view, settings=settings, store=store, versions=versions, changes=changes
     )
+    view.after_write = graphql.after_write
     rate_limits = RateLimits.from_settings(settings)  # CMS_RATE_LIMIT, CMS_TOKEN_RATE_LIMIT
     if settings.graphiql_enabled:
         graphiql.graphiql_page(settings)  # fail at start-up, not on the first editor's visit

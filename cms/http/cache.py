@@ -153,6 +153,12 @@ class ResponseCache:
 
         await self.app(scope, receive, send_after_invalidating)
 
+    async def after_write(self, changed: set[str]) -> None:
+        """What a write over a WebSocket does before its answer goes out, as a POST's does
+        above: what it changed outside the outbox, then the outbox (a kill, say)."""
+        await self.versions.bump(changed)
+        await self.changes.catch_up(force=True)
+
     async def _serve_cached(self, scope: Scope, send: Send, key: str, media_type: str) -> bool:
         value = await self.store.get(key)
         entry = _read_entry(value) if value is not None else None
@@ -216,6 +222,13 @@ class ResponseCache:
         body = b"".join(chunks)
         cacheable = start.get("status") == 200 and b'"errors"' not in body and collector.cacheable
         if not cacheable:
+            if not collector.cacheable:
+                # An answer that must not outlive its moment (a preview link's item): no
+                # cache downstream keeps it either, whatever its defaults.
+                start["headers"] = [
+                    *(h for h in start.get("headers", []) if h[0].lower() != b"cache-control"),
+                    (b"cache-control", b"private, no-store"),
+                ]
             await send(start)
             await send({"type": "http.response.body", "body": body})
             return

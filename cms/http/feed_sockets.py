@@ -7,7 +7,8 @@
 - a socket whose reader falls behind is dropped (cms.http.outgoing), and everything it
   held (its streams' memberships, its operations) is let go at once, as on any close.
 
-Queries and mutations sent over the socket run as Strawberry runs them.
+Queries and mutations sent over the socket run as Strawberry runs them; a mutation's
+answer goes out once the response cache has seen its write (as after a POST).
 """
 
 from __future__ import annotations
@@ -39,6 +40,19 @@ class FeedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.outgoing.on_drop = self._dropped
         self.fanout = cast("Fanout", getattr(self.view, "fanout"))  # noqa: B009
         self.limit = self.context.settings.max_subscriptions_per_connection
+        # Mutations sent over this socket whose answer has not gone out yet.
+        self.writes: set[str] = set()
+
+    async def send_message(self, message: Any) -> None:
+        """A mutation's answer goes out once the response cache has seen its write, as a
+        POST's does (cms.http.cache): a killed story is never served after the answer."""
+        id = message.get("id") if isinstance(message, dict) else None
+        if id in self.writes and message.get("type") in ("next", "error", "complete"):
+            self.writes.discard(id)
+            after_write = getattr(self.view, "after_write", None)
+            if after_write is not None:
+                await after_write(set(self.context.cache_tags.changed))
+        await super().send_message(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if not self.outgoing.open:
@@ -84,6 +98,8 @@ class FeedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         if operation is not OperationType.SUBSCRIPTION:
             # A query, a mutation, or a document Strawberry answers with its own error.
+            if operation is OperationType.MUTATION:
+                self.writes.add(id)
             if payload.get("operationName") == "":
                 message = cast(
                     "SubscribeMessage", {**message, "payload": {**payload, "operationName": None}}

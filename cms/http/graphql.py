@@ -10,7 +10,7 @@ refusal is a JSON `{"errors": [...]}` body; a document with several operations n
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any, Final, cast
 
@@ -184,6 +184,9 @@ class GraphQLView(GraphQL[Context, None]):
         self.costs = schema.costs
         self.fanout = Fanout(schema, self._audience_context)
         self.sockets_by_address: Counter[str] = Counter()
+        # What a write over a WebSocket must do before its answer goes out: the response
+        # cache's invalidation, as after a POST (set by cms.http.app; None without one).
+        self.after_write: Callable[[set[str]], Awaitable[None]] | None = None
         self.trusted_proxies = settings.trusted_proxy_networks  # CMS_TRUSTED_PROXIES
 
     def _audience_context(self, viewer: Viewer) -> Context:

@@ -163,6 +163,29 @@ async def test_an_editor_appends_dated_corrections_oldest_first(
     ]
 
 
+async def test_a_retried_correction_is_added_once(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str], stories: dict[str, Any]
+) -> None:
+    """A client that timed out sends the same correction again: it is there once (a
+    correction can never be removed); the same words later are a new correction."""
+    editor = tokens_by_role["editor"]
+    story = stories["article"]
+    now = clock.utcnow()
+    text = "The bridge is 300 m long, not 30 m."
+
+    with clock.frozen(now + timedelta(minutes=1)):
+        first = await _add(client, editor, story["id"], text)
+    with clock.frozen(now + timedelta(minutes=2)):
+        retried = await _add(client, editor, story["id"], text)
+    with clock.frozen(now + timedelta(minutes=12)):
+        later = await _add(client, editor, story["id"], text)
+
+    assert [c["text"] for c in retried["corrections"]] == [text]
+    assert retried["version"] == first["version"]  # nothing written, no event
+    assert [c["text"] for c in later["corrections"]] == [text, text]
+    assert later["version"] == first["version"] + 1
+
+
 @pytest.mark.parametrize(
     ("field", "path"),
     [

@@ -130,6 +130,9 @@ async def _public_reads(client: httpx.AsyncClient, story: dict[str, Any], field:
     return found
 
 
+SIGNIFICANT = (
+    "query($id: ID!) { node(id: $id) { ... on Content { publishedAt significantlyUpdatedAt } } }"
+)
 ALL_PATHS = {
     "feed", "node", "search", "author content", "section page", "tag page", "pinned", "rss",
     "json feed",
@@ -191,6 +194,32 @@ async def test_an_item_published_now_until_a_time(
     assert before == (ALL_PATHS - {"pinned"}) | {"article"}
     assert after == set()
     assert status["status"] == "EXPIRED"
+
+
+async def test_a_live_story_given_an_expiry_keeps_its_place_in_the_feed(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    """Setting an expiry on a story that is running is not a new publication: it keeps its
+    publishedAt (its place in the feed) and its "Updated" mark."""
+    editor = tokens_by_role["editor"]
+    story = await _story(client, editor, "article")
+    published = await _publish(client, editor, story["id"], at=clock.utcnow() - timedelta(hours=3))
+    await gql_data(
+        client,
+        'mutation($id: ID!) { updateArticle(id: $id, input: {dek: "More"}, significant: true)'
+        " { __typename } }",
+        {"id": story["id"]},
+        editor,
+    )
+    until = clock.utcnow() + timedelta(hours=1)
+
+    expiring = await _publish(client, editor, story["id"], until=until)
+    node = (await gql_data(client, SIGNIFICANT, {"id": story["id"]}, editor))["node"]
+
+    assert expiring["status"] == "PUBLISHED"
+    assert _time(expiring["expiresAt"]) == until
+    assert _time(node["publishedAt"]) == _time(published["publishedAt"])
+    assert node["significantlyUpdatedAt"] is not None
 
 
 @pytest.mark.parametrize(

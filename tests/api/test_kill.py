@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from redis.asyncio import Redis
+from websockets.asyncio.client import connect
 
 from cms import clock
 from cms.config import Settings
@@ -38,7 +39,7 @@ from tests.api.conftest import (
 )
 from tests.api.graphql_client import gql
 from tests.api.test_webhooks import Receiver, receiver  # noqa: F401 (a fixture)
-from tests.realtime import next_event, nothing_within, post, serve, subscribe
+from tests.realtime import next_event, nothing_within, post, serve, serve_app, subscribe
 
 KILL = (
     """
@@ -622,3 +623,42 @@ async def test_a_kill_on_one_worker_under_load_on_another_sharing_redis(
         seen = await _hammer(reader, kill, story["id"])
 
     _judge(seen, hits[0])
+
+
+async def test_a_kill_sent_over_a_websocket_is_off_the_cached_feed_when_it_answers(
+    settings: Settings, db: None, tokens_by_role: dict[str, str]
+) -> None:
+    """graphql-transport-ws carries mutations too: the kill's answer goes out only once the
+    response cache has seen it, as a POST's does."""
+    editor = tokens_by_role["editor"]
+    quiet = settings.model_copy(update={"cache_generation_seconds": 3600})
+    async with serve_app(quiet) as (address, app):
+        async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+            story = await api_article(http, editor, title="Harbour deal")
+            await api_publish(http, editor, story["id"])
+            feed = {"query": READS["feed"]}
+            assert story["id"] in _ids((await http.get("/graphql", params=feed)).json())
+            cache: ResponseCache = app.state.response_cache
+            hits = cache.hits
+            assert story["id"] in _ids((await http.get("/graphql", params=feed)).json())
+            assert cache.hits == hits + 1, "the feed was not cached: nothing proven"
+
+            async with connect(
+                f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]
+            ) as ws:
+                init = {"authorization": f"Bearer {editor}"}
+                await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+                assert json.loads(await ws.recv())["type"] == "connection_ack"
+                variables = {"id": story["id"], "reason": "A court order"}
+                await ws.send(json.dumps({
+                    "id": "k", "type": "subscribe",
+                    "payload": {"query": KILL, "variables": variables},
+                }))  # fmt: skip
+                answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                assert answer["type"] == "next", answer
+                assert answer["payload"]["data"]["kill"]["status"] == "KILLED", answer
+
+                # The socket is still open: the answer alone has gone out.
+                after = (await http.get("/graphql", params=feed)).json()
+
+    assert story["id"] not in _ids(after)

@@ -372,6 +372,26 @@ async def test_unknown_deleted_and_malformed_ids_are_404(client: httpx.AsyncClie
     assert (await _get(client, _gid(item))).status_code == 200
 
 
+async def test_a_story_killed_before_it_ran_is_a_404_like_any_draft(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    """Walking ids must not list the stories killed before publication."""
+    draft = await factories.make_article(title="Never ran")
+    scheduled = await factories.make_article(
+        title="Was to run", published_at=clock.utcnow() + timedelta(days=1)
+    )
+    for item in (draft, scheduled):
+        killed = await gql_data(
+            client, KILL, {"id": _gid(item), "reason": "Legal"}, tokens_by_role["editor"]
+        )
+        assert killed["kill"]["status"] == "KILLED"
+
+    answers = [(await _get(client, _gid(item))).status_code for item in (draft, scheduled)]
+
+    assert answers == [404, 404]
+    assert (await Content.get(id=scheduled.id)).first_published_at is None
+
+
 async def test_a_killed_item_answers_410_with_a_notice_and_nothing_of_the_story(
     client: httpx.AsyncClient, validator: Validator, tokens_by_role: dict[str, str]
 ) -> None:

@@ -68,6 +68,7 @@ MATRIX: dict[str, tuple[str, str, str, str, str]] = {
     "unpin/pinned item":                        (U, F, F, "Article", "Article"),
     "publish/killed item":                      (U, F, F, "ConflictError", "Article"),
     "unpublish/killed item":                    (U, F, F, "ConflictError", "Article"),
+    "deleteContent/killed item":                (U, F, F, F, "Deleted"),
 }  # fmt: skip
 
 CASES = [

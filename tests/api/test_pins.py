@@ -415,6 +415,28 @@ async def test_a_cached_pinned_list_drops_a_pin_when_its_time_comes(
     assert [listed for listed, _ in after] == [[other["id"]], [other["id"]]]
 
 
+async def test_a_cached_item_stops_showing_its_pin_when_the_pin_ends(
+    cache_client: httpx.AsyncClient, tokens_by_role: dict[str, str]
+) -> None:
+    """A frontend's "Pinned" badge reads pinnedAt: a cached answer must not outlive it."""
+    editor = tokens_by_role["editor"]
+    story = await _published(cache_client, editor, "Ceasefire talks")
+    until = clock.utcnow() + timedelta(minutes=30)
+    await _pin(cache_client, editor, story["id"], until)
+    query = "query($id: ID!) { node(id: $id) { ... on Content { pinnedAt pinnedUntil } } }"
+    params = {"query": query, "variables": json.dumps({"id": story["id"]})}
+    cache: ResponseCache = cache_client.app.state.response_cache  # type: ignore[attr-defined]
+    await cache_client.get("/graphql", params=params)
+    hits = cache.hits
+    pinned = (await cache_client.get("/graphql", params=params)).json()["data"]["node"]
+    assert cache.hits == hits + 1 and pinned["pinnedAt"] is not None
+
+    with clock.frozen(until + timedelta(seconds=1)):
+        ended = (await cache_client.get("/graphql", params=params)).json()["data"]["node"]
+
+    assert ended == {"pinnedAt": None, "pinnedUntil": None}
+
+
 async def test_a_cached_pinned_list_shows_a_pin_and_an_unpin_at_once(
     cache_client: httpx.AsyncClient, tokens_by_role: dict[str, str]
 ) -> None:

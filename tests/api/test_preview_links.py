@@ -174,7 +174,7 @@ def test_cms_preview_url_without_a_place_for_the_token_is_refused(
         Settings()
 
 
-async def test_the_item_shows_in_whatever_state_it_is_in(
+async def test_the_item_shows_in_whatever_state_it_is_in_until_it_is_killed(
     client: httpx.AsyncClient, tokens_by_role: dict[str, str]
 ) -> None:
     editor = tokens_by_role["editor"]
@@ -188,10 +188,14 @@ async def test_the_item_shows_in_whatever_state_it_is_in(
     states.append((await _preview(client, token) or {}).get("status"))
     await gql_data(client, KILL, {"id": episode["id"]}, editor)
     shown = await _preview(client, token)
+    status, body = await gql(client, CREATE_LINK, {"id": episode["id"]}, editor)
 
     assert states == ["DRAFT", "IN_REVIEW", "PUBLISHED"]
-    assert shown is not None
-    assert (shown["__typename"], shown["status"]) == ("VideoEpisode", "KILLED")
+    # A kill takes the story off every path a reader without an API token has: links
+    # already shared read as nothing, and no new link is made.
+    assert shown is None
+    assert body["data"]["createPreviewLink"]["__typename"] == "ValidationError", body
+    assert body["data"]["createPreviewLink"]["field"] == "id", body
 
 
 # --- what a token opens ----------------------------------------------------------------
@@ -454,7 +458,8 @@ async def test_a_preview_is_never_cached_and_shows_the_latest_edit(
         "Second title",
     ]
     assert all("etag" not in r.headers for r in (first, again, edited))
-    assert all("public" not in r.headers.get("cache-control", "") for r in (first, again, edited))
+    answers = (first, again, edited)
+    assert all(r.headers.get("cache-control") == "private, no-store" for r in answers)
     assert cache.hits == hits == 0
 
 

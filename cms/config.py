@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Annotated, Any, Literal, cast
@@ -12,6 +13,11 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
+
+
+# A language tag (en, uk, uk-UA), as content's locale column holds it.
+_LOCALE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_MAX_LOCALE = 16  # the content table's locale column
 
 
 class Settings(BaseSettings):
@@ -100,6 +106,8 @@ class Settings(BaseSettings):
     article_path: str = "/news/{slug}"
     video_episode_path: str = "/video/{slug}"
     default_locale: str = "en"
+    # The locales content may have (CMS_LOCALES=en,uk); another is a ValidationError.
+    locales: Annotated[tuple[str, ...], NoDecode] = ("en", "uk")
 
     @field_validator("public_url", "site_url", "graphiql_assets_url")
     @classmethod
@@ -131,6 +139,25 @@ class Settings(BaseSettings):
             raise ValueError("seconds between attempts, zero or more, such as 5,300,1800")
         return delays
 
+    @field_validator("locales", mode="before")
+    @classmethod
+    def _locales(cls, value: object) -> tuple[str, ...]:
+        """A comma list such as "en,uk" -> ("en", "uk"): language tags, at least one."""
+        parts = value.split(",") if isinstance(value, str) else value
+        try:
+            locales = tuple(dict.fromkeys(str(part).strip() for part in cast(Iterable[Any], parts)))
+        except TypeError:
+            locales = ()
+        locales = tuple(locale for locale in locales if locale)
+        if not locales or not all(
+            len(locale) <= _MAX_LOCALE and _LOCALE.fullmatch(locale) for locale in locales
+        ):
+            raise ValueError(
+                "language tags of at most 16 characters separated by commas, such as en,uk "
+                "or en,uk-UA"
+            )
+        return locales
+
     @field_validator("rate_limit", "token_rate_limit")
     @classmethod
     def _rate_limit(cls, value: str | None) -> str | None:
@@ -154,7 +181,22 @@ class Settings(BaseSettings):
     def _path_has_slug(cls, value: str) -> str:
         if "{slug}" not in value or not value.startswith("/"):
             raise ValueError("a content path starts with / and contains {slug}")
+        try:
+            value.format(slug="s", locale="l")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(
+                "a content path may hold {slug} and {locale}, and no other braces"
+            ) from None
         return value
+
+    @model_validator(mode="after")
+    def _default_locale_is_a_locale(self) -> Settings:
+        if self.default_locale not in self.locales:
+            raise ValueError(
+                f"CMS_DEFAULT_LOCALE ({self.default_locale}) must be one of CMS_LOCALES "
+                f"({','.join(self.locales)})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -86,10 +86,20 @@ class ContentQuery:
         author: str | None = None,
         kinds: list[ContentKind] | None = None,
         locale: str | None = None,
+        fallback_locale: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "With locale: each story once, in `locale` where it has a public item "
+                    "in it, otherwise in this one."
+                )
+            ),
+        ] = None,
     ) -> connections.ContentConnection:
         filters = feed.FeedFilter(
-            section=section, tag=tag, author=author, kinds=tuple(kinds or ()), locale=locale
-        )
+            section=section, tag=tag, author=author, kinds=tuple(kinds or ()), locale=locale,
+            fallback_locale=fallback_locale,
+        )  # fmt: skip
         return await connections.feed_content(
             info,
             filters=filters,
@@ -211,6 +221,7 @@ async def _create(
             viewer=info.context.viewer,
             default_locale=info.context.settings.default_locale,
             include=include,
+            locales=info.context.settings.locales,
         ),
     )
 
@@ -235,6 +246,7 @@ async def _update(
             expected_version=expected_version,
             include=include,
             significant=significant,
+            locales=info.context.settings.locales,
         ),
     )
 

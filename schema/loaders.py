@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from strawberry.dataloader import DataLoader
 
-from cms.content import lookups, ninjs
-from cms.content.records import CorrectionRecord
+from cms.auth.viewer import Viewer
+from cms.content import lookups, ninjs, translations
+from cms.content.records import ContentRecord, CorrectionRecord
 from cms.content.revisions import RevisionRecord
 
 __all__ = ["Loaders"]
@@ -43,3 +45,17 @@ class Loaders:
     ninjs_sources: DataLoader[int, ninjs.Source | None] = field(
         default_factory=lambda: DataLoader(load_fn=_ninjs_sources)
     )
+    _translations: DataLoader[tuple[int, int], list[ContentRecord]] | None = None
+
+    def translations(
+        self, viewer: Viewer, now: datetime
+    ) -> DataLoader[tuple[int, int], list[ContentRecord]]:
+        """Translations by (item id, story id), as `viewer` may read them at `now` (one
+        reader per request: its viewer and clock are the request's)."""
+        if self._translations is None:
+
+            async def load(keys: Sequence[tuple[int, int]]) -> list[list[ContentRecord]]:
+                return await translations.of(keys, viewer=viewer, now=now)
+
+            self._translations = DataLoader(load_fn=load)
+        return self._translations

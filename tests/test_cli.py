@@ -181,7 +181,9 @@ def test_seed_demo_twice_changes_nothing_the_second_time(cms: Cms) -> None:
     counts = _all_tables_counts(cms)
     second = _ok(cms("seed", "--demo"))
 
-    expected_items = len(newsroom.ARTICLES) + len(newsroom.VIDEO_EPISODES)
+    expected_items = (
+        len(newsroom.ARTICLES) + len(newsroom.VIDEO_EPISODES) + len(newsroom.TRANSLATIONS)
+    )
     assert counts["content"] == expected_items
     assert counts["author"] == len(newsroom.AUTHORS)
     assert counts["section"] == len(newsroom.SECTIONS)
@@ -203,7 +205,9 @@ def test_seed_demo_if_empty(cms: Cms) -> None:
     counts = _all_tables_counts(cms)
     skipped = _ok(cms("seed", "--demo", "--if-empty"))
 
-    assert counts["content"] == len(newsroom.ARTICLES) + len(newsroom.VIDEO_EPISODES)
+    assert counts["content"] == (
+        len(newsroom.ARTICLES) + len(newsroom.VIDEO_EPISODES) + len(newsroom.TRANSLATIONS)
+    )
     assert "not loaded" not in loaded.stdout
     assert "not loaded" in skipped.stdout
     assert _all_tables_counts(cms) == counts

@@ -226,3 +226,91 @@ def test_the_access_log_is_on_by_default_except_in_production(
     settings = Settings(env=env, access_log=access_log)  # type: ignore[arg-type]
 
     assert settings.access_log_enabled is enabled
+
+
+# --- locales (issue 15) ----------------------------------------------------------------
+
+
+def test_content_locales_default_to_english_and_ukrainian() -> None:
+    settings = Settings()
+
+    assert settings.locales == ("en", "uk")
+    assert settings.default_locale in settings.locales
+
+
+@pytest.mark.parametrize(
+    ("value", "locales"),
+    [
+        ("en,uk", ("en", "uk")),
+        (" en , uk ,pl", ("en", "uk", "pl")),
+        ("en,uk,en", ("en", "uk")),
+        ("en,,uk,", ("en", "uk")),
+        ("uk-UA,en", ("uk-UA", "en")),
+        ("en", ("en",)),
+        (("en", "de"), ("en", "de")),
+    ],
+)
+def test_cms_locales_is_a_comma_list_of_language_tags(
+    monkeypatch: pytest.MonkeyPatch, value: str | tuple[str, ...], locales: tuple[str, ...]
+) -> None:
+    if isinstance(value, str):
+        monkeypatch.setenv("CMS_LOCALES", value)
+        assert Settings().locales == locales
+    assert Settings(locales=value).locales == locales  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["", " , ", "EN", "en;uk", "e", "english", "en_GB", "en,u k"])
+def test_a_malformed_cms_locales_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(locales=value)  # type: ignore[arg-type]
+
+    assert refused.value.errors()[0]["loc"] == ("locales",)
+
+
+def test_a_locale_longer_than_content_can_store_is_refused() -> None:
+    """Content's locale column holds 16 characters (cms.content.inputs.MAX_LOCALE): a
+    longer CMS_LOCALES entry could never be used, so it is refused at start-up."""
+    assert Settings(locales="en,en-abcdefgh-abcd").locales == ("en", "en-abcdefgh-abcd")
+
+    with pytest.raises(ValidationError) as refused:
+        Settings(locales="en,en-abcdefgh-abcde")  # type: ignore[arg-type]
+
+    assert refused.value.errors()[0]["loc"] == ("locales",)
+
+
+def test_the_default_locale_must_be_one_of_the_locales(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(default_locale="pl")
+    message = str(refused.value)
+    assert "CMS_DEFAULT_LOCALE" in message and "CMS_LOCALES" in message
+    assert "pl" in message and "en,uk" in message
+
+    monkeypatch.setenv("CMS_LOCALES", "uk,pl")
+    with pytest.raises(ValidationError, match="CMS_DEFAULT_LOCALE"):
+        Settings()  # the default locale, en, is not among them
+    monkeypatch.setenv("CMS_DEFAULT_LOCALE", "uk")
+    assert (Settings().default_locale, Settings().locales) == ("uk", ("uk", "pl"))
+    assert Settings(default_locale="pl").default_locale == "pl"
+
+
+def test_a_content_path_may_hold_the_locale() -> None:
+    settings = Settings(
+        article_path="/{locale}/news/{slug}", video_episode_path="/watch/{slug}.{locale}"
+    )
+
+    assert (settings.article_path, settings.video_episode_path) == (
+        "/{locale}/news/{slug}",
+        "/watch/{slug}.{locale}",
+    )
+
+
+@pytest.mark.parametrize(
+    "path", ["/{lang}/news/{slug}", "/news/{slug}/{}", "/news/{slug}/{0}", "/news/{slug}}"]
+)
+def test_a_content_path_with_other_braces_is_refused(path: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(article_path=path)
+    assert refused.value.errors()[0]["loc"] == ("article_path",)
+
+    with pytest.raises(ValidationError):
+        Settings(video_episode_path=path)

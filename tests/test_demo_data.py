@@ -1,5 +1,6 @@
 """The demo newsroom's data hangs together: every reference resolves, slugs are unique and
-every media key has its SVG file beside the data."""
+every media key has its SVG file beside the data; loaded, its Ukrainian translations make
+the fallback feed show both languages (issue 15, part 5)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ import re
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
-from cms.demo import newsroom
+import httpx
+import pytest
+
+from cms.auth import tokens
+from cms.config import Settings
+from cms.demo import loader, newsroom
+from cms.models import Content
 
 MEDIA_DIR = Path(newsroom.__file__).resolve().parent / "media"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -110,3 +118,116 @@ def test_article_bodies_are_short_markdown() -> None:
         re.search(r"^\s*(?:[-*]|\d+\.) |\]\(|\*\w", article["body"], re.MULTILINE)
         for article in newsroom.ARTICLES
     )
+
+
+# --- translations (issue 15, part 5) ------------------------------------------------------
+
+DEFAULTS = Settings.model_fields
+DEFAULT_LOCALE: str = DEFAULTS["default_locale"].default
+DEFAULT_LOCALES: tuple[str, ...] = DEFAULTS["locales"].default
+
+
+def test_translations_translate_demo_articles_into_another_configured_locale() -> None:
+    articles = {article["slug"] for article in newsroom.ARTICLES}
+    assert newsroom.TRANSLATIONS, "the demo has translations"
+    for translation in newsroom.TRANSLATIONS:
+        assert translation["of_slug"] in articles, translation["slug"]
+        assert translation["locale"] in DEFAULT_LOCALES, translation["slug"]
+        assert translation["locale"] != DEFAULT_LOCALE, translation["slug"]
+        assert SLUG.match(translation["slug"]), translation["slug"]
+        assert translation["title"] and translation["dek"] and translation["body"]
+        assert translation["published_minutes_ago"] > 0
+    stories = [(t["of_slug"], t["locale"]) for t in newsroom.TRANSLATIONS]
+    assert not _duplicates([f"{slug}/{locale}" for slug, locale in stories])
+    addresses = [f"{t['slug']}/{t['locale']}" for t in newsroom.TRANSLATIONS]
+    assert not _duplicates(addresses)  # content is unique on (slug, locale)
+
+
+FALLBACK_FEED = """
+query($locale: String, $fallbackLocale: String) {
+  feed(first: 50, locale: $locale, fallbackLocale: $fallbackLocale) {
+    edges { node { slug locale title translations { locale slug } } }
+  }
+}
+"""
+
+
+def _fallback_rows() -> list[str]:
+    """The demo's fallback feed (uk, else en) as "slug/locale", newest first."""
+    translated = {t["of_slug"]: t for t in newsroom.TRANSLATIONS}
+    rows = [
+        (item["published_minutes_ago"], f"{item['slug']}/{DEFAULT_LOCALE}")
+        for item in CONTENT
+        if item["slug"] not in translated
+    ]
+    rows += [
+        (t["published_minutes_ago"], f"{t['slug']}/{t['locale']}") for t in translated.values()
+    ]
+    return [row for _, row in sorted(rows)]
+
+
+async def _feed(
+    client: httpx.AsyncClient, token: str | None = None, **variables: Any
+) -> list[dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(
+        "/graphql", json={"query": FALLBACK_FEED, "variables": variables}, headers=headers
+    )
+    body = response.json()
+    assert response.status_code == 200 and "errors" not in body, body
+    return [edge["node"] for edge in body["data"]["feed"]["edges"]]
+
+
+def _rows(nodes: list[dict[str, Any]]) -> list[str]:
+    return [f"{node['slug']}/{node['locale']}" for node in nodes]
+
+
+@pytest.mark.parametrize("reader", ["anonymous", "viewer"])
+async def test_the_loaded_demo_shows_each_story_once_in_the_fallback_feed(
+    client: httpx.AsyncClient, tmp_path: Path, reader: str
+) -> None:
+    await loader.load(media_dir=tmp_path / "media", default_locale=DEFAULT_LOCALE)
+    token = None if reader == "anonymous" else (await tokens.create(name="t", role=reader))[1]
+
+    fallback = await _feed(client, token, locale="uk", fallbackLocale=DEFAULT_LOCALE)
+    ukrainian = await _feed(client, token, locale="uk")
+
+    assert _rows(fallback) == _fallback_rows()
+    assert len(fallback) == len(CONTENT)
+    assert sorted(_rows(ukrainian)) == sorted(
+        f"{t['slug']}/{t['locale']}" for t in newsroom.TRANSLATIONS
+    )
+    titles = {node["title"] for node in ukrainian}
+    assert titles == {t["title"] for t in newsroom.TRANSLATIONS}
+    # Each Ukrainian item lists its English original, and the original lists it.
+    for node in ukrainian:
+        of_slug = next(t["of_slug"] for t in newsroom.TRANSLATIONS if t["title"] == node["title"])
+        assert node["translations"] == [{"locale": DEFAULT_LOCALE, "slug": of_slug}]
+    english = await _feed(client, token, locale=DEFAULT_LOCALE)
+    listed = {node["slug"]: node["translations"] for node in english}
+    for translation in newsroom.TRANSLATIONS:
+        assert listed[translation["of_slug"]] == [
+            {"locale": translation["locale"], "slug": translation["slug"]}
+        ]
+
+
+async def test_loading_the_demo_twice_adds_no_translation(db: None, tmp_path: Path) -> None:
+    first = await loader.load(media_dir=tmp_path / "media", default_locale=DEFAULT_LOCALE)
+    count = await Content.all().count()
+    second = await loader.load(media_dir=tmp_path / "media", default_locale=DEFAULT_LOCALE)
+
+    assert count == len(CONTENT) + len(newsroom.TRANSLATIONS)
+    assert await Content.all().count() == count
+    assert second.created == 0
+    assert second.existing == first.created
+
+
+async def test_the_demo_loads_when_the_default_locale_is_the_translations_locale(
+    db: None, tmp_path: Path
+) -> None:
+    """CMS_DEFAULT_LOCALE=uk (a Ukrainian newsroom): the demo's stories are written in uk,
+    and loading must not fail on translations into the locale they already have."""
+    await loader.load(media_dir=tmp_path / "media", default_locale="uk")
+
+    slugs = {item.slug for item in await Content.filter(locale="uk")}
+    assert {item["slug"] for item in CONTENT} <= slugs

@@ -157,6 +157,7 @@ QUERY = {
             "author": "String",
             "kinds": "[ContentKind!]",
             "locale": "String",
+            "fallbackLocale": "String",
         },
     ),
     "contents": (

@@ -10,7 +10,8 @@ and CDNs (`Surrogate-Key`, `Cache-Tag`). Two kinds of tag:
   or author, and an author's own list of content), `search`, `sections` (the list of
   sections), `slug:<slug>` (a single-item lookup by slug, answered or not) and
   `author-slug:<slug>` (an author lookup by slug), `pinned` (the pinned items, which
-  depend on the feed too: a pinned list records both).
+  depend on the feed too: a pinned list records both), `story:<id>` (an item's
+  translations: the other items of its story).
 
 A change then invalidates only what depends on it: an edit of an item its own responses
 (and search, and its authors' lists); a publication or withdrawal every list the item
@@ -46,6 +47,7 @@ __all__ = [
     "public_when_recorded",
     "section",
     "slug",
+    "story",
     "tag",
 ]
 
@@ -95,6 +97,11 @@ def tag(slug: str) -> str:
 
 def byline(slug: str) -> str:
     return f"byline:{_part(slug)}"
+
+
+def story(id: int) -> str:
+    """The items telling one story in several locales (a response listing translations)."""
+    return f"story:{int(id)}"
 
 
 def author(id: int) -> str:
@@ -164,6 +171,11 @@ def for_event(
         found.add(slug(payload["slug"]))
     if record is not None:
         found.add(slug(record.slug))
+    # The story's other items list this one among their translations (payloads recorded
+    # before translations existed have no story).
+    for story_id in {payload.get("story_id"), record.story_id if record else None}:
+        if isinstance(story_id, int):
+            found.add(story(story_id))
     if public_when_recorded(type=type, payload=payload, occurred_at=occurred_at):
         if _relists(type, payload):
             found |= {FEED, SEARCH}

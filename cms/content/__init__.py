@@ -20,6 +20,7 @@ from cms.content import (
     pins,
     previews,
     publishing,
+    raw_sql,
     records,
     rendering,
     review,
@@ -30,6 +31,7 @@ from cms.content import (
     taxonomy,
     text,
     times,
+    translations,
     visibility,
 )
 
@@ -49,6 +51,7 @@ __all__ = [
     "pins",
     "previews",
     "publishing",
+    "raw_sql",
     "records",
     "rendering",
     "review",
@@ -59,5 +62,6 @@ __all__ = [
     "taxonomy",
     "text",
     "times",
+    "translations",
     "visibility",
 ]

@@ -8,7 +8,7 @@ with the parts `include` asks for.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -19,7 +19,16 @@ from tortoise.transactions import in_transaction
 from cms import clock
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import inputs, items, lookups, revisions, search, slugs, visibility
+from cms.content import (
+    inputs,
+    items,
+    lookups,
+    revisions,
+    search,
+    slugs,
+    translations,
+    visibility,
+)
 from cms.content.records import ContentRecord
 from cms.errors import Conflict, Invalid, NotFound
 from cms.events import outbox
@@ -177,6 +186,10 @@ async def _insert(
             external_id = values.get("external_id")
             if external_id and await Content.exists(external_id=external_id, using_db=connection):
                 raise _ExternalIdTaken from None
+            # A translation in this locale made a moment ago by another writer.
+            await translations.check_locale(
+                story_id=values.get("story_id"), locale=values["locale"], connection=connection
+            )
             if chosen_slug:
                 raise Invalid("that slug is already used in this locale", field="slug") from None
     raise Conflict("could not choose a free slug; try again or pass one")
@@ -189,8 +202,11 @@ async def create(
     viewer: Viewer,
     default_locale: str,
     include: lookups.Include = lookups.EVERYTHING,
+    locales: Sequence[str] | None = None,
 ) -> ContentRecord:
-    """A new DRAFT, in `default_locale` (CMS_DEFAULT_LOCALE) unless `data` names one. With
+    """A new DRAFT, in `default_locale` (CMS_DEFAULT_LOCALE) unless `data` names one of
+    `locales` (CMS_LOCALES); with `translationOf`, a translation joining that item's story
+    (cms.content.translations). With
     an externalId that exists already, the existing item comes back and nothing changes
     (the unique constraint decides when two retries race)."""
     policy.require(viewer, policy.Action.CREATE_CONTENT)
@@ -200,8 +216,17 @@ async def create(
     content: Content | None
     try:
         async with in_transaction() as connection:
-            resolved = await inputs.resolve(kind, data, creating=True, connection=connection)
+            resolved = await inputs.resolve(
+                kind, data, creating=True, connection=connection, locales=locales
+            )
             resolved.values.setdefault("locale", default_locale)
+            if data.translation_of is not inputs.UNSET and data.translation_of is not None:
+                resolved.values["story_id"] = await translations.join(
+                    kind=kind,
+                    original_id=data.translation_of,
+                    locale=resolved.values["locale"],
+                    connection=connection,
+                )
             content = await _insert(kind, resolved.values, viewer, connection)
             change = Change(author_ids=resolved.author_ids or [], tag_ids=resolved.tag_ids or [])
             await _record(content, change, viewer, connection)
@@ -281,18 +306,30 @@ async def update(
     expected_version: int | None = None,
     include: lookups.Include = lookups.EVERYTHING,
     significant: bool = False,
+    locales: Sequence[str] | None = None,
 ) -> ContentRecord:
     """Change an item. A `significant` change of a public item sets its
     significantly_updated_at (a typo fix is not significant; nor is any change of an item
     readers cannot see yet)."""
     if data.external_id is not inputs.UNSET:
         raise Invalid("externalId is set at creation and cannot change", field="externalId")
+    if data.translation_of is not inputs.UNSET:
+        raise Invalid("translationOf is set at creation and cannot change", field="translationOf")
 
     async def change(current: Content, connection: BaseDBAsyncClient) -> Change:
         if current.kind != kind:
             raise NotFound(f"no {kind.value.replace('_', ' ')} has that id")
-        resolved = await inputs.resolve(kind, data, creating=False, connection=connection)
+        resolved = await inputs.resolve(
+            kind, data, creating=False, connection=connection, locales=locales
+        )
         values = dict(resolved.values)
+        if "locale" in values and values["locale"] != current.locale:
+            await translations.check_locale(
+                story_id=current.story_id,
+                locale=values["locale"],
+                connection=connection,
+                exclude_id=current.id,
+            )
         now = clock.utcnow()
         if significant and visibility.is_public(current, now):
             values["significantly_updated_at"] = now

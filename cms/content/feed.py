@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from cms import prepared
-from cms.content import ids, lookups, text, times, visibility
+from cms.content import ids, lookups, raw_sql, text, times, visibility
 from cms.content import search as search_index
 from cms.content.enums import SearchOrder
 from cms.content.records import ContentRecord
@@ -150,6 +152,9 @@ class FeedFilter:
     author_id: int | None = None
     kinds: tuple[ContentKind, ...] = ()
     locale: str | None = None
+    # With `locale`: each story once, in `locale` where it has a public item in it, else
+    # in this one (cms.content.translations).
+    fallback_locale: str | None = None
 
     def __post_init__(self) -> None:
         # Each kind once, in one order: `[ARTICLE, ARTICLE, …]` from a client is the same
@@ -173,11 +178,14 @@ class FeedFilter:
         return query
 
     def check(self) -> None:
-        """Invalid, naming the argument, for text no database can compare (cms.content.text)."""
+        """Invalid, naming the argument, for text no database can compare (cms.content.text),
+        and for a fallback locale without the locale it falls back from."""
         for name in _TEXT_FILTERS:
             value = getattr(self, name)
             if value is not None:
-                text.check(value, field=name)
+                text.check(value, field=_ARGUMENTS.get(name, name))
+        if self.fallback_locale is not None and self.locale is None:
+            raise Invalid("fallbackLocale needs a locale to fall back from", field="fallbackLocale")
 
     def shape(self) -> tuple[object, ...]:
         """What the filter's SQL depends on: which filters are given, and the kinds."""
@@ -205,7 +213,8 @@ class FeedFilter:
 
 
 _SLOT_FILTERS = ("section", "tag", "author", "author_id", "locale")
-_TEXT_FILTERS = ("section", "tag", "author", "locale")
+_TEXT_FILTERS = ("section", "tag", "author", "locale", "fallback_locale")
+_ARGUMENTS = {"fallback_locale": "fallbackLocale"}
 
 UNFILTERED = FeedFilter()
 """The whole public feed."""
@@ -228,6 +237,10 @@ async def feed(
 ) -> Page:
     """Public items, newest first, narrowed by `filters`."""
     filters.check()
+    if filters.fallback_locale is not None and filters.fallback_locale != filters.locale:
+        return await _with_fallback(
+            now=now, first=first, after=after, filters=filters, include=include
+        )
     return await _public_page(
         ("feed", filters.shape()),
         lambda query, markers: filters.marked(markers).apply(query),
@@ -434,6 +447,72 @@ async def contents(
         seeks=not wanted and not kinds_,  # the whole list walks its index
     )
     page = _cut(records, first=first, after=after, time_field="updated_at")
+    await lookups.attach_relations(page.items, include)
+    return page
+
+
+async def _with_fallback(
+    *,
+    now: datetime,
+    first: int,
+    after: Cursor | None,
+    filters: FeedFilter,
+    include: lookups.Include,
+) -> Page:
+    """A locale's feed with fallback: public items in `filters.locale`, and public items in
+    `filters.fallback_locale` whose story has no public item in the locale; each story
+    once, newest first. One keyset query (each fallback row looks for its translation
+    through the (story_id, locale) index), then the page's records."""
+    assert filters.locale is not None and filters.fallback_locale is not None
+    connection = connections.get("default")
+    sql = raw_sql.Placeholders(raw_sql.dialect(connection))
+
+    def rule(alias: str, published_by: datetime | None = None) -> str:
+        condition, values = visibility.public_sql(now, alias=alias, published_by=published_by)
+        return re.sub(r"\?", lambda _: sql(values.pop(0)), condition)
+
+    bounded = after is not None and after.at <= now
+    # Each fallback row looks its translation up in the (story_id, locale) index (an item
+    # of no story has none: NULL equals nothing). PostgreSQL would rather hash every public
+    # row of the locale, on every page; OFFSET 0 keeps the lookup per row.
+    fence = " OFFSET 0" if sql.postgres else ""
+    where = [
+        rule("c", after.at if bounded and after is not None else None),
+        f"(c.locale = {sql(filters.locale)} OR (c.locale = {sql(filters.fallback_locale)}"
+        " AND NOT EXISTS (SELECT 1 FROM content t"
+        f" WHERE t.story_id = c.story_id AND t.locale = {sql(filters.locale)}"
+        f" AND {rule('t')}{fence})))",
+    ]
+    if bounded and after is not None:
+        where.append(f"(c.published_at < {sql(after.at)} OR c.id < {sql(after.id)})")
+    if filters.kinds:
+        where.append(f"c.kind IN ({', '.join(sql(kind.value) for kind in filters.kinds)})")
+    if filters.section is not None:
+        where.append(f"c.section_id = (SELECT id FROM section WHERE slug = {sql(filters.section)})")
+    if filters.tag is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM content_tag ct JOIN tag g ON g.id = ct.tag_id"
+            f" WHERE ct.content_id = c.id AND g.slug = {sql(filters.tag)})"
+        )
+    if filters.author is not None or filters.author_id is not None:
+        author = (
+            f"a.slug = {sql(filters.author)}"
+            if filters.author is not None
+            else f"a.id = {sql(filters.author_id)}"
+        )
+        where.append(
+            "EXISTS (SELECT 1 FROM content_author ca JOIN author a ON a.id = ca.author_id"
+            f" WHERE ca.content_id = c.id AND {author})"
+        )
+    statement = (
+        "SELECT c.id AS id FROM content c WHERE " + " AND ".join(where)
+        + f" ORDER BY c.published_at DESC, c.id DESC LIMIT {sql(first + 1)}"
+    )  # fmt: skip
+    rows = await connection.execute_query_dict(statement, sql.params)
+    wanted = [int(row["id"]) for row in rows]
+    loaded = {record.id: record for record in await lookups.records_by_ids(wanted, include)}
+    records = [loaded[id] for id in wanted if id in loaded]
+    page = _cut(records, first=first, after=after, time_field="published_at")
     await lookups.attach_relations(page.items, include)
     return page
 

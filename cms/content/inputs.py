@@ -6,6 +6,7 @@ Field names in errors are the API's input names (camelCase), so clients can poin
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
@@ -59,6 +60,8 @@ class ContentInput:
     author_slugs: Any = UNSET
     tag_slugs: Any = UNSET
     hero_image_id: Any = UNSET
+    # The item this one translates (its primary key), at creation only.
+    translation_of: Any = UNSET
     # Articles
     body: Any = UNSET
     # Video episodes
@@ -126,7 +129,9 @@ def external_id(value: Any) -> str | None:
     return _text(value, "externalId", maximum=MAX_EXTERNAL_ID, required=True)
 
 
-def _scalars(kind: ContentKind, data: ContentInput, *, creating: bool) -> dict[str, Any]:
+def _scalars(
+    kind: ContentKind, data: ContentInput, *, creating: bool, locales: Sequence[str] | None
+) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if creating or data.title is not UNSET:
         values["title"] = _text(data.title, "title", maximum=MAX_TITLE, required=True)
@@ -140,6 +145,12 @@ def _scalars(kind: ContentKind, data: ContentInput, *, creating: bool) -> dict[s
             raise Invalid(
                 f"locale must be a language tag such as en or uk-UA, at most {MAX_LOCALE} "
                 "characters",
+                field="locale",
+            )
+        if locales is not None and locale not in locales:
+            raise Invalid(
+                f"locale must be one of {', '.join(locales)} (CMS_LOCALES), not "
+                f"{text.shown(locale)}",
                 field="locale",
             )
         values["locale"] = locale
@@ -197,10 +208,16 @@ async def _tag_ids(tag_slugs: list[str], connection: BaseDBAsyncClient) -> list[
 
 
 async def resolve(
-    kind: ContentKind, data: ContentInput, *, creating: bool, connection: BaseDBAsyncClient
+    kind: ContentKind,
+    data: ContentInput,
+    *,
+    creating: bool,
+    connection: BaseDBAsyncClient,
+    locales: Sequence[str] | None = None,
 ) -> Resolved:
-    """Check `data` and turn slugs and ids into row values; Invalid names the field."""
-    resolved = Resolved(values=_scalars(kind, data, creating=creating))
+    """Check `data` and turn slugs and ids into row values; Invalid names the field. A
+    locale must be one of `locales` (CMS_LOCALES) when they are given."""
+    resolved = Resolved(values=_scalars(kind, data, creating=creating, locales=locales))
     if data.section_slug is not UNSET:
         section_id = None
         if data.section_slug is not None:

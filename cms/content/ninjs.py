@@ -202,7 +202,7 @@ def _picture(media: MediaRecord, links: Links) -> dict[str, Any]:
 
 
 def _renditions(record: ContentRecord, links: Links) -> list[dict[str, Any]]:
-    page = links.content_url(record.kind, record.slug)
+    page = links.content_url(record.kind, record.slug, record.locale)
     found: list[dict[str, Any]] = [{"name": "web", "href": page, "contenttype": "text/html"}]
     if record.kind == ContentKind.VIDEO_EPISODE and record.video_url:
         video: dict[str, Any] = {"name": "video", "href": _href(record.video_url)}

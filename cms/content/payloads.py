@@ -76,7 +76,7 @@ def content_payload(
         "status": visibility.status_at(record, now).name,
         "pinnedAt": _json(pin.at) if (pin := pins.current(record, now)) else None,
         "pinnedUntil": _json(pin.until) if pin else None,
-        "url": links.content_url(record.kind, record.slug),
+        "url": links.content_url(record.kind, record.slug, record.locale),
         "section": (
             {"id": ids.encode("Section", section.id), "name": section.name, "slug": section.slug}
             if section

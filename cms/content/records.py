@@ -117,6 +117,7 @@ class ContentRecord:
     pinned_at: datetime | None = _column(None)
     pinned_until: datetime | None = _column(None)
     submitted_at: datetime | None = _column(None, internal=True)
+    story_id: int | None = _column(None, internal=True)
     dek: str | None = _column(None, restorable=True)
     body: str | None = _column(None, restorable=True, lazy=True, kinds=_ARTICLE)
     reading_time_minutes: int = _column(1, restorable=True, kinds=_ARTICLE)

@@ -29,14 +29,14 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from cms import sqlite
-from cms.content import rendering, text
+from cms.content import raw_sql, rendering, text
 from cms.errors import Invalid
 from cms.postgres import NewsdeskPostgresClient
 
@@ -148,22 +148,6 @@ def _indexed(value: str | None) -> str:
     return (value or "").translate(_DROPPED)
 
 
-def _dialect(connection: BaseDBAsyncClient) -> str:
-    return str(connection.capabilities.dialect)
-
-
-class _Sql:
-    """Placeholders in the connection's style, numbered in order of use."""
-
-    def __init__(self, dialect: str) -> None:
-        self.postgres = dialect == "postgres"
-        self.params: list[Any] = []
-
-    def __call__(self, value: Any) -> str:
-        self.params.append(value)
-        return f"${len(self.params)}" if self.postgres else "?"
-
-
 # Creating the index ------------------------------------------------------------------
 
 _SQLITE_DDL = (
@@ -201,7 +185,7 @@ _POSTGRES_DDL = (
 
 async def create_index(connection: BaseDBAsyncClient) -> None:
     """The index's tables (a migration calls this; running it twice changes nothing)."""
-    for statement in _POSTGRES_DDL if _dialect(connection) == "postgres" else _SQLITE_DDL:
+    for statement in _POSTGRES_DDL if raw_sql.dialect(connection) == "postgres" else _SQLITE_DDL:
         await connection.execute_script(statement)
 
 
@@ -209,7 +193,7 @@ async def drop_index(connection: BaseDBAsyncClient) -> None:
     """Undo `create_index` (a migration run backwards)."""
     statements = (
         ("DROP TABLE IF EXISTS content_search",)
-        if _dialect(connection) == "postgres"
+        if raw_sql.dialect(connection) == "postgres"
         else ("DROP TABLE IF EXISTS content_fts", "DROP TABLE IF EXISTS content_search")
     )
     for statement in statements:
@@ -246,7 +230,7 @@ def _document(row: dict[str, Any], names: Sequence[str]) -> _Document:
 async def _write(documents: Sequence[_Document], connection: BaseDBAsyncClient) -> None:
     if not documents:
         return
-    sql = _Sql(_dialect(connection))
+    sql = raw_sql.Placeholders(raw_sql.dialect(connection))
     rows = []
     for document in documents:
         values = [
@@ -289,7 +273,7 @@ async def _documents(ids: Sequence[int], connection: BaseDBAsyncClient) -> list[
     transaction: its own writes included)."""
     results = []
     for template in _SOURCE:
-        sql = _Sql(_dialect(connection))
+        sql = raw_sql.Placeholders(raw_sql.dialect(connection))
         marks = ", ".join(sql(id) for id in ids)
         results.append(await connection.execute_query_dict(template.format(ids=marks), sql.params))
     contents, bylines, taggings = results
@@ -307,7 +291,7 @@ async def store(
     names: list[str] = []
     for table, ids in (("author", author_ids), ("tag", tag_ids)):
         if ids:
-            sql = _Sql(_dialect(connection))
+            sql = raw_sql.Placeholders(raw_sql.dialect(connection))
             marks = ", ".join(sql(id) for id in ids)
             rows = await connection.execute_query_dict(
                 f"SELECT name FROM {table} WHERE id IN ({marks})", sql.params
@@ -341,7 +325,7 @@ async def reindex(
     total = int(total_rows[0]["n"])
     done, last = 0, 0
     while True:
-        sql = _Sql(_dialect(connection))
+        sql = raw_sql.Placeholders(raw_sql.dialect(connection))
         rows = await connection.execute_query_dict(
             f"SELECT id FROM content WHERE id > {sql(last)} ORDER BY id LIMIT {sql(batch)}",
             sql.params,
@@ -355,7 +339,7 @@ async def reindex(
         last = ids[-1]
         if progress is not None:
             progress(done, total)
-    if _dialect(connection) == "sqlite":
+    if raw_sql.dialect(connection) == "sqlite":
         await connection.execute_script("INSERT INTO content_fts (content_fts) VALUES ('optimize')")
     return done
 
@@ -387,12 +371,6 @@ class After:
     id: int
 
 
-def _as_db_time(value: datetime, postgres: bool) -> Any:
-    """A time as each database compares it: SQLite's stored text, PostgreSQL's timestamptz."""
-    value = value.astimezone(UTC)
-    return value if postgres else value.isoformat(sep=" ")
-
-
 def _parse_time(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
@@ -422,12 +400,12 @@ async def ranked(
     archive), so relevance ranks a window of the newest `depth`: a search costs about a
     feed page at any archive size, and a rare word's matches all fit in it."""
     connection = connection or connections.get("default")
-    sql = _Sql(_dialect(connection))
+    sql = raw_sql.Placeholders(raw_sql.dialect(connection))
     postgres = sql.postgres
     condition, rule_values = rule[0], list(rule[1])
 
     def bound(value: Any) -> str:
-        return sql(_as_db_time(value, postgres) if isinstance(value, datetime) else value)
+        return sql(raw_sql.db_time(value, postgres) if isinstance(value, datetime) else value)
 
     # Placeholders are taken in the order they appear in the statement (SQLite's `?`).
     if postgres:
@@ -498,7 +476,7 @@ async def _sqlite_window(
     columns: str,
     source: str,
     condition: str,
-    sql: _Sql,
+    sql: raw_sql.Placeholders,
     depth: int,
     found: Sequence[Term],
 ) -> list[_Ranked]:
@@ -527,7 +505,7 @@ async def _postgres_ranked(
     kept: str,
     order: str,
     limit: int,
-    sql: _Sql,
+    sql: raw_sql.Placeholders,
     depth: int,
 ) -> list[Hit]:
     """The page of `window` (its rows best first, those after the cursor: `kept`), whose
@@ -617,7 +595,7 @@ async def _sqlite_scores(
     rowid range of `ids`."""
     if not ids:
         return {}
-    sql = _Sql("sqlite")
+    sql = raw_sql.Placeholders("sqlite")
     low, high = min(ids), max(ids)
     parts = [
         f"SELECT {weight} AS weight, rowid AS id FROM content_fts WHERE content_fts MATCH"
@@ -655,7 +633,7 @@ def _best(
     keyed.sort(key=lambda key: (key[1] is not None, key[1] or "", key[2]), reverse=True)
     keyed.sort(key=lambda key: key[0])
     if after is not None:
-        after_at = _as_db_time(after.at, False)  # as SQLite stores it
+        after_at = raw_sql.db_time(after.at, False)  # as SQLite stores it
         keyed = [key for key in keyed if _comes_after(key[0], key[1], key[2], after, after_at)]
     return [
         Hit(
@@ -681,7 +659,7 @@ def _configs(locale: str | None) -> list[str]:
     return sorted({*LOCALE_CONFIGS.values(), DEFAULT_CONFIG})
 
 
-def _tsquery_for(found: Sequence[Term], sql: _Sql, config: str) -> str:
+def _tsquery_for(found: Sequence[Term], sql: raw_sql.Placeholders, config: str) -> str:
     parts = []
     for term in found:
         function = "phraseto_tsquery" if term.phrase else "plainto_tsquery"
@@ -689,7 +667,7 @@ def _tsquery_for(found: Sequence[Term], sql: _Sql, config: str) -> str:
     return "(" + " && ".join(parts) + ")"
 
 
-def _tsmatch(found: Sequence[Term], sql: _Sql, locale: str | None) -> str:
+def _tsmatch(found: Sequence[Term], sql: raw_sql.Placeholders, locale: str | None) -> str:
     """Each document is matched by a query in its own configuration: stop words and
     stemming as it was indexed."""
     checks = [
@@ -700,7 +678,10 @@ def _tsmatch(found: Sequence[Term], sql: _Sql, locale: str | None) -> str:
 
 
 def _tsquery(
-    found: Sequence[Term], sql: _Sql, locale: str | None, config_column: str = "s.config"
+    found: Sequence[Term],
+    sql: raw_sql.Placeholders,
+    locale: str | None,
+    config_column: str = "s.config",
 ) -> str:
     """The query in the document's configuration (`config_column`), for ranking."""
     configs = _configs(locale)
@@ -725,7 +706,7 @@ async def snippets(
     if not ids:
         return {}
     connection = connection or connections.get("default")
-    sql = _Sql(_dialect(connection))
+    sql = raw_sql.Placeholders(raw_sql.dialect(connection))
     if sql.postgres:
         query = _tsquery(found, sql, locale)
         options = sql(

@@ -155,7 +155,7 @@ def entry(
     published = record.published_at
     return Entry(
         id=ids.content_id(record.kind, record.id),
-        url=links.content_url(record.kind, record.slug),
+        url=links.content_url(record.kind, record.slug, record.locale),
         title=record.title,
         summary=record.dek,
         content_html=content_html,

@@ -68,13 +68,19 @@ def public_q(now: datetime, *, published_by: datetime | None = None) -> Q:
     )
 
 
-def public_sql(now: datetime) -> tuple[str, list[object]]:
-    """`public_q` as SQL over the table alias `c`, with `?` for its values (for the reads
-    Tortoise cannot write, such as full-text search; tests hold the two to the same rows)."""
+def public_sql(
+    now: datetime, *, alias: str = "c", published_by: datetime | None = None
+) -> tuple[str, list[object]]:
+    """`public_q` as SQL over the table alias `alias`, with `?` for its values (for the
+    reads Tortoise cannot write, such as full-text search; tests hold the two to the same
+    rows)."""
     at = now.astimezone(UTC)
+    bound = at if published_by is None else published_by.astimezone(UTC)
+    c = alias
     return (
-        "(c.status = ? AND c.published_at <= ? AND (c.expires_at IS NULL OR c.expires_at > ?))",
-        [ContentStatus.PUBLISHED.value, at, at],
+        f"({c}.status = ? AND {c}.published_at <= ?"
+        f" AND ({c}.expires_at IS NULL OR {c}.expires_at > ?))",
+        [ContentStatus.PUBLISHED.value, bound, at],
     )
 
 

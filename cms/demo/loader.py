@@ -150,4 +150,21 @@ async def load(
         await _item(
             ContentKind.VIDEO_EPISODE, data, minutes_ago, report, default_locale=default_locale
         )
+    for translation in newsroom.TRANSLATIONS:
+        say(f"translation ({translation['locale']}): {translation['title']}")
+        original = await Content.get_or_none(external_id=f"demo:{translation['of_slug']}")
+        if original is None or original.locale == translation["locale"]:
+            continue  # a newsroom whose default locale is the translation's has no need of it
+        story = next(a for a in newsroom.ARTICLES if a["slug"] == translation["of_slug"])
+        data = inputs.ContentInput(
+            title=translation["title"], slug=translation["slug"], dek=translation["dek"],
+            body=translation["body"], locale=translation["locale"],
+            section_slug=story["section_slug"], author_slugs=story["author_slugs"],
+            tag_slugs=story["tag_slugs"],
+            hero_image_id=media_ids.get(story["hero_image_key"] or ""),
+            translation_of=original.id,
+            external_id=f"demo:{translation['locale']}:{translation['slug']}",
+        )  # fmt: skip
+        minutes_ago = translation["published_minutes_ago"]
+        await _item(ContentKind.ARTICLE, data, minutes_ago, report, default_locale=default_locale)
     return report

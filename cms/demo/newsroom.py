@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Final, Literal, TypedDict
 
-__all__ = ["ARTICLES", "AUTHORS", "MEDIA", "SECTIONS", "TAGS", "VIDEO_EPISODES"]
+__all__ = [
+    "ARTICLES",
+    "AUTHORS",
+    "MEDIA",
+    "SECTIONS",
+    "TAGS",
+    "TRANSLATIONS",
+    "VIDEO_EPISODES",
+]
 
 
 class SectionData(TypedDict):
@@ -66,6 +74,19 @@ class VideoEpisodeData(TypedDict):
     author_slugs: list[str]
     tag_slugs: list[str]
     hero_image_key: str | None
+    published_minutes_ago: int
+
+
+class TranslationData(TypedDict):
+    """An article told again in another locale: it joins the story of `of_slug`'s article
+    and shares its section, bylines, tags and image."""
+
+    of_slug: str
+    locale: str
+    title: str
+    slug: str
+    dek: str
+    body: str
     published_minutes_ago: int
 
 
@@ -442,5 +463,44 @@ VIDEO_EPISODES: Final[list[VideoEpisodeData]] = [
         "tag_slugs": ["pokrovsk", "missile-strikes", "diplomacy"],
         "hero_image_key": "demo/city-skyline.svg",
         "published_minutes_ago": 180,
+    },
+]
+
+
+# Ukrainian editions of two stories, so `feed(locale: "uk", fallbackLocale: "en")` shows
+# both languages on a fresh demo.
+TRANSLATIONS: Final[list[TranslationData]] = [
+    {
+        "of_slug": "pokrovsk-infiltration",
+        "locale": "uk",
+        "title": "Генштаб: у Покровськ просочилися близько 200 російських військових",
+        "slug": "pokrovsk-infiltration",
+        "dek": "Невеликі піхотні групи ведуть бої з українськими підрозділами в місті.",
+        "body": _markdown(
+            "Російські сили зосередили в Покровську приблизно 200 військових, заходячи до "
+            "міста малими піхотними групами, повідомив Генеральний штаб ЗСУ.",
+            "Бої з українськими підрозділами точаться зі стрілецькою зброєю та дронами і є "
+            "*запеклими*, кажуть у Генштабі. Скільки території міста контролює кожна "
+            "сторона, там не уточнили.",
+            "Малі групи дають змогу уникати великих штурмів, які легко помітити з повітря.",
+        ),
+        "published_minutes_ago": 90,
+    },
+    {
+        "of_slug": "frontline-shortages-basics",
+        "locale": "uk",
+        "title": "На фронті бійці просять насамперед машини й дрони, а вже потім ракети",
+        "slug": "frontline-shortages-basics",
+        "dek": "Командири кажуть: від звичайного спорядження залежить, чи втримається позиція.",
+        "body": _markdown(
+            "Київ добивається від Вашингтона далекобійних ракет, але військові, які тримають "
+            "оборону під Покровськом, говорять про простіші потреби.",
+            "Бійці й командири раз у раз називають ті самі три нестачі:",
+            "1. машини, щоб возити людей і припаси\n"
+            "2. малі дрони для розвідки й ударів\n"
+            "3. люди, щоб змінювати виснажені екіпажі",
+            "Без цього, кажуть вони, зупиняти російські наступи стає **значно важче**.",
+        ),
+        "published_minutes_ago": 250,
     },
 ]

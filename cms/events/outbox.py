@@ -55,6 +55,7 @@ def snapshot(content: Content) -> dict[str, Any]:
         "title": content.title,
         "published_at": content.published_at.isoformat() if content.published_at else None,
         "expires_at": content.expires_at.isoformat() if content.expires_at else None,
+        "story_id": content.story_id,
     }
 
 

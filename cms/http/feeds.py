@@ -50,14 +50,39 @@ def _slug(request: Request, name: str) -> str | None:
         ) from None
 
 
-def _filters(request: Request) -> feed.FeedFilter:
-    """The feed's narrowing from `?section=` and `?author=`."""
-    return feed.FeedFilter(section=_slug(request, "section"), author=_slug(request, "author"))
+def _locale(request: Request, name: str, locales: Sequence[str]) -> str | None:
+    """The locale given as `?name=` (at most once, one of CMS_LOCALES), or None."""
+    given = request.query_params.getlist(name)
+    if len(given) > 1:
+        raise Invalid(f"give {name} at most once", field=name)
+    if not given:
+        return None
+    if given[0] not in locales:
+        raise Invalid(f"{name} must be one of {', '.join(locales)}", field=name)
+    return given[0]
+
+
+def _filters(request: Request, locales: Sequence[str]) -> feed.FeedFilter:
+    """The feed's narrowing from `?section=`, `?author=`, `?locale=` and
+    `?fallbackLocale=` (each story once: in the locale where it has a public item in it,
+    else in the fallback locale)."""
+    filters = feed.FeedFilter(
+        section=_slug(request, "section"),
+        author=_slug(request, "author"),
+        locale=_locale(request, "locale", locales),
+        fallback_locale=_locale(request, "fallbackLocale", locales),
+    )
+    filters.check()
+    return filters
 
 
 def _query_string(filters: feed.FeedFilter) -> str:
     """The feed URL's query string for `filters` ("" when unfiltered)."""
     given = {name: getattr(filters, name) for name in _FILTERS if getattr(filters, name)}
+    if filters.locale:
+        given["locale"] = filters.locale
+    if filters.fallback_locale:
+        given["fallbackLocale"] = filters.fallback_locale
     return f"?{urlencode(given)}" if given else ""
 
 
@@ -70,11 +95,11 @@ def _http_date(value: datetime) -> str:
 
 
 async def _serve(request: Request, *, path: str, media_type: str, render: Render) -> Response:
+    settings: Settings = request.app.state.settings
     try:
-        filters = _filters(request)
+        filters = _filters(request, settings.locales)
     except Invalid as error:
         return PlainTextResponse(error.message, status_code=400)
-    settings: Settings = request.app.state.settings
     links = Links.from_settings(settings)
     now = clock.utcnow()
     page = await feed.feed(
@@ -91,7 +116,7 @@ async def _serve(request: Request, *, path: str, media_type: str, render: Render
         description=f"The newest stories from {settings.site_name}",
         home_page_url=settings.website_url,
         feed_url=f"{settings.public_url}{path}{_query_string(filters)}",
-        language=settings.default_locale,
+        language=filters.locale or settings.default_locale,
         updated=last_modified,
     )
     body = render(channel, entries)

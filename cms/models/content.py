@@ -90,6 +90,9 @@ class Content(TimestampedModel):
     announce_expiry_at = fields.DatetimeField(null=True)
     # When the item went into the review queue (submitForReview); the queue's order.
     submitted_at = fields.DatetimeField(null=True)
+    # The story the item tells, in its locale: the items of one story are translations of
+    # each other, one per locale (the id of the story's first item; null while it has none).
+    story_id = fields.IntField(null=True)
     # Pinned (pin): since when, and until when (null: until unpinned).
     pinned_at = fields.DatetimeField(null=True)
     pinned_until = fields.DatetimeField(null=True)
@@ -121,7 +124,7 @@ class Content(TimestampedModel):
 
     class Meta:
         table = "content"
-        unique_together = (("slug", "locale"),)
+        unique_together = (("slug", "locale"), ("story_id", "locale"))
         indexes = (
             Index(fields=("status", "published_at", "id"), name="content_feed_idx"),
             Index(

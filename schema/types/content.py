@@ -13,6 +13,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cms.auth import policy
+from cms.cache import tags
 from cms.content import ids, ninjs, pins, records, rendering, visibility
 from cms.content.links import Links
 from cms.content.records import ContentRecord, CorrectionRecord
@@ -123,6 +124,8 @@ class Content(Node):
     tags: list[Tag]
     hero_image: Media | None
     pk: strawberry.Private[int]
+    # The story the item belongs to (cms.content.translations); None while it has none.
+    story: strawberry.Private[int | None]
 
     @strawberry.field(
         description="Every saved version, newest first (token holders only).",
@@ -131,6 +134,25 @@ class Content(Node):
     async def revisions(self, info: Info) -> list[Revision]:
         records = await info.context.loaders.revisions_by_content_id.load(self.pk)
         return [Revision.from_record(record) for record in records]
+
+    @strawberry.field(
+        description=(
+            "The same story in other locales, by locale: its public items (all of them "
+            "for token holders)."
+        )
+    )
+    async def translations(self, info: Info) -> list[Content]:
+        context = info.context
+        # A first translation names the story after this item: its responses depend on it.
+        story = self.story if self.story is not None else self.pk
+        context.cache_tags.add(tags.story(story))
+        if self.story is None:
+            return []
+        records = await context.loaders.translations(context.viewer, context.now).load(
+            (self.pk, story)
+        )
+        context.cache_tags.shown(records)
+        return [content_from_record(record, context.links, context.now) for record in records]
 
     @strawberry.field(description="Public corrections of the item, oldest first.")
     async def corrections(self, info: Info) -> list[Correction]:
@@ -197,10 +219,11 @@ def content_from_record(
     values |= {
         "id": strawberry.ID(ids.content_id(record.kind, record.id)),
         "pk": record.id,
+        "story": record.story_id,
         "status": visibility.status_at(record, now),
         "pinned_at": pin.at if (pin := pins.current(record, now)) else None,
         "pinned_until": pin.until if pin else None,
-        "url": links.content_url(record.kind, record.slug),
+        "url": links.content_url(record.kind, record.slug, record.locale),
         "section": Section.from_record(record.section) if record.section else None,
         "authors": [Author.from_record(author, links) for author in record.authors],
         "tags": [Tag.from_record(tag) for tag in record.tags],

@@ -21,6 +21,7 @@ __all__ = [
     "SectionInput",
     "VideoEpisodeInput",
     "VideoEpisodePatch",
+    "content_pk",
     "given",
     "media_pk",
     "to_content_input",
@@ -40,6 +41,19 @@ def media_pk(value: Any, field: str) -> Any:
         raise Invalid(f"{field} must be the ID of a Media", field=field) from None
 
 
+def content_pk(value: Any, field: str) -> Any:
+    """A content global ID (an Article's or a VideoEpisode's) as a primary key; None and
+    UNSET pass through. Anything else is invalid input naming `field`."""
+    if value is None or value is _MISSING:
+        return value
+    try:
+        return ids.expect(str(value), *ids.CONTENT_KINDS, field=field, what="content")
+    except NotFound:
+        raise Invalid(
+            f"{field} must be the ID of an article or a video episode", field=field
+        ) from None
+
+
 def given(source: object) -> dict[str, Any]:
     """The fields of an input the client sent (explicit nulls included)."""
     return {name: value for name, value in vars(source).items() if value is not strawberry.UNSET}
@@ -50,6 +64,8 @@ def to_content_input(source: object) -> ContentInput:
     values = given(source)
     if "hero_image_id" in values:
         values["hero_image_id"] = media_pk(values["hero_image_id"], "heroImageId")
+    if "translation_of" in values:
+        values["translation_of"] = content_pk(values["translation_of"], "translationOf")
     return ContentInput(**{name: values.get(name, UNSET) for name in values})
 
 
@@ -80,9 +96,17 @@ class ArticlePatch(ContentFields):
     body: str | None = _MISSING
 
 
+_TRANSLATION_OF = (
+    "The item this one translates (same kind, another locale): the new item joins its story."
+)
+
+
 @strawberry.input(description="A new article; the body is Markdown.")
 class ArticleInput(ArticlePatch):
     title: str
+    translation_of: strawberry.ID | None = strawberry.field(
+        default=_MISSING, description=_TRANSLATION_OF
+    )
 
 
 @strawberry.input(description="Changes to a video episode; omitted fields stay as they are.")
@@ -98,6 +122,9 @@ class VideoEpisodePatch(ContentFields):
 class VideoEpisodeInput(VideoEpisodePatch):
     title: str
     video_url: str
+    translation_of: strawberry.ID | None = strawberry.field(
+        default=_MISSING, description=_TRANSLATION_OF
+    )
 
 
 @strawberry.input(description="A new byline: a desk or a person.")

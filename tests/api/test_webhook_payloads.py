@@ -33,6 +33,7 @@ MEDIA = "fragment M on Media { id url mimeType width height altText caption cred
 NOT_IN_PAYLOADS = {
     "revisions",  # token holders' history, not the item
     "ninjs",  # the wire document: GET /ninjs/{id}
+    "translations",  # other items (each has its own events)
 }
 
 

@@ -122,6 +122,7 @@ async def test_create_makes_a_draft_at_version_1_with_its_revision_and_event(
         "title": "Volunteers rebuild the library",
         "published_at": None,
         "expires_at": None,
+        "story_id": None,
         "changed": ["author_ids", "tag_ids"],  # what the write set: for the response cache
     }
 

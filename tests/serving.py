@@ -92,10 +92,11 @@ class Served:
             return False
 
 
-def _start(env: dict[str, str], workdir: Path, name: str) -> Served:
+def _start(env: dict[str, str], workdir: Path, name: str, workers: int) -> Served:
     port = free_port()
     log = workdir / f"{name}.log"
     command = [sys.executable, "-m", "cms", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
     with log.open("wb") as output:
         process = subprocess.Popen(
             command,
@@ -122,12 +123,14 @@ def _stop(served: Served) -> None:
 
 
 @contextmanager
-def served(env: dict[str, str], workdir: Path, names: list[str]) -> Iterator[list[Served]]:
+def served(
+    env: dict[str, str], workdir: Path, names: list[str], *, workers: int = 1
+) -> Iterator[list[Served]]:
     """One `cms serve` per name, all on `env` (the database already migrated), ready."""
     started: list[Served] = []
     try:
         for name in names:
-            started.append(_start(env, workdir, name))
+            started.append(_start(env, workdir, name, workers))
         for server in started:
             deadline = time.monotonic() + START_SECONDS
             while not server.ready():

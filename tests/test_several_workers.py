@@ -49,6 +49,7 @@ mutation($url: String!) {
   createWebhook(url: $url, events: [CONTENT_PUBLISHED]) { ... on Webhook { id secret } }
 }
 """
+DELETE_WEBHOOK = "mutation($id: ID!) { deleteWebhook(id: $id) { __typename } }"
 FEED = "{ feed(first: 5) { edges { node { id title } } } }"
 HITS = re.compile(r'^newsdesk_response_cache_total\{result="hit"\} (\S+)$', re.MULTILINE)
 WEBHOOK_TIMEOUT_SECONDS = 5  # generous for a receiver that answers at once, under load
@@ -152,15 +153,15 @@ async def _reset(database_url: str, redis_url: str) -> None:
         await redis.aclose()
 
 
-@pytest.fixture
-def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pair]:
+@contextlib.contextmanager
+def _two_workers(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Pair]:
     database_url: str = request.getfixturevalue("postgres_migrated")
     assert REDIS_URL
     asyncio.run(_reset(database_url, REDIS_URL))
     env = serving.base_env(
         CMS_DATABASE_URL=database_url,
         CMS_REDIS_URL=REDIS_URL,
-        CMS_MEDIA_DIR=str(tmp_path / "media"),
+        CMS_MEDIA_DIR=str(workdir / "media"),
         CMS_AUTO_MIGRATE="false",
         CMS_DISPATCH_LEASE_SECONDS=str(LEASE_SECONDS),
         CMS_WEBHOOK_TIMEOUT_SECONDS=str(WEBHOOK_TIMEOUT_SECONDS),
@@ -169,9 +170,25 @@ def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pair]:
         # through its own periodic look at the outbox.
         CMS_CACHE_GENERATION_SECONDS="3600",
     )
-    admin = serving.token(env, tmp_path, "admin", "admin")
-    with serving.served(env, tmp_path, ["a", "b"]) as [a, b]:
+    admin = serving.token(env, workdir, "admin", "admin")
+    with serving.served(env, workdir, ["a", "b"]) as [a, b]:
         yield Pair(a=a, b=b, admin=admin, database_url=database_url)
+
+
+@pytest.fixture(scope="module")
+def pair(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pair]:
+    """Two workers shared by the tests that leave both running."""
+    with _two_workers(request, tmp_path_factory.mktemp("workers")) as workers:
+        yield workers
+
+
+@pytest.fixture
+def doomed_pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pair]:
+    """Two workers of the test's own, one of which it kills."""
+    with _two_workers(request, tmp_path) as workers:
+        yield workers
 
 
 async def _post(server: serving.Served, query: str, token: str, **variables: Any) -> Any:
@@ -268,10 +285,18 @@ async def _outbox_settled(database_url: str) -> bool:
     return bool(undispatched == 0 and pending == 0)
 
 
-async def _deliveries(database_url: str) -> list[asyncpg.Record]:
+async def _deliveries(database_url: str, *, webhook_url: str) -> list[asyncpg.Record]:
+    """The deliveries recorded for the webhook at `webhook_url`, with their item's ID."""
     conn = await asyncpg.connect(database_url)
     try:
-        return list(await conn.fetch("SELECT message_id, status, attempts FROM webhook_delivery"))
+        return list(
+            await conn.fetch(
+                "SELECT d.message_id, d.attempts, d.body::jsonb #>> '{data,content,id}' "
+                "AS content FROM webhook_delivery d JOIN webhook w ON w.id = d.webhook_id "
+                "WHERE w.url = $1",
+                webhook_url,
+            )
+        )
     finally:
         await conn.close()
 
@@ -313,15 +338,22 @@ async def test_a_webhook_gets_one_delivery_per_event_across_both_dispatchers(
     await _wait(lambda: receiver.content_ids() >= items, seconds=45, what="every item's delivery")
     await _wait(lambda: _outbox_settled(pair.database_url), seconds=30, what="outbox settled")
 
-    rows = await _deliveries(pair.database_url)
+    rows = await _deliveries(pair.database_url, webhook_url=receiver.url)
+    # (Later tests on these workers publish too: their deliveries would find no receiver.)
+    await _post(pair.a, DELETE_WEBHOOK, pair.admin, id=created["createWebhook"]["id"])
+
     assert all(receipt.verified for receipt in receiver.receipts)
-    assert len(rows) == 20 and {row["attempts"] for row in rows} == {1}, rows
+    assert sorted(row["content"] for row in rows) == sorted(items), rows  # one per event
+    assert {row["attempts"] for row in rows} == {1}, rows
     assert sorted(r.message_id for r in receiver.receipts) == sorted(r["message_id"] for r in rows)
     assert sorted(r.content_id for r in receiver.receipts) == sorted(items)
 
 
 async def test_the_response_cache_is_shared(pair: Pair) -> None:
     first = await _publish(pair.b, pair.admin, "First")
+    # The dispatcher invalidates each event's tags again when it dispatches it: let it
+    # finish, so what A caches next stays valid until the next write.
+    await _wait(lambda: _outbox_settled(pair.database_url), seconds=30, what="outbox settled")
     params = {"query": FEED}
     hits_on_b = _hits(pair.b)
 
@@ -368,8 +400,9 @@ def _socket_owner(client_port: int, pids: list[int]) -> int | None:
 
 
 async def test_a_worker_killed_mid_delivery_loses_no_event(
-    pair: Pair, receiver: Receiver, listen: Any
+    doomed_pair: Pair, receiver: Receiver, listen: Any
 ) -> None:
+    pair = doomed_pair
     victim, survivor = pair.a, pair.b
     created = await _post(survivor, CREATE_WEBHOOK, pair.admin, url=receiver.url)
     receiver.secret = created["createWebhook"]["secret"]

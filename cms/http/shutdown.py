@@ -53,6 +53,7 @@ class Shutdown:
     def __init__(self, *, drain_seconds: float = 0.0) -> None:
         self.drain_seconds = drain_seconds
         self.begun = False
+        self._handed_over = False  # uvicorn was told (by our signal handler)
         # Each open socket's outgoing queue; a finished socket drops out by itself.
         self._sockets: weakref.WeakSet[Outgoing] = weakref.WeakSet()
 
@@ -105,15 +106,13 @@ class Shutdown:
 
     def _handler(self, loop: asyncio.AbstractEventLoop, uvicorn_exit: Handler) -> Handler:
         tasks: set[asyncio.Task[None]] = set()
-        handed_over = False
 
         def hand_over(sig: int, frame: FrameType | None) -> None:
-            nonlocal handed_over
-            handed_over = True
+            self._handed_over = True
             uvicorn_exit(sig, frame)
 
         def finish(sig: int) -> None:
-            if not handed_over:
+            if not self._handed_over:
                 hand_over(sig, None)
 
         def leave(sig: int, frame: FrameType | None) -> None:

@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     # production (both show the schema to whoever asks); true or false decides.
     introspection: bool | None = None
     run_dispatcher: bool = True
+    # Seconds a dispatcher's claim on outbox events lasts: a worker that died (SIGKILL,
+    # a lost machine) leaves its events to another worker once this has passed.
+    dispatch_lease_seconds: float = Field(default=30.0, gt=0)
+    # Seconds requests in flight get to finish after a worker stops accepting (SIGTERM);
+    # an orchestrator's grace period (compose's stop_grace_period) should outlast it plus
+    # the drain below.
+    shutdown_seconds: int = Field(default=25, ge=1)
+    # Seconds a worker keeps serving after SIGTERM while /readyz answers 503, so a load
+    # balancer that polls /readyz takes it out of rotation before it stops accepting.
+    shutdown_drain_seconds: float = Field(default=0.0, ge=0)
 
     webhook_allow_private: bool = True
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -41,7 +41,6 @@ from cms.webhooks import addresses, deliveries
 __all__ = ["Dispatcher"]
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(seconds=30)
 SYSTEM = Viewer(name="dispatcher", role=Role.ADMIN)
 
 
@@ -83,6 +82,17 @@ class Dispatcher:
                 await self._task
         if self._http is not None:
             await self._http.aclose()
+        await self._release()
+
+    async def _release(self) -> None:
+        """Give back the events this worker claimed and did not dispatch, so another
+        worker takes them now rather than when the lease runs out."""
+        try:
+            await OutboxEvent.filter(
+                claimed_by__startswith=self.worker, dispatched_at__isnull=True
+            ).update(claimed_by=None, claimed_until=None)
+        except Exception:  # the database is gone too: the lease frees them later
+            log.warning("could not release this worker's outbox claims", exc_info=True)
 
     async def _run(self) -> None:
         while True:
@@ -120,7 +130,8 @@ class Dispatcher:
         # The conditions again in the outer WHERE: a row another worker claimed meanwhile
         # no longer matches, so each row has one owner.
         await OutboxEvent.filter(free, id__in=ids).update(
-            claimed_by=token, claimed_until=now + LEASE
+            claimed_by=token,
+            claimed_until=now + timedelta(seconds=self.settings.dispatch_lease_seconds),
         )
         return await OutboxEvent.filter(claimed_by=token, dispatched_at__isnull=True).order_by("id")
 

@@ -212,6 +212,35 @@ def test_out_of_range_values_are_refused(values: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize(
+    "values",
+    [{"dispatch_lease_seconds": 0}, {"shutdown_seconds": 0}, {"shutdown_drain_seconds": -1}],
+    ids=lambda values: next(iter(values)),
+)
+def test_leases_and_shutdown_times_out_of_range_are_refused(values: dict[str, object]) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(**values)  # type: ignore[arg-type]
+
+    assert refused.value.errors()[0]["loc"] == (next(iter(values)),)
+
+
+def test_leases_and_shutdown_times_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CMS_DISPATCH_LEASE_SECONDS", "2.5")
+    monkeypatch.setenv("CMS_SHUTDOWN_SECONDS", "40")
+    monkeypatch.setenv("CMS_SHUTDOWN_DRAIN_SECONDS", "5")
+    settings = Settings()
+
+    assert (settings.dispatch_lease_seconds, settings.shutdown_seconds) == (2.5, 40)
+    assert settings.shutdown_drain_seconds == 5
+    assert (
+        Settings.model_fields["dispatch_lease_seconds"].default,
+        Settings.model_fields["shutdown_seconds"].default,
+        Settings.model_fields["shutdown_drain_seconds"].default,
+    ) == (30.0, 25, 0.0)
+
+
+@pytest.mark.parametrize(
     ("env", "access_log", "enabled"),
     [
         ("development", None, True),

@@ -30,6 +30,7 @@ from cms.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from cms.http.middleware import RequestIdMiddleware
 from cms.http.persisted import PersistedQueries
 from cms.http.rate_limits import RateLimitMiddleware, RateLimits
+from cms.http.shutdown import Shutdown
 from schema import build_schema
 
 __all__ = ["create_app"]
@@ -69,6 +70,9 @@ def create_app(
     broker = make_broker(settings.redis_url, timeout=settings.redis_timeout_seconds)
     schema = build_schema(settings)
     view = GraphQLView(schema, settings, persisted, broker)
+    # SIGTERM: /readyz 503, subscription sockets closed with 1001, then uvicorn's stop.
+    shutdown = Shutdown(drain_seconds=settings.shutdown_drain_seconds)
+    view.shutdown = shutdown
     versions = TagVersions(store)
     # CMS_CACHE_GENERATION_SECONDS: how often a worker reads the outbox for changes made
     # elsewhere (other workers, the command line).
@@ -85,6 +89,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         Path(settings.media_dir).mkdir(parents=True, exist_ok=True)
         async with contextlib.AsyncExitStack() as stack:
+            stack.enter_context(shutdown.intercepting_signals())
             stack.push_async_callback(store.close)
             stack.push_async_callback(rate_limits.close)
             if manage_database:
@@ -95,6 +100,7 @@ def create_app(
             await broker.start()
             stack.push_async_callback(broker.close)
             stack.push_async_callback(view.fanout.close)  # subscription streams first
+            stack.callback(shutdown.begin)  # (their sockets before them, with 1001)
             if settings.run_dispatcher:
                 dispatcher = Dispatcher(settings, broker, versions=versions)
                 await dispatcher.start()
@@ -133,6 +139,7 @@ def create_app(
             Route("/graphql", graphql, methods=None),  # the view answers every method
             WebSocketRoute("/graphql", view),
             Route("/healthz", routes.healthz),
+            Route("/readyz", routes.readyz),
             Route("/metrics", metrics_endpoint(metrics)),
             Route("/feed.xml", feeds.rss),
             Route("/feed.json", feeds.json_feed),
@@ -147,6 +154,7 @@ def create_app(
     app.state.response_cache = graphql
     app.state.broker = broker
     app.state.redis = redis
+    app.state.shutdown = shutdown
     return app
 
 

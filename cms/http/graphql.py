@@ -51,6 +51,7 @@ from cms.http.negotiation import (
 )
 from cms.http.outgoing import TOO_MANY_REQUESTS, Outgoing
 from cms.http.persisted import PersistedQueries, PersistedQueryError
+from cms.http.shutdown import GOING_AWAY, GOING_AWAY_REASON, Shutdown
 from cms.http.uploads import UploadRequestAdapter
 from schema import Context, NewsdeskSchema
 from schema import cost as costs
@@ -124,6 +125,8 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     def __init__(self, view: GraphQLView, request: WebSocket, response: WebSocket) -> None:
         super().__init__(cast(Any, view), request, response)
         self.outgoing = Outgoing(response, limit=view.settings.ws_max_pending_messages)
+        if view.shutdown is not None:
+            view.shutdown.watch(self.outgoing)  # closed with 1001 when the worker leaves
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         self.outgoing.send(json_text(message))
@@ -188,6 +191,8 @@ class GraphQLView(GraphQL[Context, None]):
         # cache's invalidation, as after a POST (set by cms.http.app; None without one).
         self.after_write: Callable[[set[str]], Awaitable[None]] | None = None
         self.trusted_proxies = settings.trusted_proxy_networks  # CMS_TRUSTED_PROXIES
+        # The worker's shutdown (set by cms.http.app): open sockets close with 1001 then.
+        self.shutdown: Shutdown | None = None
 
     def _audience_context(self, viewer: Viewer) -> Context:
         """The context a subscription stream runs in: shared by its members, who all read
@@ -409,13 +414,18 @@ class GraphQLView(GraphQL[Context, None]):
         """A WebSocket, counted against CMS_MAX_CONNECTIONS_PER_CLIENT while it is open."""
         address = client_address(websocket.scope, self.trusted_proxies)
         limit = self.settings.max_connections_per_client
-        if self.sockets_by_address[address] >= limit:
+        refusal: tuple[int, str] | None = None
+        if self.shutdown is not None and self.shutdown.begun:
+            # Leaving: the client should reconnect, to another worker, at once.
+            refusal = (GOING_AWAY, GOING_AWAY_REASON)
+        elif self.sockets_by_address[address] >= limit:
+            refusal = (TOO_MANY_REQUESTS, f"Too many connections from this address (limit {limit})")
+        if refusal is not None:
             if not self._check_websocket_origin(websocket):
                 return await self.reject_websocket(websocket)
             subprotocol = await self.pick_websocket_subprotocol(websocket)
             await websocket.accept(subprotocol=subprotocol)
-            reason = f"Too many connections from this address (limit {limit})"
-            await websocket.close(code=TOO_MANY_REQUESTS, reason=reason)
+            await websocket.close(code=refusal[0], reason=refusal[1])
             return websocket
         self.sockets_by_address[address] += 1
         try:

@@ -1,4 +1,5 @@
-"""Plain HTTP routes beside GraphQL: health, and how Redis is doing."""
+"""Plain HTTP routes beside GraphQL: liveness (/healthz), readiness (/readyz), and how
+Redis is doing."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from starlette.responses import JSONResponse
 from cms import db
 from cms.cache.fallback import FallbackStore
 from cms.events.broker import Broker, RedisBroker
+from cms.http.shutdown import Shutdown
 
-__all__ = ["RedisHealth", "healthz"]
+__all__ = ["RedisHealth", "healthz", "readyz"]
 
 
 class RedisHealth:
@@ -54,3 +56,26 @@ async def healthz(request: Request) -> JSONResponse:
     except db.DatabaseUnavailable:
         return JSONResponse({"status": "unavailable", "database": "down", **body}, status_code=503)
     return JSONResponse({"status": "ok", **body})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Whether a load balancer should send this worker traffic: 200 {"status": "ready"}
+    when the database answers and, with CMS_REDIS_URL, Redis answers too (while it is
+    down a worker's subscribers miss what other workers dispatch, so a balancer should
+    prefer workers that reach it); 503 naming what is down, or {"status": "shutting
+    down"} from the moment the worker received SIGTERM. /healthz stays the liveness
+    check: a worker must not be restarted because Redis is down."""
+    shutdown: Shutdown | None = getattr(request.app.state, "shutdown", None)
+    if shutdown is not None and shutdown.begun:
+        return JSONResponse({"status": "shutting down"}, status_code=503)
+    body: dict[str, Any] = {"database": "up"}
+    try:
+        await db.ping()
+    except db.DatabaseUnavailable:
+        body["database"] = "down"
+    redis: RedisHealth | None = getattr(request.app.state, "redis", None)
+    if redis is not None:
+        body["redis"] = "up" if await redis.check() else "down"
+    ready = "down" not in body.values()
+    status = {"status": "ready" if ready else "unavailable", **body}
+    return JSONResponse(status, status_code=200 if ready else 503)

@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 
 JITTER = 0.10
-CLAIM_MARGIN_SECONDS = 30.0
 MAX_ERROR_LENGTH = 200
 
 
@@ -287,8 +286,10 @@ async def deliver_due(*, client: httpx.AsyncClient, settings: Settings, limit: i
     the address actually connected to when private addresses are refused."""
     now = clock.utcnow()
     timeout = settings.webhook_timeout_seconds
-    # The claim outlasts the attempts, which run side by side, each cut off at `timeout`.
-    until = now + timedelta(seconds=2 * timeout + CLAIM_MARGIN_SECONDS)
+    # The claim outlasts the attempts, which run side by side, each cut off at `timeout`,
+    # by the dispatcher's lease (CMS_DISPATCH_LEASE_SECONDS): a worker that died mid-attempt
+    # leaves the delivery to another one that much later, as it does its outbox events.
+    until = now + timedelta(seconds=2 * timeout + settings.dispatch_lease_seconds)
     claimed = await _claim(now=now, until=until, limit=limit)
     if not claimed:
         return 0

@@ -8,6 +8,7 @@ import functools
 import inspect
 import os
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
@@ -15,7 +16,7 @@ from typing import Annotated, Any, TypeVar, cast
 import typer
 from pydantic import ValidationError
 
-from cms import db
+from cms import db, logs
 from cms.config import Settings, get_settings
 from cms.errors import CmsError
 
@@ -93,30 +94,6 @@ def _database_command(function: Callable[..., Awaitable[T]]) -> Callable[..., T]
     return command
 
 
-# uvicorn's logging, with the request id on every line written while serving a request.
-LOG_CONFIG: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "cms.http.middleware.RequestIdFilter"}},
-    "formatters": {
-        "default": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
-    },
-    "handlers": {
-        "default": {
-            "class": "logging.StreamHandler",
-            "formatter": "default",
-            "filters": ["request_id"],
-            "stream": "ext://sys.stderr",
-        }
-    },
-    "loggers": {
-        "": {"handlers": ["default"], "level": "INFO"},
-        "uvicorn.error": {"level": "INFO"},
-        "uvicorn.access": {"level": "INFO"},
-    },
-}
-
-
 def served_url(host: str, port: int) -> str:
     """This server's URL as a local client reaches it (a wildcard address is reached on
     the loopback one)."""
@@ -146,17 +123,46 @@ def serve(
         os.environ["CMS_PUBLIC_URL"] = served_url(host, port)
         get_settings.cache_clear()
     typer.echo(f"Newsdesk serving {served_url(host, port)}/graphql", err=True)
-    uvicorn.run(
-        "cms.http.app:app_from_environment",
-        log_config=LOG_CONFIG,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=settings.access_log_enabled,
-        proxy_headers=True,
-    )
+    with _metrics_dir(settings, workers):
+        uvicorn.run(
+            "cms.http.app:app_from_environment",
+            log_config=logs.config(settings.log_lines),  # CMS_LOG_FORMAT
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,  # cms.http.access writes the access line (CMS_ACCESS_LOG)
+            proxy_headers=True,
+        )
+
+
+@contextlib.contextmanager
+def _metrics_dir(settings: Settings, workers: int) -> Iterator[None]:
+    """prometheus-client's multiprocess directory for the workers, so that one scrape of
+    /metrics sums them all: PROMETHEUS_MULTIPROC_DIR when set (emptied first, as
+    prometheus-client asks: the files of an earlier run would be counted), else a
+    temporary one for more than one worker, removed afterwards."""
+    given = settings.metrics_dir
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+        yield
+        return
+    if workers == 1:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="newsdesk-metrics-") as made:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+        get_settings.cache_clear()
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+            get_settings.cache_clear()
 
 
 @app.command()

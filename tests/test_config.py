@@ -215,12 +215,12 @@ def test_out_of_range_values_are_refused(values: dict[str, object]) -> None:
     ("env", "access_log", "enabled"),
     [
         ("development", None, True),
-        ("production", None, False),
-        ("production", True, True),
+        ("production", None, True),
+        ("production", False, False),
         ("development", False, False),
     ],
 )
-def test_the_access_log_is_on_by_default_except_in_production(
+def test_the_access_log_is_on_unless_turned_off(
     env: str, access_log: bool | None, enabled: bool
 ) -> None:
     settings = Settings(env=env, access_log=access_log)  # type: ignore[arg-type]

@@ -37,7 +37,7 @@ from cms.config import Settings
 from cms.content.links import Links
 from cms.errors import Unauthenticated
 from cms.events.broker import Broker
-from cms.http import cache, graphiql
+from cms.http import access, cache, graphiql, negotiation
 from cms.http.client_address import client_address
 from cms.http.encoding import json_bytes, json_text
 from cms.http.fanout import Fanout
@@ -98,6 +98,21 @@ def _is_request_error(result: ExecutionResult) -> bool:
 def _is_refusal(result: ExecutionResult) -> bool:
     """Refused for its estimate (CMS_MAX_NODES): nothing ran."""
     return any((error.extensions or {}).get("code") == costs.CODE for error in result.errors or ())
+
+
+_REJECTIONS: Final = frozenset({"UNAUTHENTICATED", "FORBIDDEN", costs.CODE})
+
+
+def _outcome(result: ExecutionResult) -> str:
+    """ok, timeout (QUERY_TIMEOUT), rejected (nothing ran, or the viewer may not) or error."""
+    if not result.errors:
+        return "ok"
+    codes = {(error.extensions or {}).get("code") for error in result.errors}
+    if "QUERY_TIMEOUT" in codes:
+        return "timeout"
+    if _is_request_error(result) or codes <= _REJECTIONS:
+        return "rejected"
+    return "error"
 
 
 def _error_response(
@@ -285,6 +300,16 @@ class GraphQLView(GraphQL[Context, None]):
                 request_data.operation_name,
                 max_tokens=self.settings.max_tokens,
             )
+            exchange = access.current()
+            if exchange is not None:  # for the access line and /metrics
+                exchange.note_operation(
+                    negotiation.operation_name(
+                        request_data.query,
+                        request_data.operation_name,
+                        max_tokens=self.settings.max_tokens,
+                    ),
+                    operation.value if isinstance(operation, OperationType) else "unknown",
+                )
             if isinstance(operation, GraphQLError):
                 return ExecutionResult(data=None, errors=[operation])
             if operation is not OperationType.QUERY:
@@ -333,6 +358,9 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
+        exchange = access.current()
+        if exchange is not None:
+            exchange.outcome = _outcome(result)
         if _is_request_error(result):
             # Nothing ran, so there is no `data` entry (the GraphQL spec), and with
             # application/graphql-response+json the status is 400 (see run).
@@ -346,6 +374,9 @@ class GraphQLView(GraphQL[Context, None]):
         viewer = ANONYMOUS
         if isinstance(request, Request):
             viewer = await viewer_from_header(request.headers.get("authorization"))
+        exchange = access.current()
+        if exchange is not None:
+            exchange.note_viewer(viewer)
         collector = request.scope.get(cache.COLLECTOR)
         return Context(
             cache_tags=collector if isinstance(collector, tags.Collector) else tags.Collector(),
@@ -391,6 +422,9 @@ class GraphQLView(GraphQL[Context, None]):
             code = _HTTP_CODES.get(error.status_code, "BAD_REQUEST")
             return _error_response(error.reason, code, error.status_code, headers, media_type)
         except Unauthenticated as error:
+            exchange = access.current()
+            if exchange is not None:
+                exchange.role = "unauthenticated"  # a wrong or revoked token: never its name
             headers = {"WWW-Authenticate": "Bearer"}
             return _error_response(error.message, "UNAUTHENTICATED", 401, headers, media_type)
         except PersistedQueryError as error:

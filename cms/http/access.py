@@ -6,24 +6,20 @@ operation's name and type, the viewer's role, the outcome of the GraphQL result)
 end the middleware writes one log line (CMS_ACCESS_LOG) and observes the request in
 cms.http.metrics. The line names the path without its query string (a preview link's
 token travels there) and never a header.
-
-Operation names become metric labels, so their number is bounded: a name is kept when it
-is a GraphQL name of at most 64 characters and one of the first `MAX_OPERATION_NAMES`
-this worker has seen; later ones are "other", an operation without a name "anonymous".
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from contextvars import ContextVar
 from functools import lru_cache
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.types.graphql import OperationType
 
 from cms import logs, statements
 from cms.auth.viewer import Viewer
@@ -33,17 +29,12 @@ if TYPE_CHECKING:
     from cms.http.metrics import Metrics
 
 __all__ = [
-    "MAX_OPERATION_NAMES",
     "AccessMiddleware",
     "Exchange",
     "current",
     "operation_in_body",
     "operation_in_query_string",
-    "operation_label",
 ]
-
-MAX_OPERATION_NAMES: Final = 200
-_NAME: Final = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 
 log = logging.getLogger(logs.ACCESS_LOGGER)
 
@@ -75,48 +66,32 @@ def current() -> Exchange | None:
     return _CURRENT.get()
 
 
+def _named(query: object, given: object) -> tuple[str | None, str]:
+    name = given if isinstance(given, str) and given else None
+    if not isinstance(query, str):
+        return name, "unknown"
+    chosen = negotiation.selected_operation(query, name)
+    kind = chosen.value if isinstance(chosen, OperationType) else "unknown"
+    return negotiation.operation_name(query, name), kind
+
+
 @lru_cache(maxsize=1024)
-def operation_in_query_string(query_string: bytes) -> str | None:
-    """The operation a GET names (for a response the cache answered without the view)."""
+def operation_in_query_string(query_string: bytes) -> tuple[str | None, str]:
+    """The (name, type) of the operation a GET asks for, read before or without the view
+    (a response from the cache, a request refused for its token)."""
     params = dict(parse_qsl(query_string.decode("latin-1")))
-    given = params.get("operationName") or None
-    query = params.get("query")
-    return negotiation.operation_name(query, given) if query else given
+    return _named(params.get("query"), params.get("operationName"))
 
 
-def operation_in_body(body: bytes) -> str | None:
-    """The operation a JSON POST names (an automatic persisted query's, usually)."""
+def operation_in_body(body: bytes) -> tuple[str | None, str]:
+    """The (name, type) of the operation a JSON POST asks for."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return None
+        return None, "unknown"
     if not isinstance(data, dict):
-        return None
-    given = data.get("operationName")
-    given = given if isinstance(given, str) and given else None
-    query = data.get("query")
-    return negotiation.operation_name(query, given) if isinstance(query, str) else given
-
-
-class _Labels:
-    """The operation names this worker labels metrics with (bounded)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.kept: set[str] = set()
-
-    def __call__(self, name: str | None) -> str:
-        if not name:
-            return "anonymous"
-        if name in self.kept:
-            return name
-        if len(self.kept) >= self.limit or not _NAME.fullmatch(name):
-            return "other"
-        self.kept.add(name)
-        return name
-
-
-operation_label = _Labels(MAX_OPERATION_NAMES)
+        return None, "unknown"
+    return _named(data.get("query"), data.get("operationName"))
 
 
 def _outcome(exchange: Exchange, status: int) -> str:
@@ -162,7 +137,7 @@ class AccessMiddleware:
             if exchange.operation_type is not None:
                 outcome = _outcome(exchange, status)
                 self.metrics.observe_operation(
-                    operation_label(exchange.operation_name),
+                    exchange.operation_name,
                     exchange.operation_type,
                     outcome,
                     seconds,

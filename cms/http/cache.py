@@ -143,12 +143,13 @@ class ResponseCache:
             exchange = access.current()
             if exchange is not None:  # for the access line: the view did not run
                 exchange.role = "anonymous"
-                name = (
-                    access.operation_in_body(body)
-                    if body is not None
-                    else access.operation_in_query_string(scope["query_string"])
+                exchange.note_operation(
+                    *(
+                        access.operation_in_body(body)
+                        if body is not None
+                        else access.operation_in_query_string(scope["query_string"])
+                    )
                 )
-                exchange.note_operation(name, "query")
             return
         self.misses += 1
         self.on_lookup(False)

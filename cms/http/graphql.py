@@ -115,6 +115,14 @@ def _outcome(result: ExecutionResult) -> str:
     return "error"
 
 
+async def _requested_operation(request: Request) -> tuple[str | None, str]:
+    if request.method == "GET":
+        return access.operation_in_query_string(request.scope["query_string"])
+    if parse_content_type(request.headers.get("content-type", ""))[0] != JSON:
+        return None, "unknown"
+    return access.operation_in_body(await request.body())
+
+
 def _error_response(
     message: str,
     code: str,
@@ -221,10 +229,24 @@ class GraphQLView(GraphQL[Context, None]):
                 "The GraphQL operation's `operationName` must be a string or null, if provided.",
             )
         data.operation_name = data.operation_name or None  # "" names no operation
-        if self.persisted is None:
-            return data
-        anonymous = "authorization" not in request.headers
-        return await self.persisted.resolve(data, anonymous=anonymous)
+        if self.persisted is not None:
+            anonymous = "authorization" not in request.headers
+            data = await self.persisted.resolve(data, anonymous=anonymous)
+        self._note_operation(data)
+        return data
+
+    def _note_operation(self, data: GraphQLRequestData) -> None:
+        """The operation's name and type for the access line and /metrics (known before
+        the viewer is: a wrong token's request is counted under its operation too)."""
+        exchange = access.current()
+        if exchange is None or data.query is None:
+            return
+        max_tokens = self.settings.max_tokens
+        operation = selected_operation(data.query, data.operation_name, max_tokens=max_tokens)
+        exchange.note_operation(
+            negotiation.operation_name(data.query, data.operation_name, max_tokens=max_tokens),
+            operation.value if isinstance(operation, OperationType) else "unknown",
+        )
 
     def parse_json(self, data: str | bytes) -> Any:
         """JSON from a body, a `variables` or `extensions` parameter or a multipart part;
@@ -300,16 +322,6 @@ class GraphQLView(GraphQL[Context, None]):
                 request_data.operation_name,
                 max_tokens=self.settings.max_tokens,
             )
-            exchange = access.current()
-            if exchange is not None:  # for the access line and /metrics
-                exchange.note_operation(
-                    negotiation.operation_name(
-                        request_data.query,
-                        request_data.operation_name,
-                        max_tokens=self.settings.max_tokens,
-                    ),
-                    operation.value if isinstance(operation, OperationType) else "unknown",
-                )
             if isinstance(operation, GraphQLError):
                 return ExecutionResult(data=None, errors=[operation])
             if operation is not OperationType.QUERY:
@@ -425,6 +437,8 @@ class GraphQLView(GraphQL[Context, None]):
             exchange = access.current()
             if exchange is not None:
                 exchange.role = "unauthenticated"  # a wrong or revoked token: never its name
+                if exchange.operation_type is None:  # refused before the body was read
+                    exchange.note_operation(*await _requested_operation(request))
             headers = {"WWW-Authenticate": "Bearer"}
             return _error_response(error.message, "UNAUTHENTICATED", 401, headers, media_type)
         except PersistedQueryError as error:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Protocol
+from typing import Final, Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -42,12 +43,35 @@ from cms import __version__, clock, counters
 from cms.events import backlog
 from schema.plans.extension import PlanStats
 
-__all__ = ["Metrics", "metrics_endpoint"]
+__all__ = ["MAX_OPERATION_NAMES", "Metrics", "OperationNames", "metrics_endpoint"]
 
 log = logging.getLogger(__name__)
 
+MAX_OPERATION_NAMES: Final = 200
+_NAME: Final = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 _SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 _STATEMENTS = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89)
+
+
+class OperationNames:
+    """The operation names a worker labels metrics with, bounded as labels must be: a name
+    is kept when it is a GraphQL name of at most 64 characters and one of the first
+    `limit` this worker has seen; later ones are "other", an operation without a name
+    "anonymous"."""
+
+    def __init__(self, limit: int = MAX_OPERATION_NAMES) -> None:
+        self.limit = limit
+        self.kept: set[str] = set()
+
+    def __call__(self, name: str | None) -> str:
+        if not name:
+            return "anonymous"
+        if name in self.kept:
+            return name
+        if len(self.kept) >= self.limit or not _NAME.fullmatch(name):
+            return "other"
+        self.kept.add(name)
+        return name
 
 
 class Metrics:
@@ -65,6 +89,7 @@ class Metrics:
             "newsdesk_http_request_duration_seconds", "Time to answer an HTTP request.",
             ["route"], registry=self.registry, buckets=_SECONDS[:-1],
         )  # fmt: skip
+        self.operation_names = OperationNames()
         self.operations = Histogram(
             "newsdesk_graphql_operation_duration_seconds",
             "Time to answer a GraphQL operation over HTTP, by operation name (\"anonymous\" "
@@ -117,9 +142,10 @@ class Metrics:
         self.statements.labels(route).observe(statements)
 
     def observe_operation(
-        self, operation: str, operation_type: str, outcome: str, seconds: float
+        self, name: str | None, operation_type: str, outcome: str, seconds: float
     ) -> None:
-        self.operations.labels(operation, operation_type, outcome).observe(seconds)
+        label = self.operation_names(name)
+        self.operations.labels(label, operation_type, outcome).observe(seconds)
 
     def cache_lookup(self, hit: bool) -> None:
         (self._cache_hit if hit else self._cache_miss).inc()

@@ -23,6 +23,7 @@ import orjson
 
 __all__ = [
     "ACCESS_LOGGER",
+    "REDACTED",
     "JsonFormatter",
     "TextFormatter",
     "config",

@@ -161,20 +161,23 @@ class AccessMiddleware:
         path = scope.get("root_path", "") + scope["path"]  # never the query string
         duration_ms = round(seconds * 1000, 2)
         name = exchange.operation_name
+        fields = {
+            "method": scope["method"],
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "operation_name": name,
+            "operation_type": exchange.operation_type,
+            "outcome": outcome,
+            "role": exchange.role,
+            "sql": sql,
+        }
+        if exchange.operation_type is None:  # not GraphQL: /healthz, a feed, media
+            log.log(level, "%s %s %d %.1fms sql=%d", scope["method"], path, status,
+                    duration_ms, sql, extra=fields)  # fmt: skip
+            return
         log.log(
-            level,
-            "%s %s %d %.1fms %s %s role=%s sql=%d",
-            scope["method"], path, status, duration_ms, exchange.operation_type or "-",
-            name or "-", exchange.role or "-", sql,
-            extra={
-                "method": scope["method"],
-                "path": path,
-                "status": status,
-                "duration_ms": duration_ms,
-                "operation_name": name,
-                "operation_type": exchange.operation_type,
-                "outcome": outcome,
-                "role": exchange.role,
-                "sql": sql,
-            },
+            level, "%s %s %d %.1fms %s %s role=%s sql=%d", scope["method"], path, status,
+            duration_ms, exchange.operation_type, name or "(anonymous)", exchange.role or "-",
+            sql, extra=fields,
         )  # fmt: skip

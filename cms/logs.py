@@ -51,18 +51,27 @@ _SECRETS: Final = (
     (re.compile(r"(?<![A-Za-z0-9_-])(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"),
      REDACTED),
 )  # fmt: skip
-_MAYBE_SECRET: Final = re.compile(
-    r"(?i)bearer|basic|authorization|cookie|ndk_|whsec_|token|secret|password|signature|api_key"
-    r"|[A-Za-z0-9_-]{43}"
-)
+# A line holds no secret unless it has one of these words or a run of 43 base64url
+# characters (a cheap test first: most lines have neither).
+_WORDS: Final = (
+    "bearer", "basic", "authorization", "cookie", "ndk_", "whsec_", "token", "secret",
+    "password", "signature", "api_key",
+)  # fmt: skip
+_RUN: Final = re.compile(r"[A-Za-z0-9_-]{43}")
 # Fields never written, whatever their value.
 _NEVER: Final = frozenset({"authorization", "cookie", "token", "secret", "headers", "password"})
+# Fields whose values are the server's own words (an HTTP method, an operation type, an
+# outcome, a role) or numbers: nothing to redact.
+_OWN_WORDS: Final = frozenset(
+    {"method", "status", "duration_ms", "operation_type", "outcome", "role", "sql"}
+)
 
 
 def redact(text: str) -> str:
     """`text` with every secret in it replaced by [redacted]."""
-    if not _MAYBE_SECRET.search(text):
-        return text  # the common case: one scan, no substitutions
+    lowered = text.lower()
+    if not any(word in lowered for word in _WORDS) and not _RUN.search(text):
+        return text  # the common case: no substitutions
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     return text
@@ -105,7 +114,7 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
         }
         for name, value in _fields(record).items():
-            line[name] = _safe(value)
+            line[name] = value if name in _OWN_WORDS else _safe(value)
         if record.exc_info:
             line["exception"] = redact(self.formatException(record.exc_info))
         elif record.exc_text:

@@ -86,6 +86,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         Path(settings.media_dir).mkdir(parents=True, exist_ok=True)
         async with contextlib.AsyncExitStack() as stack:
+            stack.callback(metrics.close)
             stack.push_async_callback(store.close)
             stack.push_async_callback(rate_limits.close)
             if manage_database:

@@ -81,6 +81,7 @@ class Metrics:
     def __init__(self, *, multiprocess_dir: str | None = None) -> None:
         self.registry = CollectorRegistry()
         self.multiprocess = multiprocess_dir is not None
+        self.multiprocess_dir = multiprocess_dir
         self.requests = Counter(
             "newsdesk_http_requests", "HTTP requests served.",
             ["method", "route", "status"], registry=self.registry,
@@ -90,6 +91,9 @@ class Metrics:
             ["route"], registry=self.registry, buckets=_SECONDS[:-1],
         )  # fmt: skip
         self.operation_names = OperationNames()
+        self._requests: dict[tuple[str, str, int], Counter] = {}
+        self._routes: dict[str, tuple[Histogram, Histogram]] = {}
+        self._operations: dict[tuple[str | None, str, str], Histogram] = {}
         self.operations = Histogram(
             "newsdesk_graphql_operation_duration_seconds",
             "Time to answer a GraphQL operation over HTTP, by operation name (\"anonymous\" "
@@ -125,6 +129,12 @@ class Metrics:
         self.scraped.register(self.backlog)
         self.worker = str(os.getpid()) if self.multiprocess else None
 
+    def close(self) -> None:
+        """A worker that stops takes its live gauges (open subscriptions) out of the sum;
+        its counters stay counted."""
+        if self.multiprocess:
+            multiprocess.mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
+
     def route(self, scope: Scope) -> str:
         """The route's pattern, not the raw path: /media/{path} stays one series."""
         app = scope.get("app")
@@ -137,15 +147,32 @@ class Metrics:
     def observe_request(
         self, method: str, route: str, status: int, seconds: float, statements: int
     ) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.duration.labels(route).observe(seconds)
-        self.statements.labels(route).observe(statements)
+        # The labelled children, looked up once per label set (`labels()` takes a lock
+        # and builds its key on every call: most of an observation's cost).
+        counted = self._requests.get((method, route, status))
+        if counted is None:
+            counted = self._requests[method, route, status] = self.requests.labels(
+                method, route, str(status)
+            )
+        counted.inc()
+        timed = self._routes.get(route)
+        if timed is None:
+            timed = self._routes[route] = (
+                self.duration.labels(route), self.statements.labels(route)
+            )  # fmt: skip
+        timed[0].observe(seconds)
+        timed[1].observe(statements)
 
     def observe_operation(
         self, name: str | None, operation_type: str, outcome: str, seconds: float
     ) -> None:
-        label = self.operation_names(name)
-        self.operations.labels(label, operation_type, outcome).observe(seconds)
+        timed = self._operations.get((name, operation_type, outcome))
+        if timed is None:
+            label = self.operation_names(name)
+            timed = self.operations.labels(label, operation_type, outcome)
+            if label != "other":  # "other" names stay out: the dict stays bounded
+                self._operations[name, operation_type, outcome] = timed
+        timed.observe(seconds)
 
     def cache_lookup(self, hit: bool) -> None:
         (self._cache_hit if hit else self._cache_miss).inc()

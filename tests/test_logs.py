@@ -5,6 +5,7 @@ link, a webhook's secret and failing requests is searched for each of them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from cms import logs
 from tests.live import LiveServer, cms, run_live_server
@@ -64,6 +66,23 @@ def _post(
     )
 
 
+async def _subscribe(server: LiveServer, token: str) -> None:
+    """A subscription over graphql-transport-ws, the token in connection_init."""
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    headers = {"X-Request-ID": "obs-ws"}
+    async with connect(
+        url,
+        subprotocols=["graphql-transport-ws"],
+        additional_headers=headers,  # type: ignore[list-item]
+    ) as ws:
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+        query = "subscription Wire { feedEvents { type } }"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        await asyncio.sleep(0.3)
+
+
 def _admin_token(workdir: Path) -> str:
     """An admin token made with `cms token create` on the served database."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CMS_")}
@@ -103,6 +122,7 @@ def _serve_and_handle_secrets(workdir: Path, log_format: str) -> Run:
         refused = _post(server, ME, token=wrong, headers={"X-Request-ID": "obs-wrong"})
         basic = _post(server, ME, headers={"Authorization": BASIC})
         broken = _post(server, "query Broken { nothingHere }", token=server.token)
+        asyncio.run(_subscribe(server, server.token))
     assert me.status_code == by_get.status_code == by_post.status_code == feed.status_code == 200
     assert by_get.json()["data"]["preview"]["title"] == "Embargoed budget"
     assert secret.startswith("whsec_") and admin.startswith("ndk_")
@@ -191,6 +211,13 @@ def test_json_lines_carry_the_access_fields(json_run: Run) -> None:
         "unauthenticated",
         "rejected",
     )
+    socket = _access(run.log, "obs-ws")
+    assert (socket["method"], socket["path"], socket["operation_name"]) == (
+        "WS",
+        "/graphql",
+        "Wire",
+    )
+    assert (socket["operation_type"], socket["role"]) == ("subscription", "editor")
     assert (cached["path"], cached["operation_name"], cached["role"]) == (
         "/graphql",
         "Preview",

@@ -34,6 +34,7 @@ __all__ = [
     "current",
     "operation_in_body",
     "operation_in_query_string",
+    "socket_operation",
 ]
 
 log = logging.getLogger(logs.ACCESS_LOGGER)
@@ -92,6 +93,19 @@ def operation_in_body(body: bytes) -> tuple[str | None, str]:
     if not isinstance(data, dict):
         return None, "unknown"
     return _named(data.get("query"), data.get("operationName"))
+
+
+def socket_operation(*, path: str, name: str | None, operation_type: str, viewer: Viewer) -> None:
+    """The access line of an operation started over a WebSocket (graphql-transport-ws):
+    its name, type and the socket's role, under the socket's request id."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    role = "anonymous" if viewer.role is None else viewer.role.value
+    log.info(
+        "WS %s %s %s role=%s", path, operation_type, name or "(anonymous)", role,
+        extra={"method": "WS", "path": path, "operation_name": name,
+               "operation_type": operation_type, "role": role},
+    )  # fmt: skip
 
 
 def _outcome(exchange: Exchange, status: int) -> str:

@@ -73,7 +73,7 @@ async def _subscribe(server: LiveServer, token: str) -> None:
     async with connect(
         url,
         subprotocols=["graphql-transport-ws"],
-        additional_headers=headers,  # type: ignore[list-item]
+        additional_headers=headers,
     ) as ws:
         init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
         await ws.send(json.dumps(init))

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import logging
+import logging.config
 import os
 import sys
 import tempfile
@@ -113,16 +115,17 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    _say_database(settings)
+    say = _announcer(settings)
+    say(f"database: {db.describe(settings)}", True)
     if settings.auto_migrate:
         applied = _run(db.migrate(settings))
         for name in applied:
-            typer.echo(f"applied migration {name}")
+            say(f"applied migration {name}", False)
     if "public_url" not in settings.model_fields_set:
         # Links to this server (media, the feeds' self links) name the port really served.
         os.environ["CMS_PUBLIC_URL"] = served_url(host, port)
         get_settings.cache_clear()
-    typer.echo(f"Newsdesk serving {served_url(host, port)}/graphql", err=True)
+    say(f"Newsdesk serving {served_url(host, port)}/graphql", True)
     with _metrics_dir(settings, workers):
         uvicorn.run(
             "cms.http.app:app_from_environment",
@@ -135,6 +138,17 @@ def serve(
             access_log=False,  # cms.http.access writes the access line (CMS_ACCESS_LOG)
             proxy_headers=True,
         )
+
+
+def _announcer(settings: Settings) -> Callable[[str, bool], None]:
+    """How `cms serve` says what it does before uvicorn runs: plain lines (to stderr, or
+    stdout), or with CMS_LOG_FORMAT=json log lines like the server's, so that a log
+    collector reads every line of the process as JSON."""
+    if settings.log_lines != "json":
+        return lambda message, err: typer.echo(message, err=err)
+    logging.config.dictConfig(logs.config("json"))
+    log = logging.getLogger("cms.serve")
+    return lambda message, err: log.info("%s", message)
 
 
 @contextlib.contextmanager

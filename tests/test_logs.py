@@ -189,6 +189,8 @@ def test_json_lines_carry_the_access_fields(json_run: Run) -> None:
     wrong = _access(run.log, "obs-wrong")
     cached = _access(run.log, "obs-get")
 
+    assert [line for line in run.log.splitlines() if not line.startswith("{")] == []
+    assert any(line["message"].startswith("Newsdesk serving") for line in lines)
     assert all(
         {"time", "level", "logger", "message", "request_id"} <= line.keys() for line in lines
     )

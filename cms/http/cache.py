@@ -143,13 +143,12 @@ class ResponseCache:
             exchange = access.current()
             if exchange is not None:  # for the access line: the view did not run
                 exchange.role = "anonymous"
-                exchange.note_operation(
-                    *(
-                        access.operation_in_body(body)
-                        if body is not None
-                        else access.operation_in_query_string(scope["query_string"])
-                    )
+                name, _ = (
+                    access.operation_in_body(body)
+                    if body is not None
+                    else access.operation_in_query_string(scope["query_string"])
                 )
+                exchange.note_operation(name, "query")  # only queries are cached
             return
         self.misses += 1
         self.on_lookup(False)

@@ -9,12 +9,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from tortoise import Tortoise
 
 from cms.config import Settings
+from cms.content import feed
 from cms.models import OutboxEvent
 from tests import realtime
 from tests.api.conftest import api_article, api_publish, gql
+from tests.api.graphql_client import app_client
+from tests.api.test_query_budget import SLOW
 from tests.api.test_webhooks import (  # noqa: F401  (the receiver fixture)
     Receiver,
     _create,
@@ -190,3 +195,25 @@ async def test_cached_reads_are_timed_under_their_operation(client: httpx.AsyncC
     assert _value(samples, "newsdesk_response_cache_total", result="miss") == 1
     assert _value(samples, "newsdesk_response_cache_total", result="hit") == 2
     assert _operations(samples, "Sections", "query", "ok") == 3
+
+
+async def test_a_read_stopped_by_its_budget_is_a_timeout(
+    settings: Settings, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As tests/api/test_query_budget.py does: the feed first sends a statement that runs
+    for many seconds, which the budget (300 ms here) stops."""
+    real = feed.feed
+
+    async def slow_then_real(**arguments: Any) -> Any:
+        await Tortoise.get_connection("default").execute_query_dict(SLOW)
+        return await real(**arguments)
+
+    monkeypatch.setattr(feed, "feed", slow_then_real)
+    async with app_client(settings.model_copy(update={"query_timeout_ms": 300})) as client:
+        status, body = await gql(client, "query Slow { feed(first: 3) { edges { cursor } } }")
+        samples = await _samples(client)
+
+    assert status == 200
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TIMEOUT"
+    assert _operations(samples, "Slow", "query", "timeout") == 1
+    assert _operations(samples, "Slow", "query", "error") == 0

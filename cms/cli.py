@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import logging
+import logging.config
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from types import FrameType
@@ -17,7 +20,7 @@ from typing import Annotated, Any, TypeVar, cast
 import typer
 from pydantic import ValidationError
 
-from cms import db
+from cms import db, logs
 from cms.config import Settings, get_settings
 from cms.errors import CmsError
 
@@ -95,30 +98,6 @@ def _database_command(function: Callable[..., Awaitable[T]]) -> Callable[..., T]
     return command
 
 
-# uvicorn's logging, with the request id on every line written while serving a request.
-LOG_CONFIG: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "cms.http.middleware.RequestIdFilter"}},
-    "formatters": {
-        "default": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
-    },
-    "handlers": {
-        "default": {
-            "class": "logging.StreamHandler",
-            "formatter": "default",
-            "filters": ["request_id"],
-            "stream": "ext://sys.stderr",
-        }
-    },
-    "loggers": {
-        "": {"handlers": ["default"], "level": "INFO"},
-        "uvicorn.error": {"level": "INFO"},
-        "uvicorn.access": {"level": "INFO"},
-    },
-}
-
-
 def served_url(host: str, port: int) -> str:
     """This server's URL as a local client reaches it (a wildcard address is reached on
     the loopback one)."""
@@ -138,34 +117,75 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    _say_database(settings)
+    say = _announcer(settings)
+    say(f"database: {db.describe(settings)}", True)
     if settings.auto_migrate:
         applied = _run(db.migrate(settings))
         for name in applied:
-            typer.echo(f"applied migration {name}")
+            say(f"applied migration {name}", False)
     if "public_url" not in settings.model_fields_set:
         # Links to this server (media, the feeds' self links) name the port really served.
         os.environ["CMS_PUBLIC_URL"] = served_url(host, port)
         get_settings.cache_clear()
-    typer.echo(f"Newsdesk serving {served_url(host, port)}/graphql", err=True)
+    say(f"Newsdesk serving {served_url(host, port)}/graphql", True)
     # uvicorn raises SIGTERM again once it has stopped gracefully, for the handler that
     # was there before it; with the default one a clean stop would read as "killed by
     # SIGTERM" (status 143) to an orchestrator. A stop that was asked for exits 0.
     signal.signal(signal.SIGTERM, _stopped)
-    uvicorn.run(
-        "cms.http.app:app_from_environment",
-        log_config=LOG_CONFIG,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=settings.access_log_enabled,
-        proxy_headers=True,
-        # SIGTERM: requests in flight get this long once the worker stops accepting
-        # (cms.http.shutdown runs first: /readyz 503, sockets closed with 1001, the drain).
-        timeout_graceful_shutdown=settings.shutdown_seconds,
-    )
+    with _metrics_dir(settings, workers):
+        uvicorn.run(
+            "cms.http.app:app_from_environment",
+            log_config=logs.config(settings.log_lines),  # CMS_LOG_FORMAT
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,  # cms.http.access writes the access line (CMS_ACCESS_LOG)
+            proxy_headers=True,
+            # SIGTERM: requests in flight get this long once the worker stops accepting
+            # (cms.http.shutdown runs first: /readyz 503, sockets closed with 1001, the drain).
+            timeout_graceful_shutdown=settings.shutdown_seconds,
+        )
+
+
+def _announcer(settings: Settings) -> Callable[[str, bool], None]:
+    """How `cms serve` says what it does before uvicorn runs: plain lines (to stderr, or
+    stdout), or with CMS_LOG_FORMAT=json log lines like the server's, so that a log
+    collector reads every line of the process as JSON."""
+    if settings.log_lines != "json":
+        return lambda message, err: typer.echo(message, err=err)
+    logging.config.dictConfig(logs.config("json"))
+    log = logging.getLogger("cms.serve")
+    return lambda message, err: log.info("%s", message)
+
+
+@contextlib.contextmanager
+def _metrics_dir(settings: Settings, workers: int) -> Iterator[None]:
+    """prometheus-client's multiprocess directory for the workers, so that one scrape of
+    /metrics sums them all: PROMETHEUS_MULTIPROC_DIR when set (emptied first, as
+    prometheus-client asks: the files of an earlier run would be counted), else a
+    temporary one for more than one worker, removed afterwards."""
+    given = settings.metrics_dir
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+        yield
+        return
+    if workers == 1:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="newsdesk-metrics-") as made:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+        get_settings.cache_clear()
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+            get_settings.cache_clear()
 
 
 def _stopped(signum: int, frame: FrameType | None) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Annotated, Any, Literal, cast
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -44,9 +44,18 @@ class Settings(BaseSettings):
     graphiql_assets_dir: str = "data/graphiql-assets"
     cors_origins: str = ""
     auto_migrate: bool = True
-    # uvicorn's access-log line per request: on in development, off in production (where
-    # the proxy logs requests); true or false decides.
+    # The access-log line per request (cms.http.access: status, duration, GraphQL
+    # operation, role, SQL count): on unless false.
     access_log: bool | None = None
+    # prometheus-client's multiprocess directory (its own variable, PROMETHEUS_MULTIPROC_DIR):
+    # when set, /metrics sums the metrics of every worker writing there. `cms serve
+    # --workers N` (N > 1) makes a temporary one when it is unset.
+    metrics_dir: str | None = Field(
+        default=None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR", "CMS_METRICS_DIR")
+    )
+    # The server's log lines: "json" (one object a line, for a log collector) or "text"
+    # (for a person). Unset: json in production, text otherwise.
+    log_format: Literal["json", "text"] | None = None
     # Introspection and "Did you mean …?" in error messages: on in development, off in
     # production (both show the schema to whoever asks); true or false decides.
     introspection: bool | None = None
@@ -134,6 +143,15 @@ class Settings(BaseSettings):
                 "a preview URL contains {token}, where the link's token goes, such as "
                 "https://news.example/preview?token={token}"
             )
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower() or None
+        if value not in (None, "json", "text"):
+            raise ValueError("json (one JSON object a line) or text (lines for a person)")
         return value
 
     @field_validator("webhook_retry_schedule", mode="before")
@@ -224,7 +242,14 @@ class Settings(BaseSettings):
 
     @property
     def access_log_enabled(self) -> bool:
-        return self.access_log if self.access_log is not None else not self.is_production
+        return self.access_log is not False
+
+    @property
+    def log_lines(self) -> Literal["json", "text"]:
+        """CMS_LOG_FORMAT, or its default for CMS_ENV."""
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.is_production else "text"
 
     @property
     def introspection_enabled(self) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base_postgres.client import translate_exceptions
 
-from cms import budget
+from cms import budget, statements
 
 __all__ = ["NewsdeskPostgresClient", "client_class", "get_client_class"]
 
@@ -47,6 +47,8 @@ class NewsdeskPostgresClient(AsyncpgDBClient):
         # pool's RESET ALL would undo a SET (a pooler such as PgBouncer must be told to
         # ignore it: README, Search).
         self.server_settings.setdefault("max_parallel_workers_per_gather", "0")
+        # Each statement sent adds to the request's tally (cms.statements).
+        self.log = statements.StatementLog(self.log)  # type: ignore[assignment]
 
     def acquire_connection(self) -> Any:
         wrapper = super().acquire_connection()

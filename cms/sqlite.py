@@ -40,7 +40,7 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.exceptions import OperationalError, TransactionManagementError
 
-from cms import budget
+from cms import budget, statements
 
 __all__ = [
     "ImmediateSqliteClient",
@@ -97,6 +97,12 @@ class ImmediateSqliteClient(SqliteClient):
     # The deadline of the statement running on the connection (None: it has none). Read
     # by the progress handler in aiosqlite's thread.
     statement_deadline: float | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Each statement sent adds to the request's tally (cms.statements); transactions
+        # and the quick reader log through this client's `log` too.
+        self.log = statements.StatementLog(self.log)  # type: ignore[assignment]
 
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(_ImmediateTransaction(self), self._lock)

@@ -131,6 +131,13 @@ def test_an_invalid_setting_fails_with_one_line(fresh: Cms) -> None:
     assert "CMS_MAX_PAGE_SIZE" in _failed_with_one_line(result)
 
 
+def test_serve_refuses_an_unknown_log_format_with_one_line(fresh: Cms) -> None:
+    result = fresh("serve", CMS_LOG_FORMAT="xml")
+
+    message = _failed_with_one_line(result)
+    assert "CMS_LOG_FORMAT" in message and "json" in message
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -244,12 +244,12 @@ def test_leases_and_shutdown_times_are_read_from_the_environment(
     ("env", "access_log", "enabled"),
     [
         ("development", None, True),
-        ("production", None, False),
-        ("production", True, True),
+        ("production", None, True),
+        ("production", False, False),
         ("development", False, False),
     ],
 )
-def test_the_access_log_is_on_by_default_except_in_production(
+def test_the_access_log_is_on_unless_turned_off(
     env: str, access_log: bool | None, enabled: bool
 ) -> None:
     settings = Settings(env=env, access_log=access_log)  # type: ignore[arg-type]
@@ -343,3 +343,42 @@ def test_a_content_path_with_other_braces_is_refused(path: str) -> None:
 
     with pytest.raises(ValidationError):
         Settings(video_episode_path=path)
+
+
+# --- logs and metrics (issue 16) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "log_format", "lines"),
+    [
+        ("development", None, "text"),
+        ("production", None, "json"),
+        ("production", "text", "text"),
+        ("development", " JSON ", "json"),
+    ],
+)
+def test_log_lines_are_json_in_production_unless_told(
+    env: str, log_format: str | None, lines: str
+) -> None:
+    settings = Settings(env=env, log_format=log_format)  # type: ignore[arg-type]
+
+    assert settings.log_lines == lines
+
+
+def test_an_unknown_log_format_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(log_format="xml")  # type: ignore[arg-type]
+
+    error = refused.value.errors()[0]
+    assert error["loc"] == ("log_format",)
+    assert "json" in error["msg"] and "text" in error["msg"]
+
+
+def test_the_metrics_directory_is_prometheus_clients_own_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    assert Settings().metrics_dir is None
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    assert Settings().metrics_dir == str(tmp_path)

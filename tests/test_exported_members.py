@@ -50,7 +50,7 @@ SURFACES: dict[str, list[str]] = {
         "visibility",
     ],
     "cms.demo": [],
-    "cms.events": ["outbox"],
+    "cms.events": ["backlog", "outbox"],
     "cms.http": [],
     "cms.media": ["images", "png", "service", "storage"],
     "cms.models": [

@@ -1,5 +1,5 @@
 """Content events: recorded in the outbox with each change, fanned out later."""
 
-from cms.events import outbox
+from cms.events import backlog, outbox
 
-__all__ = ["outbox"]
+__all__ = ["backlog", "outbox"]

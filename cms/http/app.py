@@ -22,11 +22,12 @@ from cms.config import Settings
 from cms.dispatch import Dispatcher
 from cms.events.broker import make_broker
 from cms.http import feeds, graphiql, graphiql_assets, ninjs, routes
+from cms.http.access import AccessMiddleware
 from cms.http.cache import ResponseCache
 from cms.http.graphql import GraphQLView
 from cms.http.limits import BodyLimitMiddleware
 from cms.http.media import MediaFiles
-from cms.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from cms.http.metrics import Metrics, metrics_endpoint
 from cms.http.middleware import RequestIdMiddleware
 from cms.http.persisted import PersistedQueries
 from cms.http.rate_limits import RateLimitMiddleware, RateLimits
@@ -90,6 +91,7 @@ def create_app(
         Path(settings.media_dir).mkdir(parents=True, exist_ok=True)
         async with contextlib.AsyncExitStack() as stack:
             stack.enter_context(shutdown.intercepting_signals())
+            stack.callback(metrics.close)
             stack.push_async_callback(store.close)
             stack.push_async_callback(rate_limits.close)
             if manage_database:
@@ -110,16 +112,19 @@ def create_app(
                 gc.freeze()
             yield
 
-    metrics = Metrics()
+    # PROMETHEUS_MULTIPROC_DIR: several workers, one scrape (cms.http.metrics).
+    metrics = Metrics(multiprocess_dir=settings.metrics_dir)
     if schema.plans is not None:
         metrics.watch_plans(schema.plans.stats)
     metrics.watch_response_cache(graphql)
+    metrics.watch_subscriptions(view.fanout)
     redis = routes.RedisHealth(store, broker) if isinstance(store, FallbackStore) else None
     if redis is not None:
         metrics.watch_redis(redis)
     middleware = [
         Middleware(RequestIdMiddleware),
-        Middleware(MetricsMiddleware, metrics=metrics),
+        # One access line (CMS_ACCESS_LOG) and the metrics of each request.
+        Middleware(AccessMiddleware, metrics=metrics, log_requests=settings.access_log_enabled),
         Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
     ]
     if settings.allowed_origins:

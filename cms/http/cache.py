@@ -18,6 +18,7 @@ made, before its response goes out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -28,7 +29,7 @@ from cms.cache.changes import Changes
 from cms.cache.stores import Store
 from cms.cache.versions import EVERYTHING, TagVersions
 from cms.config import Settings
-from cms.http import cache_keys, conditional, negotiation
+from cms.http import access, cache_keys, conditional, negotiation
 
 __all__ = ["COLLECTOR", "ResponseCache"]
 
@@ -79,6 +80,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
+def _ignore(hit: bool) -> None:
+    pass
+
+
 class ResponseCache:
     """ASGI wrapper around the GraphQL view."""
 
@@ -103,6 +108,8 @@ class ResponseCache:
         ).encode()
         self.hits = 0
         self.misses = 0
+        # Told of each lookup, hit (True) or miss (False): /metrics' counter (cms.http.app).
+        self.on_lookup: Callable[[bool], None] = _ignore
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # HTTP only: a WebSocket to /graphql goes to the view itself (cms.http.app).
@@ -114,6 +121,7 @@ class ResponseCache:
         accept = negotiation.header(scope, b"accept")
         media_type = negotiation.response_media_type(accept.decode("latin-1") if accept else None)
         key = None
+        body: bytes | None = None
         if self.enabled and media_type is not None:
             if scope["method"] == "GET":
                 key = cache_keys.for_get(scope["query_string"], self.max_tokens)
@@ -131,8 +139,19 @@ class ResponseCache:
         await self.changes.catch_up()
         if await self._serve_cached(scope, send, key, media_type):
             self.hits += 1
+            self.on_lookup(True)
+            exchange = access.current()
+            if exchange is not None:  # for the access line: the view did not run
+                exchange.role = "anonymous"
+                name, _ = (
+                    access.operation_in_body(body)
+                    if body is not None
+                    else access.operation_in_query_string(scope["query_string"])
+                )
+                exchange.note_operation(name, "query")  # only queries are cached
             return
         self.misses += 1
+        self.on_lookup(False)
         await self._fill(scope, receive, send, key, media_type)
 
     async def _as_token_holder(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -141,6 +141,10 @@ class Stream:
             member.final(message)
 
 
+def _ignore(count: int) -> None:
+    pass
+
+
 class Fanout:
     """This process's running subscription streams, by shape."""
 
@@ -148,6 +152,8 @@ class Fanout:
         self.schema = schema
         self._context_for = context_for
         self._streams: dict[Shape, Stream] = {}
+        # Told the number of open subscriptions when it changes (/metrics, cms.http.app).
+        self.on_count: Callable[[int], None] = _ignore
 
     def join(
         self, member: Member, *, shape: Shape, variables: dict[str, Any] | None, viewer: Viewer
@@ -159,6 +165,7 @@ class Fanout:
             stream = self._streams[shape] = Stream(self, shape, variables, context)
         stream.members[member] = None
         member.stream = stream
+        self.on_count(self.subscriptions)
 
     def leave(self, member: Member) -> None:
         stream, member.stream = member.stream, None
@@ -168,10 +175,12 @@ class Fanout:
         if not stream.members:
             self.forget(stream)
             stream.stop()
+        self.on_count(self.subscriptions)
 
     def forget(self, stream: Stream) -> None:
         if self._streams.get(stream.shape) is stream:
             del self._streams[stream.shape]
+            self.on_count(self.subscriptions)
 
     @property
     def streams(self) -> int:
@@ -183,6 +192,7 @@ class Fanout:
 
     async def close(self) -> None:
         streams, self._streams = list(self._streams.values()), {}
+        self.on_count(0)
         for stream in streams:
             stream.stop()
         for stream in streams:

@@ -22,6 +22,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.graphql import OperationType
 
+from cms.http import access, negotiation
 from cms.http.fanout import Fanout, Member, Shape
 from cms.http.negotiation import selected_operation
 from cms.http.outgoing import Outgoing
@@ -96,6 +97,15 @@ class FeedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
             reason = _syntax_error(query, self.context.settings.max_tokens)
             await self.handle_invalid_message(reason)
             return
+        if self.context.settings.access_log_enabled:  # CMS_ACCESS_LOG
+            access.socket_operation(
+                path=self.context.request.url.path if self.context.request else "/graphql",
+                name=negotiation.operation_name(query, operation_name),
+                operation_type=operation.value
+                if isinstance(operation, OperationType)
+                else "unknown",
+                viewer=self.context.viewer,
+            )
         if operation is not OperationType.SUBSCRIPTION:
             # A query, a mutation, or a document Strawberry answers with its own error.
             if operation is OperationType.MUTATION:

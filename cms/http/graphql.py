@@ -37,7 +37,7 @@ from cms.config import Settings
 from cms.content.links import Links
 from cms.errors import Unauthenticated
 from cms.events.broker import Broker
-from cms.http import cache, graphiql
+from cms.http import access, cache, graphiql, negotiation
 from cms.http.client_address import client_address
 from cms.http.encoding import json_bytes, json_text
 from cms.http.fanout import Fanout
@@ -99,6 +99,29 @@ def _is_request_error(result: ExecutionResult) -> bool:
 def _is_refusal(result: ExecutionResult) -> bool:
     """Refused for its estimate (CMS_MAX_NODES): nothing ran."""
     return any((error.extensions or {}).get("code") == costs.CODE for error in result.errors or ())
+
+
+_REJECTIONS: Final = frozenset({"UNAUTHENTICATED", "FORBIDDEN", costs.CODE})
+
+
+def _outcome(result: ExecutionResult) -> str:
+    """ok, timeout (QUERY_TIMEOUT), rejected (nothing ran, or the viewer may not) or error."""
+    if not result.errors:
+        return "ok"
+    codes = {(error.extensions or {}).get("code") for error in result.errors}
+    if "QUERY_TIMEOUT" in codes:
+        return "timeout"
+    if _is_request_error(result) or codes <= _REJECTIONS:
+        return "rejected"
+    return "error"
+
+
+async def _requested_operation(request: Request) -> tuple[str | None, str]:
+    if request.method == "GET":
+        return access.operation_in_query_string(request.scope["query_string"])
+    if parse_content_type(request.headers.get("content-type", ""))[0] != JSON:
+        return None, "unknown"
+    return access.operation_in_body(await request.body())
 
 
 def _error_response(
@@ -211,10 +234,24 @@ class GraphQLView(GraphQL[Context, None]):
                 "The GraphQL operation's `operationName` must be a string or null, if provided.",
             )
         data.operation_name = data.operation_name or None  # "" names no operation
-        if self.persisted is None:
-            return data
-        anonymous = "authorization" not in request.headers
-        return await self.persisted.resolve(data, anonymous=anonymous)
+        if self.persisted is not None:
+            anonymous = "authorization" not in request.headers
+            data = await self.persisted.resolve(data, anonymous=anonymous)
+        self._note_operation(data)
+        return data
+
+    def _note_operation(self, data: GraphQLRequestData) -> None:
+        """The operation's name and type for the access line and /metrics (known before
+        the viewer is: a wrong token's request is counted under its operation too)."""
+        exchange = access.current()
+        if exchange is None or data.query is None:
+            return
+        max_tokens = self.settings.max_tokens
+        operation = selected_operation(data.query, data.operation_name, max_tokens=max_tokens)
+        exchange.note_operation(
+            negotiation.operation_name(data.query, data.operation_name, max_tokens=max_tokens),
+            operation.value if isinstance(operation, OperationType) else "unknown",
+        )
 
     def parse_json(self, data: str | bytes) -> Any:
         """JSON from a body, a `variables` or `extensions` parameter or a multipart part;
@@ -338,6 +375,9 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
+        exchange = access.current()
+        if exchange is not None:
+            exchange.outcome = _outcome(result)
         if _is_request_error(result):
             # Nothing ran, so there is no `data` entry (the GraphQL spec), and with
             # application/graphql-response+json the status is 400 (see run).
@@ -351,6 +391,9 @@ class GraphQLView(GraphQL[Context, None]):
         viewer = ANONYMOUS
         if isinstance(request, Request):
             viewer = await viewer_from_header(request.headers.get("authorization"))
+        exchange = access.current()
+        if exchange is not None:
+            exchange.note_viewer(viewer)
         collector = request.scope.get(cache.COLLECTOR)
         return Context(
             cache_tags=collector if isinstance(collector, tags.Collector) else tags.Collector(),
@@ -396,6 +439,11 @@ class GraphQLView(GraphQL[Context, None]):
             code = _HTTP_CODES.get(error.status_code, "BAD_REQUEST")
             return _error_response(error.reason, code, error.status_code, headers, media_type)
         except Unauthenticated as error:
+            exchange = access.current()
+            if exchange is not None:
+                exchange.role = "unauthenticated"  # a wrong or revoked token: never its name
+                if exchange.operation_type is None:  # refused before the body was read
+                    exchange.note_operation(*await _requested_operation(request))
             headers = {"WWW-Authenticate": "Bearer"}
             return _error_response(error.message, "UNAUTHENTICATED", 401, headers, media_type)
         except PersistedQueryError as error:

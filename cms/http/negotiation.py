@@ -21,6 +21,7 @@ __all__ = [
     "body_media_type",
     "content_type",
     "header",
+    "operation_name",
     "request_error",
     "response_media_type",
     "selected_operation",
@@ -128,6 +129,17 @@ def selected_operation(
     if not operations:
         return request_error("Must provide an operation.")
     return request_error("Must provide operation name if query contains multiple operations.")
+
+
+def operation_name(
+    query: str, operation_name: str | None, *, max_tokens: int | None = None
+) -> str | None:
+    """The name of the operation a request runs: `operation_name` when given, else the
+    name of the document's one operation (None when it has none, or is not one)."""
+    if operation_name:
+        return operation_name
+    operations = _operations(query, max_tokens)
+    return operations[0][0] or None if operations and len(operations) == 1 else None
 
 
 def request_error(message: str) -> GraphQLError:

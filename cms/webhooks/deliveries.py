@@ -32,7 +32,7 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
-from cms import clock
+from cms import clock, counters
 from cms.config import Settings
 from cms.content import ids
 from cms.errors import NotFound
@@ -277,6 +277,7 @@ async def _attempt(
         )  # fmt: skip
     # Only while the claim is ours: a worker that overran its claim records nothing.
     await WebhookDelivery.filter(id=delivery.id, claimed_by=delivery.claimed_by).update(**values)
+    counters.webhook_attempt(delivered=outcome.delivered, retrying=delay is not None)
 
 
 async def deliver_due(*, client: httpx.AsyncClient, settings: Settings, limit: int = 50) -> int:

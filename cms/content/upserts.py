@@ -1,0 +1,159 @@
+"""Upserts: create an item, or update the one with that external id, in one call.
+
+An integration that resends a story (a wire feed sending its last 100 stories every
+minute) must cost nothing downstream when nothing changed: an upsert whose input matches
+the stored item writes no revision, keeps the version and records no event. One that
+changes something is an update (a revision, version + 1, CONTENT_UPDATED); one that
+creates is a create (a DRAFT). Input is checked by `cms.content.inputs`, as for create and
+update; fields left out of the input stay as they are.
+
+Who may: any token that may create content (author and up). Changing an existing item
+needs the right to edit it (an author: only its own drafts); a resend that changes
+nothing answers the item as it is, to anyone who may upsert (every such token may read
+it anyway), so a wire feed's resends never fail once an editor has published its story.
+
+Two identical upserts at once create one item: the external id is unique, and the loser
+of the race updates the winner's item instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, cast
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from cms.auth import policy
+from cms.auth.viewer import Viewer
+from cms.content import editing, inputs, lookups, translations
+from cms.content.records import ContentRecord
+from cms.errors import Conflict, Invalid
+from cms.models import Content, ContentAuthor, ContentKind, ContentTag
+
+__all__ = ["changed_values", "upsert"]
+
+_ATTEMPTS = 3
+
+
+def changed_values(current: Content, values: dict[str, Any]) -> dict[str, Any]:
+    """The values that differ from `current`'s (the ones an update would write)."""
+    return {name: value for name, value in values.items() if getattr(current, name) != value}
+
+
+async def _links(content_id: int, connection: BaseDBAsyncClient) -> tuple[list[int], list[int]]:
+    """The item's byline author ids (in order) and tag ids (as a sorted list)."""
+    author_ids = await (
+        ContentAuthor.filter(content_id=content_id)
+        .using_db(connection)
+        .order_by("position")
+        .values_list("author_id", flat=True)
+    )
+    tag_ids = await (
+        ContentTag.filter(content_id=content_id)
+        .using_db(connection)
+        .values_list("tag_id", flat=True)
+    )
+    return cast(list[int], author_ids), sorted(cast(list[int], tag_ids))
+
+
+async def _same_story(
+    current: Content, data: inputs.ContentInput, connection: BaseDBAsyncClient
+) -> None:
+    """translationOf on an existing item must name its own story (a resend of the create
+    that made it a translation); anything else would move it, which no update does."""
+    if data.translation_of is inputs.UNSET or data.translation_of is None:
+        return
+    original = await Content.get_or_none(id=data.translation_of, using_db=connection)
+    story = (original.story_id or original.id) if original is not None else None
+    if story is None or story != current.story_id:
+        raise Invalid("translationOf is set at creation and cannot change", field="translationOf")
+
+
+async def _update(
+    *,
+    id: int,
+    kind: ContentKind,
+    data: inputs.ContentInput,
+    viewer: Viewer,
+    include: lookups.Include,
+    locales: Sequence[str] | None,
+) -> ContentRecord:
+    async def change(current: Content, connection: BaseDBAsyncClient) -> editing.Change | None:
+        if current.kind != kind:
+            raise Invalid(
+                "externalId is already used by content of another kind", field="externalId"
+            )
+        patch = replace(data, external_id=inputs.UNSET, translation_of=inputs.UNSET)
+        resolved = await inputs.resolve(
+            kind, patch, creating=False, connection=connection, locales=locales
+        )
+        await _same_story(current, data, connection)
+        values = changed_values(current, resolved.values)
+        author_ids, tag_ids = await _links(current.id, connection)
+        new_authors = resolved.author_ids
+        if new_authors is not None and new_authors == author_ids:
+            new_authors = None
+        new_tags = resolved.tag_ids
+        if new_tags is not None and sorted(set(new_tags)) == tag_ids:
+            new_tags = None
+        if not values and new_authors is None and new_tags is None:
+            return None  # a resend: nothing to write, no revision, no event
+        policy.require(viewer, policy.Action.EDIT_CONTENT, current)
+        if "locale" in values:
+            await translations.check_locale(
+                story_id=current.story_id,
+                locale=values["locale"],
+                connection=connection,
+                exclude_id=current.id,
+            )
+        return editing.Change(values, new_authors, new_tags)
+
+    return await editing.save(
+        id=id,
+        viewer=viewer,
+        action=policy.Action.UPSERT_CONTENT,
+        expected_version=None,
+        change=change,
+        include=include,
+    )
+
+
+async def upsert(
+    *,
+    kind: ContentKind,
+    external_id: str,
+    data: inputs.ContentInput,
+    viewer: Viewer,
+    default_locale: str,
+    include: lookups.Include = lookups.EVERYTHING,
+    locales: Sequence[str] | None = None,
+) -> ContentRecord:
+    """Create the item of `kind` with `external_id` from `data`, or bring the existing one
+    to `data` (a no-op when it matches already)."""
+    policy.require(viewer, policy.Action.UPSERT_CONTENT)
+    key = inputs.external_id(external_id)
+    if key is None:
+        raise Invalid("externalId is required", field="externalId")
+    given = inputs.external_id(data.external_id)
+    if given is not None and given != key:
+        raise Invalid("input.externalId must be the externalId given", field="externalId")
+    data = replace(data, external_id=key)
+    for _ in range(_ATTEMPTS):
+        existing = await Content.get_or_none(external_id=key)
+        if existing is None:
+            created = await editing.create_new(
+                kind=kind,
+                data=data,
+                viewer=viewer,
+                default_locale=default_locale,
+                include=include,
+                locales=locales,
+            )
+            if created is not None:
+                return created
+            continue  # another writer created it a moment ago: update theirs
+        return await _update(
+            id=existing.id, kind=kind, data=data, viewer=viewer, include=include, locales=locales
+        )
+    raise Conflict("the item is changing too fast; try again")

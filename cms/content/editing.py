@@ -34,7 +34,7 @@ from cms.errors import Conflict, Invalid, NotFound
 from cms.events import outbox
 from cms.models import Content, ContentAuthor, ContentKind, ContentStatus, ContentTag
 
-__all__ = ["Change", "create", "create_new", "save", "update"]
+__all__ = ["Change", "create", "create_new", "replace_links", "save", "update"]
 
 _ATTEMPTS = 8
 _SLUG_TRIES = 50
@@ -58,7 +58,7 @@ class _LostRace(Exception):
     """Another writer bumped the version first; the caller gave no expectedVersion: retry."""
 
 
-async def _replace_links(
+async def replace_links(
     content_id: int, change: Change, connection: BaseDBAsyncClient
 ) -> tuple[list[int], list[int]]:
     """Write the bylines and tags the change gives; return the item's (author, tag) ids."""
@@ -100,7 +100,7 @@ async def _replace_links(
 async def _record(
     content: Content, change: Change, viewer: Viewer, connection: BaseDBAsyncClient
 ) -> None:
-    author_ids, tag_ids = await _replace_links(content.id, change, connection)
+    author_ids, tag_ids = await replace_links(content.id, change, connection)
     await search.store(content, author_ids, tag_ids, connection)  # in the same transaction
     await revisions.write(
         content=content,

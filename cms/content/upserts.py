@@ -14,24 +14,27 @@ it anyway), so a wire feed's resends never fail once an editor has published its
 
 Two identical upserts at once create one item: the external id is unique, and the loser
 of the race updates the winner's item instead.
+
+`place` is the same engine for `cms import`: it puts an exported item in place, created
+or brought up to date, keeping its history, version and times.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import editing, inputs, lookups, translations
+from cms.content import editing, inputs, lookups, rendering, search, translations
 from cms.content.records import ContentRecord
 from cms.errors import Conflict, Invalid
-from cms.models import Content, ContentAuthor, ContentKind, ContentTag
+from cms.models import Content, ContentAuthor, ContentKind, ContentTag, Correction, Revision
 
-__all__ = ["changed_values", "upsert"]
+__all__ = ["Placed", "changed_values", "place", "upsert"]
 
 _ATTEMPTS = 3
 
@@ -157,3 +160,83 @@ async def upsert(
             id=existing.id, kind=kind, data=data, viewer=viewer, include=include, locales=locales
         )
     raise Conflict("the item is changing too fast; try again")
+
+
+@dataclass(kw_only=True)
+class Placed:
+    """An item as an export file has it, its references resolved to this database's ids:
+    what `place` makes the database hold."""
+
+    kind: ContentKind
+    values: dict[str, Any]
+    """Its columns (external_id, slug, locale, status, version, times, fields of its kind,
+    section_id, hero_image_id); created_at and updated_at among them."""
+    author_ids: list[int]
+    tag_ids: list[int]
+    story_id: int | None
+    """The story's first item; None with `own_story` when the item is that first item."""
+    own_story: bool = False
+    revisions: list[dict[str, Any]] = field(default_factory=list)
+    """Revision rows: version, title, created_by, created_at, note, snapshot (ids resolved)."""
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+    """Correction rows: text, created_by, created_at."""
+
+
+_TIMESTAMPS = ("created_at", "updated_at")
+
+
+async def place(
+    item: Placed, existing: Content | None, *, connection: BaseDBAsyncClient
+) -> Content:
+    """Make the database hold `item` as given, over `existing` (the item with its external
+    id, or its slug in its locale) or as a new row: a restore, not an edit. It keeps the
+    item's version and times, adds the revisions and corrections it lacks (history only
+    grows) and records no event: moving a newsroom is not news (`cms import`)."""
+    values = dict(item.values)
+    if item.kind == ContentKind.ARTICLE:
+        values["reading_time_minutes"] = rendering.reading_time_minutes(values.get("body") or "")
+    times = {name: values.pop(name) for name in _TIMESTAMPS}
+    values["story_id"] = item.story_id
+    if existing is None:
+        content = await Content.create(kind=item.kind, using_db=connection, **values)
+    else:
+        content = existing
+        await Content.filter(id=content.id).using_db(connection).update(**values)
+    if item.own_story:
+        values["story_id"] = content.id
+    await (
+        Content.filter(id=content.id)
+        .using_db(connection)
+        .update(**times, story_id=values["story_id"])
+    )
+    change = editing.Change(author_ids=item.author_ids, tag_ids=item.tag_ids, event=None)
+    await editing.replace_links(content.id, change, connection)
+    had = set(
+        await Revision.filter(content_id=content.id)
+        .using_db(connection)
+        .values_list("version", flat=True)
+    )
+    await Revision.bulk_create(
+        [
+            Revision(content_id=content.id, **revision)
+            for revision in item.revisions
+            if revision["version"] not in had
+        ],
+        using_db=connection,
+    )
+    said = set(
+        await Correction.filter(content_id=content.id)
+        .using_db(connection)
+        .values_list("created_at", "text")
+    )
+    await Correction.bulk_create(
+        [
+            Correction(content_id=content.id, **correction)
+            for correction in item.corrections
+            if (correction["created_at"], correction["text"]) not in said
+        ],
+        using_db=connection,
+    )
+    placed = await Content.get(id=content.id, using_db=connection)
+    await search.store(placed, item.author_ids, item.tag_ids, connection)
+    return placed

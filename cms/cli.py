@@ -229,7 +229,9 @@ async def export_command(
             with partial.open("wb") as file:
                 counts = await export.export(write=file.write, progress=progress)
             partial.replace(output)  # a failed export leaves no half file under the name
-    typer.echo("exported " + ", ".join(f"{n:,} {kind}" for kind, n in counts.items()), err=True)
+    total = sum(counts.values())
+    shown = ", ".join(f"{kind} {n:,}" for kind, n in counts.items())
+    typer.echo(f"exported {total:,} rows: {shown}", err=True)
 
 
 @app.command("import")

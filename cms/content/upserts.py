@@ -29,12 +29,12 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from cms.auth import policy
 from cms.auth.viewer import Viewer
-from cms.content import editing, inputs, lookups, rendering, search, translations
+from cms.content import editing, inputs, lookups, raw_sql, rendering, search, translations
 from cms.content.records import ContentRecord
 from cms.errors import Conflict, Invalid
 from cms.models import Content, ContentAuthor, ContentKind, ContentTag, Correction, Revision
 
-__all__ = ["Placed", "changed_values", "place", "upsert"]
+__all__ = ["Placed", "changed_values", "place", "place_new", "upsert"]
 
 _ATTEMPTS = 3
 
@@ -176,6 +176,8 @@ class Placed:
     story_id: int | None
     """The story's first item; None with `own_story` when the item is that first item."""
     own_story: bool = False
+    joins: int | None = None
+    """For `place_new`: the index of an earlier item of the same call whose story it joins."""
     revisions: list[dict[str, Any]] = field(default_factory=list)
     """Revision rows: version, title, created_by, created_at, note, snapshot (ids resolved)."""
     corrections: list[dict[str, Any]] = field(default_factory=list)
@@ -240,3 +242,111 @@ async def place(
     placed = await Content.get(id=content.id, using_db=connection)
     await search.store(placed, item.author_ids, item.tag_ids, connection)
     return placed
+
+
+async def place_new(items: Sequence[Placed], *, connection: BaseDBAsyncClient) -> list[int]:
+    """`place` for many items that are not in the database yet, a fixed number of
+    statements for any number of them (an import's batch): their rows, times and stories,
+    bylines, tags, revisions, corrections and search documents. Answers their ids, in order.
+    A conflict (a slug or external id taken meanwhile) is an IntegrityError for the caller."""
+    if not items:
+        return []
+    rows = []
+    for item in items:
+        values = {key: value for key, value in item.values.items() if key not in _TIMESTAMPS}
+        if item.kind == ContentKind.ARTICLE:
+            values["reading_time_minutes"] = rendering.reading_time_minutes(
+                values.get("body") or ""
+            )
+        rows.append(Content(kind=item.kind, **values))
+    await Content.bulk_create(rows, using_db=connection)
+    ids = await _ids_of(items, connection)
+    stories: list[int | None] = []
+    for index, item in enumerate(items):
+        if item.own_story:
+            stories.append(ids[index])
+        elif item.joins is not None:
+            stories.append(stories[item.joins])
+        else:
+            stories.append(item.story_id)
+    sql = raw_sql.Placeholders(raw_sql.dialect(connection))
+    marks = [sql(None) for _ in range(4)]
+    await connection.execute_many(
+        f"UPDATE content SET created_at = {marks[0]}, updated_at = {marks[1]}, "
+        f"story_id = {marks[2]} WHERE id = {marks[3]}",
+        [
+            [
+                raw_sql.db_time(item.values["created_at"], sql.postgres),
+                raw_sql.db_time(item.values["updated_at"], sql.postgres),
+                story,
+                id,
+            ]
+            for item, id, story in zip(items, ids, stories, strict=True)
+        ],
+    )
+    await ContentAuthor.bulk_create(
+        [
+            ContentAuthor(content_id=id, author_id=author_id, position=position)
+            for item, id in zip(items, ids, strict=True)
+            for position, author_id in enumerate(item.author_ids)
+        ],
+        using_db=connection,
+    )
+    await ContentTag.bulk_create(
+        [
+            ContentTag(content_id=id, tag_id=tag_id)
+            for item, id in zip(items, ids, strict=True)
+            for tag_id in item.tag_ids
+        ],
+        using_db=connection,
+    )
+    await Revision.bulk_create(
+        [
+            Revision(content_id=id, **revision)
+            for item, id in zip(items, ids, strict=True)
+            for revision in item.revisions
+        ],
+        using_db=connection,
+    )
+    await Correction.bulk_create(
+        [
+            Correction(content_id=id, **correction)
+            for item, id in zip(items, ids, strict=True)
+            for correction in item.corrections
+        ],
+        using_db=connection,
+    )
+    await search.refresh(ids, connection)
+    return ids
+
+
+async def _ids_of(items: Sequence[Placed], connection: BaseDBAsyncClient) -> list[int]:
+    """The ids of items just inserted, found by their unique keys (external id, else slug
+    in its locale): two queries."""
+    external = [item.values["external_id"] for item in items if item.values["external_id"]]
+    by_external = (
+        dict(
+            await Content.filter(external_id__in=external)
+            .using_db(connection)
+            .values_list("external_id", "id")
+        )
+        if external
+        else {}
+    )
+    plain = [item for item in items if not item.values["external_id"]]
+    by_slug = {
+        (slug, locale): id
+        for slug, locale, id in (
+            await Content.filter(slug__in=sorted({item.values["slug"] for item in plain}))
+            .using_db(connection)
+            .values_list("slug", "locale", "id")
+            if plain
+            else []
+        )
+    }
+    return [
+        by_external[item.values["external_id"]]
+        if item.values["external_id"]
+        else by_slug[(item.values["slug"], item.values["locale"])]
+        for item in items
+    ]

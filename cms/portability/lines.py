@@ -32,7 +32,12 @@ TYPES: Final = ("export", "section", "tag", "media", "author", "content", "webho
 
 
 class Malformed(Exception):
-    """A line that cannot be imported; the message says why (the importer adds its number)."""
+    """A line that cannot be imported; the message says why, `number` which line (when
+    the importer knows it better than "the line being read")."""
+
+    def __init__(self, reason: str, *, number: int | None = None) -> None:
+        super().__init__(reason)
+        self.number = number
 
 
 def time(value: datetime | None) -> str | None:

@@ -250,7 +250,7 @@ MALFORMED = [
     pytest.param(b'{"name":7,"slug":"x","type":"section"}', "wrong type", id="wrong-type"),
     pytest.param(
         b'{"kind":"article","external_id":null,"slug":"x","locale":"en","status":"bogus",'
-        b'"type":"content","version":1}',
+        b'"story":null,"type":"content","version":1}',
         "field 'status' must be one of",
         id="invalid-status",
     ),

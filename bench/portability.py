@@ -1,0 +1,137 @@
+"""Export and import rates, and their peak memory, on the benchmark newsroom.
+
+    python -m bench.portability [--items N] [--db sqlite|postgres]
+
+Takes the generated newsroom (bench/generate.py: N articles + N/10 video episodes,
+cached under bench/work/), runs `cms export` on it, `cms import` of that file into an
+empty database (a SQLite file, or with --db postgres the database BENCH_PORTABILITY_URL,
+default postgres://postgres@127.0.0.1:5432/bench_portability, dropped and made anew), then
+`cms export` of the result, and checks that both exports hold the same lines. Each command
+runs as its own process, as an operator runs it: its wall time gives the rate (items per
+second) and the kernel's accounting its peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench import generate, pgload
+
+__all__ = ["Run", "main"]
+
+DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/bench_portability"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Run:
+    """One command's cost."""
+
+    seconds: float
+    peak_rss_mb: float
+
+
+def _cms(args: list[str], database_url: str) -> Run:
+    """Run `python -m cms ARGS` on `database_url`; its wall time and peak RSS."""
+    env = {**os.environ, "CMS_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cms", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"cms {' '.join(args)} failed:\n{errors.decode()[-2000:]}")
+    return Run(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024)  # Linux: KiB
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("BENCH_PORTABILITY_URL", DEFAULT_POSTGRES)
+    if not urlsplit(url).path.lstrip("/").startswith("bench"):
+        raise SystemExit("BENCH_PORTABILITY_URL must name a database called bench…")
+    return url
+
+
+def _target(db: str, work: Path) -> str:
+    """An empty, migrated database to import into."""
+    if db == "postgres":
+        url = _postgres_url()
+        asyncio.run(pgload._recreate(url))
+    else:
+        path = work / "imported.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite://{path}"
+    env = {**os.environ, "CMS_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    subprocess.run(
+        [sys.executable, "-m", "cms", "migrate"], env=env, check=True, capture_output=True
+    )
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=generate.DEFAULT_ITEMS)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    args = parser.parse_args()
+
+    newsroom = generate.ensure(args.items)
+    work = generate.WORK_DIR / "portability"
+    work.mkdir(parents=True, exist_ok=True)
+    source = work / "source.sqlite3"
+    shutil.copyfile(newsroom.path, source)  # export opens it read-write (WAL): a copy
+    rows = newsroom.articles + newsroom.videos
+    first, second = work / "export.jsonl", work / "again.jsonl"
+
+    exported = _cms(["export", "--output", str(first)], f"sqlite://{source}")
+    target = _target(args.db, work)
+    imported = _cms(["import", str(first)], target)
+    again = _cms(["export", "--output", str(second)], target)
+    same = _same(first, second)
+
+    size_mb = first.stat().st_size / 1e6
+    print(f"## Export and import, {rows:,} items ({args.db} import), {datetime.now(UTC):%Y-%m-%d}")
+    print()
+    print(f"File: {size_mb:,.0f} MB; the second export holds the same lines: {same}")
+    print()
+    print("| step | seconds | items/s | peak RSS |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, run in (
+        ("export (SQLite)", exported),
+        (f"import ({args.db})", imported),
+        (f"export ({args.db})", again),
+    ):
+        rate = rows / run.seconds
+        print(f"| {name} | {run.seconds:,.1f} | {rate:,.0f} | {run.peak_rss_mb:,.0f} MB |")
+    if not same:
+        raise SystemExit("the exports differ")
+
+
+def _same(first: Path, second: Path) -> bool:
+    with first.open("rb") as a, second.open("rb") as b:
+        while True:
+            left, right = a.read(1 << 20), b.read(1 << 20)
+            if left != right:
+                return False
+            if not left:
+                return True
+
+
+if __name__ == "__main__":
+    main()

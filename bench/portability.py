@@ -38,6 +38,7 @@ class Run:
     """One command's cost."""
 
     seconds: float
+    cpu_seconds: float
     peak_rss_mb: float
 
 
@@ -58,7 +59,8 @@ def _cms(args: list[str], database_url: str) -> Run:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"cms {' '.join(args)} failed:\n{errors.decode()[-2000:]}")
-    return Run(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024)  # Linux: KiB
+    cpu = usage.ru_utime + usage.ru_stime  # the command's own CPU (the database's too on SQLite)
+    return Run(seconds=seconds, cpu_seconds=cpu, peak_rss_mb=usage.ru_maxrss / 1024)  # KiB
 
 
 def _postgres_url() -> str:
@@ -110,15 +112,18 @@ def main() -> None:
     print()
     print(f"File: {size_mb:,.0f} MB; the second export holds the same lines: {same}")
     print()
-    print("| step | seconds | items/s | peak RSS |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| step | seconds | items/s | CPU seconds | items per CPU second | peak RSS |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, run in (
         ("export (SQLite)", exported),
         (f"import ({args.db})", imported),
         (f"export ({args.db})", again),
     ):
-        rate = rows / run.seconds
-        print(f"| {name} | {run.seconds:,.1f} | {rate:,.0f} | {run.peak_rss_mb:,.0f} MB |")
+        rate, cpu_rate = rows / run.seconds, rows / run.cpu_seconds
+        print(
+            f"| {name} | {run.seconds:,.1f} | {rate:,.0f} | {run.cpu_seconds:,.1f} | "
+            f"{cpu_rate:,.0f} | {run.peak_rss_mb:,.0f} MB |"
+        )
     if not same:
         raise SystemExit("the exports differ")
 

@@ -301,9 +301,11 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
     """`progress(done, total)` for long work: a progress bar on a terminal, a line every
     10% otherwise (logs, CI)."""
     if sys.stderr.isatty():
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=False) as bar:
+        # On stderr: stdout may be the data itself (`cms export > newsroom.jsonl`).
+        with Progress(console=Console(stderr=True), transient=False) as bar:
             task = bar.add_task(label, total=None)
 
             def advance(done: int, total: int) -> None:

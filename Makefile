@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 # Test processes (pytest-xdist): one per core; WORKERS=0 runs the suite in this process.
 WORKERS ?= auto
 
-.PHONY: serve test check lint fuzz-plans fuzz bench profile schema token graphiql-assets clean
+.PHONY: serve test check lint fuzz-plans fuzz bench bench-portability profile schema token graphiql-assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,12 @@ bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
 		|| echo "make bench: wrk could not be installed; using bench/loadgen.py instead"
 	$(BIN)/python -m bench.run $(if $(DB),--db $(DB)) $(ARGS)
+
+# Export and import rates and peak memory (bench/portability.py): `make bench-portability
+# ARGS="--items 1000000"`; `DB=postgres` imports into BENCH_PORTABILITY_URL (default
+# postgres://postgres@127.0.0.1:5432/bench_portability, dropped and made anew).
+bench-portability: $(VENV)/.installed
+	$(BIN)/python -m bench.portability $(if $(DB),--db $(DB)) $(ARGS)
 
 # Where one read's CPU goes, layer by layer, in process: bench/PROFILE.md.
 # `make profile ARGS="--query article"` (feed, deep, article or search).

@@ -241,14 +241,104 @@ async def reindex(settings: Settings) -> None:
     typer.echo(f"search index rebuilt: {indexed:,} items")
 
 
+@app.command("export")
+@_database_command
+async def export_command(
+    settings: Settings,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to FILE (default: standard output)."),
+    ] = None,
+) -> None:
+    """Write the whole newsroom as newline-delimited JSON (never a token or a secret)."""
+    from cms.portability import export
+
+    with _progress("exporting") as progress:
+        if output is None:
+            counts = await export.export(write=sys.stdout.buffer.write, progress=progress)
+            sys.stdout.buffer.flush()
+        else:
+            partial = output.with_name(output.name + ".partial")
+            with partial.open("wb") as file:
+                counts = await export.export(write=file.write, progress=progress)
+            partial.replace(output)  # a failed export leaves no half file under the name
+    total = sum(counts.values())
+    shown = ", ".join(f"{kind} {n:,}" for kind, n in counts.items())
+    typer.echo(f"exported {total:,} rows: {shown}", err=True)
+
+
+@app.command("import")
+@_database_command
+async def import_command(
+    settings: Settings,
+    file: Annotated[Path, typer.Argument(help="An export file (cms export).")],
+) -> None:
+    """Load an export file: creates what is missing, updates what differs, skips what is
+    there already (a second run changes nothing); one transaction per batch of lines."""
+    from cms.portability import import_
+
+    if not file.is_file():
+        raise CmsError(f"no such file: {file}")
+    size = file.stat().st_size
+    with _progress("importing (bytes)") as progress, file.open("rb") as lines:
+        try:
+            report = await import_.load(lines, progress=lambda read: progress(read, size))
+        except import_.LineError as error:
+            _say_report(error.report, "before the stop (committed)")
+            raise
+    _say_report(report, "imported")
+
+
+def _say_report(report: Any, heading: str) -> None:
+    typer.echo(f"{heading}:")
+    for kind, row in report.counts.items():
+        typer.echo(
+            f"  {kind}: {row['created']:,} created, {row['updated']:,} updated, "
+            f"{row['skipped']:,} skipped"
+        )
+    for url, secret in report.webhook_secrets:
+        typer.echo(f"  webhook {url}: new signing secret (shown once) {secret}")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+) -> None:
+    """Copy the SQLite database to FILE, safely while the server runs (SQLite's backup
+    API); on PostgreSQL, print the pg_dump command to use instead (exit status 2)."""
+    from cms.portability import backup as backups
+
+    settings = _settings()
+    _say_database(settings)
+    source = backups.sqlite_file(settings)
+    if source is None:
+        if settings.is_sqlite:
+            raise _fail("an in-memory database has nothing to back up")
+        typer.echo(
+            "cms backup copies SQLite databases only; back PostgreSQL up with pg_dump "
+            "(the password from PGPASSWORD or ~/.pgpass):",
+            err=True,
+        )
+        typer.echo(backups.pg_dump_command(settings.database_url, file))
+        raise typer.Exit(code=2)
+    try:
+        size = backups.sqlite_backup(source, file, force=force)
+    except CmsError as error:
+        raise _fail(error.message) from None
+    typer.echo(f"backed up {source} to {file} ({size:,} bytes)")
+
+
 @contextlib.contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
     """`progress(done, total)` for long work: a progress bar on a terminal, a line every
     10% otherwise (logs, CI)."""
     if sys.stderr.isatty():
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=False) as bar:
+        # On stderr: stdout may be the data itself (`cms export > newsroom.jsonl`).
+        with Progress(console=Console(stderr=True), transient=False) as bar:
             task = bar.add_task(label, total=None)
 
             def advance(done: int, total: int) -> None:

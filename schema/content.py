@@ -13,7 +13,7 @@ import strawberry
 from cms import clock
 from cms.auth import policy
 from cms.cache import tags
-from cms.content import editing, feed, ids, items, publishing
+from cms.content import editing, feed, ids, items, publishing, upserts
 from cms.content.lookups import Include
 from cms.content.records import ContentRecord
 from schema.context import Info
@@ -251,6 +251,30 @@ async def _update(
     )
 
 
+async def _upsert(
+    info: Info, kind: ContentKind, type_: type[C], external_id: str, input: object
+) -> C | ValidationError | NotFoundError | ConflictError:
+    return await _write_kind(
+        info,
+        type_,
+        lambda include: upserts.upsert(
+            kind=kind,
+            external_id=external_id,
+            data=inputs.to_content_input(input),
+            viewer=info.context.viewer,
+            default_locale=info.context.settings.default_locale,
+            include=include,
+            locales=info.context.settings.locales,
+        ),
+    )
+
+
+_UPSERT = (
+    "Create the {what} with this externalId (a DRAFT), or update the one that has it; "
+    "an upsert that changes nothing writes no revision, keeps the version and sends no event."
+)
+
+
 @strawberry.type
 class ContentMutation:
     @strawberry.mutation(
@@ -299,6 +323,24 @@ class ContentMutation:
             info, ContentKind.VIDEO_EPISODE, VideoEpisode, id, input, expected_version,
             significant,
         )  # fmt: skip
+
+    @strawberry.mutation(
+        description=_UPSERT.format(what="article"),
+        extensions=require(policy.Action.UPSERT_CONTENT),
+    )
+    async def upsert_article(
+        self, info: Info, external_id: str, input: inputs.ArticleInput
+    ) -> ArticleResult:
+        return await _upsert(info, ContentKind.ARTICLE, Article, external_id, input)
+
+    @strawberry.mutation(
+        description=_UPSERT.format(what="video episode"),
+        extensions=require(policy.Action.UPSERT_CONTENT),
+    )
+    async def upsert_video_episode(
+        self, info: Info, external_id: str, input: inputs.VideoEpisodeInput
+    ) -> VideoEpisodeResult:
+        return await _upsert(info, ContentKind.VIDEO_EPISODE, VideoEpisode, external_id, input)
 
     @strawberry.mutation(
         description=(

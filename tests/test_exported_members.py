@@ -47,12 +47,14 @@ SURFACES: dict[str, list[str]] = {
         "text",
         "times",
         "translations",
+        "upserts",
         "visibility",
     ],
     "cms.demo": [],
     "cms.events": ["backlog", "outbox"],
     "cms.http": [],
     "cms.media": ["images", "png", "service", "storage"],
+    "cms.portability": ["backup", "export", "import_", "lines"],
     "cms.models": [
         "ApiToken",
         "Author",
@@ -84,6 +86,7 @@ MODULE_PACKAGES = [
     "cms.content",
     "cms.events",
     "cms.media",
+    "cms.portability",
     "cms.webhooks",
     "schema.plans",
 ]

@@ -25,6 +25,9 @@ class Action(StrEnum):
     CREATE_CONTENT = "create_content"
     EDIT_CONTENT = "edit_content"
     """Authors: only their own drafts. Editors and admins: anything."""
+    UPSERT_CONTENT = "upsert_content"
+    """Create or update by external id (upsertArticle); a change to an existing item
+    needs EDIT_CONTENT on it too, a resend that changes nothing does not."""
     PUBLISH = "publish"
     """Publish, unpublish and archive."""
     DELETE_CONTENT = "delete_content"
@@ -63,6 +66,7 @@ MINIMUM_ROLE: Final[Mapping[Action, Role]] = MappingProxyType(
         Action.CREATE_CONTENT: Role.AUTHOR,
         Action.UPLOAD_MEDIA: Role.AUTHOR,
         Action.EDIT_CONTENT: Role.AUTHOR,  # and for an author, only its own drafts
+        Action.UPSERT_CONTENT: Role.AUTHOR,  # a change needs EDIT_CONTENT too
         Action.SUBMIT_FOR_REVIEW: Role.AUTHOR,  # and for an author, only its own drafts
         Action.CREATE_PREVIEW_LINK: Role.AUTHOR,  # and for an author, only its own items
         Action.PUBLISH: Role.EDITOR,
@@ -85,6 +89,7 @@ _WORDS: Final[Mapping[Action, str]] = MappingProxyType(
         Action.PREVIEW: "preview unpublished content",
         Action.CREATE_CONTENT: "create content",
         Action.EDIT_CONTENT: "edit content",
+        Action.UPSERT_CONTENT: "create or update content by external id",
         Action.PUBLISH: "publish, unpublish or archive content",
         Action.SUBMIT_FOR_REVIEW: "submit content for review",
         Action.REQUEST_CHANGES: "send content back to its author",

@@ -32,6 +32,7 @@ from cms.content import (
     text,
     times,
     translations,
+    upserts,
     visibility,
 )
 
@@ -63,5 +64,6 @@ __all__ = [
     "text",
     "times",
     "translations",
+    "upserts",
     "visibility",
 ]

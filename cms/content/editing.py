@@ -34,7 +34,7 @@ from cms.errors import Conflict, Invalid, NotFound
 from cms.events import outbox
 from cms.models import Content, ContentAuthor, ContentKind, ContentStatus, ContentTag
 
-__all__ = ["Change", "create", "save", "update"]
+__all__ = ["Change", "create", "create_new", "replace_links", "save", "update"]
 
 _ATTEMPTS = 8
 _SLUG_TRIES = 50
@@ -58,7 +58,7 @@ class _LostRace(Exception):
     """Another writer bumped the version first; the caller gave no expectedVersion: retry."""
 
 
-async def _replace_links(
+async def replace_links(
     content_id: int, change: Change, connection: BaseDBAsyncClient
 ) -> tuple[list[int], list[int]]:
     """Write the bylines and tags the change gives; return the item's (author, tag) ids."""
@@ -100,7 +100,7 @@ async def _replace_links(
 async def _record(
     content: Content, change: Change, viewer: Viewer, connection: BaseDBAsyncClient
 ) -> None:
-    author_ids, tag_ids = await _replace_links(content.id, change, connection)
+    author_ids, tag_ids = await replace_links(content.id, change, connection)
     await search.store(content, author_ids, tag_ids, connection)  # in the same transaction
     await revisions.write(
         content=content,
@@ -215,26 +215,61 @@ async def create(
         return await items.as_saved(existing, include=include)
     content: Content | None
     try:
-        async with in_transaction() as connection:
-            resolved = await inputs.resolve(
-                kind, data, creating=True, connection=connection, locales=locales
-            )
-            resolved.values.setdefault("locale", default_locale)
-            if data.translation_of is not inputs.UNSET and data.translation_of is not None:
-                resolved.values["story_id"] = await translations.join(
-                    kind=kind,
-                    original_id=data.translation_of,
-                    locale=resolved.values["locale"],
-                    connection=connection,
-                )
-            content = await _insert(kind, resolved.values, viewer, connection)
-            change = Change(author_ids=resolved.author_ids or [], tag_ids=resolved.tag_ids or [])
-            await _record(content, change, viewer, connection)
+        content = await _create_row(kind, data, viewer, default_locale, locales)
     except _ExternalIdTaken:  # another writer created it a moment ago: theirs it is
         assert external_id is not None
         content = await _existing(external_id, kind)
     assert content is not None
     return await items.as_saved(content, include=include)
+
+
+async def create_new(
+    *,
+    kind: ContentKind,
+    data: inputs.ContentInput,
+    viewer: Viewer,
+    default_locale: str,
+    include: lookups.Include = lookups.EVERYTHING,
+    locales: Sequence[str] | None = None,
+) -> ContentRecord | None:
+    """Like `create`, but None when an item with the input's externalId exists already
+    (also when another writer created it a moment ago): an upsert then updates that one."""
+    policy.require(viewer, policy.Action.CREATE_CONTENT)
+    external_id = inputs.external_id(data.external_id)
+    if external_id and await _existing(external_id, kind):
+        return None
+    try:
+        content = await _create_row(kind, data, viewer, default_locale, locales)
+    except _ExternalIdTaken:
+        return None
+    return await items.as_saved(content, include=include)
+
+
+async def _create_row(
+    kind: ContentKind,
+    data: inputs.ContentInput,
+    viewer: Viewer,
+    default_locale: str,
+    locales: Sequence[str] | None,
+) -> Content:
+    """Insert a new DRAFT with its revision and event, in one transaction; raises
+    _ExternalIdTaken when another writer holds the externalId."""
+    async with in_transaction() as connection:
+        resolved = await inputs.resolve(
+            kind, data, creating=True, connection=connection, locales=locales
+        )
+        resolved.values.setdefault("locale", default_locale)
+        if data.translation_of is not inputs.UNSET and data.translation_of is not None:
+            resolved.values["story_id"] = await translations.join(
+                kind=kind,
+                original_id=data.translation_of,
+                locale=resolved.values["locale"],
+                connection=connection,
+            )
+        content = await _insert(kind, resolved.values, viewer, connection)
+        change = Change(author_ids=resolved.author_ids or [], tag_ids=resolved.tag_ids or [])
+        await _record(content, change, viewer, connection)
+    return content
 
 
 async def save(

@@ -46,6 +46,13 @@ MATRIX: dict[str, tuple[str, str, str, str, str]] = {
     "updateVideoEpisode/own draft":             (U, F, "VideoEpisode", "VideoEpisode", "VideoEpisode"),  # noqa: E501
     "updateVideoEpisode/another token's draft": (U, F, F, "VideoEpisode", "VideoEpisode"),
     "updateVideoEpisode/own published item":    (U, F, F, "VideoEpisode", "VideoEpisode"),
+    "upsertArticle/new item":                   (U, F, "Article", "Article", "Article"),
+    "upsertArticle/own draft":                  (U, F, "Article", "Article", "Article"),
+    "upsertArticle/another token's draft":      (U, F, F, "Article", "Article"),
+    "upsertArticle/own published item":         (U, F, F, "Article", "Article"),
+    "upsertVideoEpisode/new item":              (U, F, "VideoEpisode", "VideoEpisode", "VideoEpisode"),  # noqa: E501
+    "upsertVideoEpisode/own draft":             (U, F, "VideoEpisode", "VideoEpisode", "VideoEpisode"),  # noqa: E501
+    "upsertVideoEpisode/another token's draft": (U, F, F, "VideoEpisode", "VideoEpisode"),
     "publish/own draft":                        (U, F, F, "Article", "Article"),
     "unpublish/own published item":             (U, F, F, "Article", "Article"),
     "archive/own published item":               (U, F, F, "Article", "Article"),
@@ -94,6 +101,12 @@ UPDATE_ARTICLE = _mutation(
 )
 UPDATE_VIDEO_EPISODE = _mutation(
     "updateVideoEpisode", "id: $id, input: $input", "$id: ID!, $input: VideoEpisodePatch!"
+)
+UPSERT_ARTICLE = _mutation(
+    "upsertArticle", 'externalId: "wire-1", input: $input', "$input: ArticleInput!"
+)
+UPSERT_VIDEO_EPISODE = _mutation(
+    "upsertVideoEpisode", 'externalId: "wire-1", input: $input', "$input: VideoEpisodeInput!"
 )
 PUBLISH = _mutation("publish", "id: $id", "$id: ID!")
 UNPUBLISH = _mutation("unpublish", "id: $id", "$id: ID!")
@@ -163,13 +176,15 @@ async def _arrange(
     make: Callable[..., Awaitable[dict[str, Any]]]
     make = api_video_episode if mutation.endswith("VideoEpisode") else api_article
 
+    # An upsert's target carries the external id the upsert names.
+    keyed = {"externalId": "wire-1"} if mutation.startswith("upsert") else {}
     item_id: str | None = None
     if target == "own draft":
-        item_id = (await make(client, owner, sectionSlug="war"))["id"]
+        item_id = (await make(client, owner, sectionSlug="war", **keyed))["id"]
     elif target == "another token's draft":
-        item_id = (await make(client, secrets["colleague"], sectionSlug="war"))["id"]
+        item_id = (await make(client, secrets["colleague"], sectionSlug="war", **keyed))["id"]
     elif target in ("own published item", "pinned item", "killed item"):
-        item_id = (await make(client, owner, sectionSlug="war"))["id"]
+        item_id = (await make(client, owner, sectionSlug="war", **keyed))["id"]
         await api_publish(client, admin, item_id)
         if target == "pinned item":
             await gql_data(client, PIN, {"id": item_id}, admin)
@@ -184,6 +199,12 @@ async def _arrange(
     if mutation == "createVideoEpisode":
         video = {"title": "New episode", "videoUrl": "https://video.example/new.mp4"}
         return Setting(CREATE_VIDEO_EPISODE, {"input": video})
+    if mutation == "upsertArticle":
+        article = {"title": "Wire story, second take", "sectionSlug": "war"}
+        return Setting(UPSERT_ARTICLE, {"input": article}, item_id)
+    if mutation == "upsertVideoEpisode":
+        video = {"title": "Wire episode", "videoUrl": "https://video.example/wire.mp4"}
+        return Setting(UPSERT_VIDEO_EPISODE, {"input": video}, item_id)
     if mutation == "updateArticle":
         return Setting(UPDATE_ARTICLE, {"id": item_id, "input": {"title": "Changed"}}, item_id)
     if mutation == "updateVideoEpisode":

@@ -21,6 +21,7 @@ EXPECTED: dict[Action, tuple[bool, bool, bool, bool, bool]] = {
     Action.CREATE_CONTENT:               (False,    False, True,  True,  True),
     Action.UPLOAD_MEDIA:                 (False,    False, True,  True,  True),
     Action.EDIT_CONTENT:                 (False,    False, True,  True,  True),
+    Action.UPSERT_CONTENT:               (False,    False, True,  True,  True),
     Action.SUBMIT_FOR_REVIEW:            (False,    False, True,  True,  True),
     Action.CREATE_PREVIEW_LINK:          (False,    False, True,  True,  True),
     Action.PUBLISH:                      (False,    False, False, True,  True),

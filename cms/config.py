@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     # production (both show the schema to whoever asks); true or false decides.
     introspection: bool | None = None
     run_dispatcher: bool = True
+    # The dispatcher (cms/dispatch.py): outbox events it claims and sends out per round,
+    # and how long its claim on them lasts (a worker that dies mid-round leaves them to
+    # another once the lease is over; one that stops releases them at once).
+    dispatch_batch_size: int = Field(default=200, ge=1, le=1000)
+    dispatch_lease_seconds: float = Field(default=30.0, gt=0)
+    # Webhook deliveries sent at once by one worker (cms/webhooks/courier.py); one
+    # receiver holds at most a quarter of them, so a slow one never stalls the others.
+    webhook_concurrency: int = Field(default=16, ge=1, le=1000)
 
     webhook_allow_private: bool = True
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)

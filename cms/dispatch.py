@@ -204,13 +204,20 @@ class Dispatcher:
         lock = " FOR UPDATE SKIP LOCKED" if ph.postgres else ""
         # Placeholders numbered in the order they appear (SQLite's are positional).
         set_claim = f"claimed_by = {ph(token)}, claimed_until = {ph(now + self.lease)}"
+        outer = f"dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < {ph(now)})"
         inner = f"dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < {ph(now)})"
         limit_at = ph(limit)
-        outer = f"dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < {ph(now)})"
-        sql = (
-            f"UPDATE outbox_event SET {set_claim} WHERE id IN (SELECT id FROM outbox_event "
-            f"WHERE {inner} ORDER BY id LIMIT {limit_at}{lock}) AND {outer}"
-        )
+        pick = f"SELECT id FROM outbox_event WHERE {inner} ORDER BY id LIMIT {limit_at}"
+        update = f"UPDATE outbox_event SET {set_claim} WHERE {outer} AND id IN"
+        if ph.postgres:
+            # Picked once, in a CTE: a subquery under IN may be run again for each row
+            # (and pick other rows each time, past the limit); numbered placeholders.
+            sql = (
+                f"WITH picked AS MATERIALIZED ({pick}{lock}) "
+                f"{update} (SELECT id FROM picked) RETURNING id"
+            )
+        else:
+            sql = f"{update} ({pick})"
         claimed, _ = await connection.execute_query(sql, ph.params)
         if not claimed:
             return []

@@ -57,8 +57,9 @@ class Settings(BaseSettings):
     dispatch_batch_size: int = Field(default=200, ge=1, le=1000)
     dispatch_lease_seconds: float = Field(default=30.0, gt=0)
     # Webhook deliveries sent at once by one worker (cms/webhooks/courier.py); one
-    # receiver holds at most a quarter of them, so a slow one never stalls the others.
-    webhook_concurrency: int = Field(default=16, ge=1, le=1000)
+    # receiver holds at most a quarter of them (8 of 32: 160 a second to a receiver that
+    # answers in 50 ms), so a slow one never stalls the others.
+    webhook_concurrency: int = Field(default=32, ge=1, le=1000)
 
     webhook_allow_private: bool = True
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -44,11 +44,13 @@ class Courier:
         self.poll_seconds = poll_seconds
         self.concurrency = settings.webhook_concurrency
         self.per_webhook = max(1, math.ceil(self.concurrency / 4))
-        # A claim is worth its three statements once this many slots are free (or nothing
-        # is in flight, or a poll interval has passed): under load, claims come in batches
-        # rather than one per finished attempt.
-        self.min_claim = self.per_webhook
+        # A claim costs three statements: after attempts land, claim again once this many
+        # have (or when new deliveries are recorded, nothing is in flight, or a poll
+        # interval has passed), rather than once per attempt.
+        self.min_claim = max(1, self.per_webhook // 2)
         self._flying: dict[asyncio.Task[None], WebhookDelivery] = {}
+        self._landings = 0  # attempts over since the last claim
+        self._news = False  # deliveries recorded since the last claim
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -59,6 +61,7 @@ class Courier:
 
     def wake(self) -> None:
         """New deliveries are due (the dispatcher recorded some): look at once."""
+        self._news = True
         self._wake.set()
 
     async def start(self) -> None:
@@ -90,7 +93,9 @@ class Courier:
         while not self._stopping:
             self._wake.clear()
             free = self.concurrency - len(self._flying)
-            if free > 0 and (free >= self.min_claim or not self._flying or waited_out):
+            worth = self._news or waited_out or not self._flying
+            if free > 0 and (worth or self._landings >= self.min_claim):
+                self._news, self._landings = False, 0
                 try:
                     await self.send_due()
                 except asyncio.CancelledError:
@@ -133,4 +138,5 @@ class Courier:
 
     def _landed(self, task: asyncio.Task[None]) -> None:
         self._flying.pop(task, None)
+        self._landings += 1
         self._wake.set()  # a slot is free

@@ -9,12 +9,14 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from cms import clock
 from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
 from cms.config import Settings
 from cms.dispatch import Dispatcher
+from cms.events import outbox
 from cms.events.broker import Broker, FeedMessage, InMemoryBroker, RedisBroker
 from cms.models import OutboxEvent, WebhookDelivery
 from cms.webhooks import service
@@ -190,3 +192,28 @@ async def test_stop_releases_the_claims_of_a_round_it_had_to_end(
     other = RecordingBroker()
     assert await Dispatcher(settings, other).dispatch_outbox() == 6
     assert [(m.type, m.content_id) for m in other.published] == await _outbox_order()
+
+
+async def test_an_event_that_cannot_go_out_holds_up_none_of_its_batch(
+    db: None, settings: Settings
+) -> None:
+    await _newsroom()
+    await _stories(1)
+    story = await OutboxEvent.all().order_by("id").first()
+    assert story is not None
+    async with in_transaction() as connection:  # a payload no rule can read
+        broken = await outbox.record(
+            type=outbox.EventType.UPDATED,
+            content_id=story.content_id,
+            payload={"status": "PUBLISHED", "published_at": "not a time"},
+            connection=connection,
+        )
+    await _stories(1, prefix="After")
+    broker = RecordingBroker()
+
+    assert await Dispatcher(settings, broker).dispatch_outbox() == 5
+
+    assert len(broker.published) == 4  # all but the broken one, in order
+    waiting = await OutboxEvent.filter(dispatched_at__isnull=True)
+    assert [event.id for event in waiting] == [broken.id]
+    assert waiting[0].claimed_by is not None  # it waits for its lease, then goes again

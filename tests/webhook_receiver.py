@@ -26,6 +26,7 @@ class HoldingReceiver:
     release: threading.Event = field(default_factory=threading.Event)
     received: list[str] = field(default_factory=list)  # webhook-id of each request, on arrival
     answered: list[str] = field(default_factory=list)  # ... once answered
+    peers: list[str] = field(default_factory=list)  # the sender's address:port of each
 
     def hold(self) -> None:
         self.release.clear()
@@ -34,6 +35,8 @@ class HoldingReceiver:
         await request.body()
         message_id = request.headers.get("webhook-id", "")
         self.received.append(message_id)
+        client = request.client
+        self.peers.append(f"{client.host}:{client.port}" if client else "")
         while not self.release.is_set():
             await asyncio.sleep(0.01)
         await asyncio.sleep(self.delay)

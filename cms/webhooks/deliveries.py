@@ -17,6 +17,7 @@ the row to be sent again. Receivers de-duplicate on `webhook-id`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -59,6 +60,9 @@ log = logging.getLogger(__name__)
 JITTER = 0.10
 CLAIM_MARGIN_SECONDS = 30.0
 MAX_ERROR_LENGTH = 200
+# The most of a receiver's answer read (and thrown away) to keep its connection open.
+ANSWER_READ_BYTES = 64 * 1024
+ANSWER_READ_SECONDS = 1.0
 
 
 # --- enqueue ---------------------------------------------------------------------------
@@ -286,21 +290,47 @@ async def _send(
         body=body,
         event_type=delivery.event_type,
     )
+    answer: _Outcome | None = None  # judged from the status line, once it has come
     try:
         async with asyncio.timeout(timeout):  # the whole attempt, however slow the answer
             async with client.stream(
                 "POST", webhook.url, content=body, headers=headers, timeout=timeout
             ) as response:
-                return _judge(response.status_code)  # the response body is never read
+                answer = _judge(response.status_code)
+                await _read_briefly(response)
+                return answer
     except addresses.AddressRefused as error:
         return _Outcome(error=str(error)[:MAX_ERROR_LENGTH])
     except (TimeoutError, httpx.TimeoutException):
+        if answer is not None:  # answered; only the rest of its body was slow
+            return answer
         return _Outcome(retry=True, error=f"timed out after {timeout:g} s")
     except httpx.HTTPError as error:
+        if answer is not None:
+            return answer
         return _Outcome(retry=True, error=_short(error))
     except Exception as error:  # a delivery must not take the others down with it
+        if answer is not None:
+            return answer
         log.exception("webhook delivery %s failed unexpectedly", delivery.message_id)
         return _Outcome(retry=True, error=_short(error))
+
+
+async def _read_briefly(response: httpx.Response) -> None:
+    """Read a short answer's body to its end (it is never looked at), so the connection
+    goes back to the pool for the next delivery to that receiver instead of being closed
+    (a new connection, and a TLS handshake, per delivery cost more than the rest of an
+    attempt). A body longer than ANSWER_READ_BYTES, or slower than ANSWER_READ_SECONDS, is
+    left unread; its connection closes."""
+    if response.is_stream_consumed:  # already read (an in-memory answer)
+        return
+    read = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(ANSWER_READ_SECONDS):
+            async for chunk in response.aiter_raw():
+                read += len(chunk)
+                if read > ANSWER_READ_BYTES:
+                    return
 
 
 def _next_delay(schedule: tuple[float, ...], attempts: int) -> float | None:

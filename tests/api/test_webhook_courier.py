@@ -116,3 +116,19 @@ async def test_stop_gives_back_a_delivery_it_had_to_cut_off(
         assert await deliveries.deliver_due(client=http, settings=settings) == 1
     await delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
+
+
+async def test_deliveries_to_one_receiver_reuse_its_connection(
+    db: None, settings: Settings
+) -> None:
+    with holding_receiver(held=False) as receiver:
+        await _webhook(receiver.url, settings)
+        for number in range(3):
+            await factories.make_article(title=f"Item {number}", published_at=clock.utcnow())
+        await Dispatcher(settings, InMemoryBroker()).dispatch_outbox()
+        async with addresses.http_client(settings) as http:
+            for _ in range(3):  # one at a time: each finds the last one's connection free
+                assert await deliveries.deliver_due(client=http, settings=settings, limit=1) == 1
+
+    assert len(receiver.answered) == 3
+    assert len(set(receiver.peers)) == 1  # one connection, kept open between deliveries

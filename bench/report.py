@@ -297,14 +297,23 @@ _INTRO = (
 )
 
 
-def write_markdown(runs: dict[str, Run]) -> None:
+# Below this line RESULTS.md holds figures of the other benchmarks (bench-outbox,
+# bench-portability, ...), written by hand with their date and command: kept as they are.
+KEPT = "<!-- Other benchmarks, written by hand below this line: make bench keeps them. -->"
+
+
+def write_markdown(runs: dict[str, Run], path: Path = RESULTS_MD) -> None:
     """RESULTS.md: the targets, then the newest run's table, then the others' (a section
-    per size and database)."""
+    per size and database), then whatever stood below the KEPT line."""
     newest = max(runs, key=lambda key: runs[key]["date"])
     lines = ["# Benchmark results", "", _INTRO, "", *_targets_section(runs)]
     for key in [newest, *(key for key in _ordered(runs) if key != newest)]:
         lines += _run_section(runs[key])
-    RESULTS_MD.write_text("\n".join(lines).rstrip() + "\n")
+    text = "\n".join(lines).rstrip() + "\n"
+    before = path.read_text() if path.exists() else ""
+    if KEPT in before:
+        text += "\n" + KEPT + before.split(KEPT, 1)[1]
+    path.write_text(text)
 
 
 def save(run: Run) -> dict[str, Run]:

@@ -60,9 +60,15 @@ class Settings(BaseSettings):
     # production (both show the schema to whoever asks); true or false decides.
     introspection: bool | None = None
     run_dispatcher: bool = True
-    # Seconds a dispatcher's claim on outbox events lasts: a worker that died (SIGKILL,
-    # a lost machine) leaves its events to another worker once this has passed.
+    # The dispatcher (cms/dispatch.py): outbox events it claims and sends out per round,
+    # and how long its claim on them lasts (a worker that dies mid-round leaves them to
+    # another once the lease is over; one that stops releases them at once).
+    dispatch_batch_size: int = Field(default=200, ge=1, le=1000)
     dispatch_lease_seconds: float = Field(default=30.0, gt=0)
+    # Webhook deliveries sent at once by one worker (cms/webhooks/courier.py); one
+    # receiver holds at most a quarter of them (8 of 32: 160 a second to a receiver that
+    # answers in 50 ms), so a slow one never stalls the others.
+    webhook_concurrency: int = Field(default=32, ge=1, le=1000)
     # Seconds requests in flight get to finish after a worker stops accepting (SIGTERM);
     # an orchestrator's grace period (compose's stop_grace_period) should outlast it plus
     # the drain below.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -164,6 +165,21 @@ def test_report_keeps_a_run_per_size_and_database() -> None:
     assert ("    cache hit rate without / with writes", "99.0% / not measured", "-", "-") in rows
     across = targets.across_sizes({"100000": sqlite_run, "100000-postgres": postgres_run})
     assert [verdict.met for verdict in across] == [None, None]  # no 1,000,000-item run
+
+
+def test_the_report_keeps_the_hand_written_figures_below_its_line(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    runs = report.load_runs()  # the committed results.json
+    report.write_markdown(runs, results)
+    assert report.KEPT not in results.read_text()  # nothing to keep: no line
+    results.write_text(results.read_text() + f"\n{report.KEPT}\n\n## Outbox lag\n\np99 0.4 s\n")
+
+    report.write_markdown(runs, results)  # the run's tables again, the tail as it was
+
+    text = results.read_text()
+    assert text.startswith("# Benchmark results")
+    assert text.count(report.KEPT) == 1
+    assert text.endswith(f"{report.KEPT}\n\n## Outbox lag\n\np99 0.4 s\n")
 
 
 def test_requests_carry_headers_and_rotate_urls() -> None:

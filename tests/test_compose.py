@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from cms import dispatch
+from cms.config import Settings
+
 COMPOSE_FILE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
 
 _VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::?-(?P<default>[^}]*))?\}")
@@ -186,12 +189,18 @@ def test_the_proxy_publishes_the_port_it_binds(services: dict[str, Any], proxy_c
 def test_a_replica_stops_within_its_grace_period(
     services: dict[str, Any], app_env: dict[str, str], proxy_config: str
 ) -> None:
-    """Docker's SIGKILL comes after stop_grace_period: it must outlast the drain and the
-    requests in flight; the drain must outlast the proxy's check interval."""
+    """Docker's SIGKILL comes after stop_grace_period: it must outlast the drain, the
+    requests in flight and the dispatcher's deliveries in flight (cut off after the webhook
+    timeout and a margin); the drain must outlast the proxy's check interval."""
     grace = _duration_seconds(str(services["app"]["stop_grace_period"]))
     shutdown = float(app_env["CMS_SHUTDOWN_SECONDS"])
     drain = float(app_env["CMS_SHUTDOWN_DRAIN_SECONDS"])
     interval = re.search(r"\binter\s+(\d+(?:ms|s))", proxy_config)
     assert interval is not None
-    assert grace > drain + shutdown
+    webhook_timeout = float(
+        app_env.get(
+            "CMS_WEBHOOK_TIMEOUT_SECONDS", Settings.model_fields["webhook_timeout_seconds"].default
+        )
+    )
+    assert grace > drain + shutdown + webhook_timeout + dispatch.STOP_MARGIN_SECONDS
     assert drain > _duration_seconds(interval.group(1))

@@ -201,8 +201,12 @@ def test_is_sqlite_follows_the_database_url(url: str, sqlite: bool) -> None:
         {"webhook_timeout_seconds": 0},
         {"cache_max_age": -1},
         {"cache_generation_seconds": 0},
+        {"dispatch_batch_size": 0},
+        {"dispatch_batch_size": 1001},
+        {"dispatch_lease_seconds": 0},
+        {"webhook_concurrency": 0},
     ],
-    ids=lambda values: next(iter(values)),
+    ids=lambda values: f"{next(iter(values))}={next(iter(values.values()))}",
 )
 def test_out_of_range_values_are_refused(values: dict[str, object]) -> None:
     with pytest.raises(ValidationError) as refused:
@@ -382,3 +386,17 @@ def test_the_metrics_directory_is_prometheus_clients_own_variable(
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
 
     assert Settings().metrics_dir == str(tmp_path)
+
+
+def test_the_dispatcher_settings_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = Settings()
+    assert (defaults.dispatch_batch_size, defaults.dispatch_lease_seconds) == (200, 30.0)
+    assert defaults.webhook_concurrency == 32
+    monkeypatch.setenv("CMS_DISPATCH_BATCH_SIZE", "50")
+    monkeypatch.setenv("CMS_DISPATCH_LEASE_SECONDS", "2.5")
+    monkeypatch.setenv("CMS_WEBHOOK_CONCURRENCY", "4")
+    settings = Settings()
+    assert (settings.dispatch_batch_size, settings.dispatch_lease_seconds) == (50, 2.5)
+    assert settings.webhook_concurrency == 4

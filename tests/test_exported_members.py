@@ -75,7 +75,7 @@ SURFACES: dict[str, list[str]] = {
         "Webhook",
         "WebhookDelivery",
     ],
-    "cms.webhooks": ["addresses", "deliveries", "records", "service", "signing"],
+    "cms.webhooks": ["addresses", "courier", "deliveries", "records", "service", "signing"],
     "schema": ["Context", "Info", "NewsdeskSchema", "build_schema"],
     "schema.plans": ["codegen", "compiler", "extension", "plan"],
     "schema.types": [],

@@ -1,5 +1,5 @@
 """Webhooks: signed deliveries of content events to receivers that admins register."""
 
-from cms.webhooks import addresses, deliveries, records, service, signing
+from cms.webhooks import addresses, courier, deliveries, records, service, signing
 
-__all__ = ["addresses", "deliveries", "records", "service", "signing"]
+__all__ = ["addresses", "courier", "deliveries", "records", "service", "signing"]

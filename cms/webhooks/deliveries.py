@@ -17,12 +17,14 @@ the row to be sent again. Receivers de-duplicate on `webhook-id`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
 import random
 import secrets
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -40,10 +42,16 @@ from cms.models import ContentKind, DeliveryStatus, OutboxEvent, Webhook, Webhoo
 from cms.webhooks import addresses, signing
 
 __all__ = [
+    "Dispatched",
+    "attempt",
     "body_bytes",
+    "claim",
+    "claim_until",
     "deliver_due",
     "enqueue",
+    "enqueue_many",
     "redeliver",
+    "release",
 ]
 
 log = logging.getLogger(__name__)
@@ -51,6 +59,9 @@ log = logging.getLogger(__name__)
 
 JITTER = 0.10
 MAX_ERROR_LENGTH = 200
+# The most of a receiver's answer read (and thrown away) to keep its connection open.
+ANSWER_READ_BYTES = 64 * 1024
+ANSWER_READ_SECONDS = 1.0
 
 
 # --- enqueue ---------------------------------------------------------------------------
@@ -91,52 +102,93 @@ async def enqueue(
     `cache_tags` what the event invalidates (`cms.cache.tags`), for receivers that purge
     a CDN by tag.
     Returns the deliveries created (none for an event already recorded)."""
-    webhooks = [
-        webhook
-        for webhook in await Webhook.all().using_db(connection).order_by("id")
-        if event.type in webhook.events
+    webhooks = await Webhook.all().using_db(connection).order_by("id")
+    pending = await _pending(
+        [Dispatched(event, content, tuple(cache_tags))], webhooks, connection=connection
+    )
+    for delivery in pending:
+        await delivery.save(using_db=connection)
+    return pending
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatched:
+    """An event as the dispatcher hands it over: the item as the API shows it (None once
+    deleted) and the cache tags the event invalidates."""
+
+    event: OutboxEvent
+    content: dict[str, Any] | None
+    cache_tags: tuple[str, ...] = ()
+
+
+async def enqueue_many(*, events: Sequence[Dispatched], connection: BaseDBAsyncClient) -> int:
+    """`enqueue` for a batch of events in a few statements whatever its size (the
+    webhooks, the deliveries already recorded, one INSERT); the number created."""
+    if not events:
+        return 0
+    webhooks = await Webhook.all().using_db(connection).order_by("id")
+    pending = await _pending(events, webhooks, connection=connection)
+    if pending:
+        await WebhookDelivery.bulk_create(pending, using_db=connection)
+    return len(pending)
+
+
+async def _pending(
+    events: Sequence[Dispatched], webhooks: Sequence[Webhook], *, connection: BaseDBAsyncClient
+) -> list[WebhookDelivery]:
+    """The deliveries (not saved yet) of `events` to the `webhooks` subscribed to each,
+    less those recorded already (an event handed over twice is recorded once)."""
+    wanted = [
+        (dispatched, webhook, _message_id(webhook, dispatched.event))
+        for dispatched in events
+        for webhook in webhooks
+        if dispatched.event.type in webhook.events
     ]
-    if not webhooks:
+    if not wanted:
         return []
-    message_ids = {webhook.id: _message_id(webhook, event) for webhook in webhooks}
     recorded = set(
         cast(
             list[str],
-            await WebhookDelivery.filter(message_id__in=list(message_ids.values()))
+            await WebhookDelivery.filter(message_id__in=[message_id for *_, message_id in wanted])
             .using_db(connection)
             .values_list("message_id", flat=True),
         )
     )
-    data = {
-        "content": content if content is not None else _deleted_content(event),
-        "cacheTags": list(cache_tags),
-    }
-    # What the event says beyond the item: a kill's reason, a correction, a review note.
-    data |= {key: event.payload[key] for key in _EVENT_DATA if key in event.payload}
     now = clock.utcnow()
-    created = []
-    for webhook in webhooks:
-        message_id = message_ids[webhook.id]
+    pending = []
+    for dispatched, webhook, message_id in wanted:
         if message_id in recorded:
             continue
+        recorded.add(message_id)
+        event = dispatched.event
         body = {
             "id": message_id,
             "type": event.type,
             "occurredAt": event.occurred_at.isoformat(),
-            "data": data,
+            "data": _data(dispatched),
         }
-        created.append(
-            await WebhookDelivery.create(
+        pending.append(
+            WebhookDelivery(
                 message_id=message_id,
                 webhook=webhook,
                 event_type=event.type,
                 body=body,
                 status=DeliveryStatus.PENDING,
                 next_attempt_at=now,
-                using_db=connection,
             )
         )
-    return created
+    return pending
+
+
+def _data(dispatched: Dispatched) -> dict[str, Any]:
+    event, content = dispatched.event, dispatched.content
+    data = {
+        "content": content if content is not None else _deleted_content(event),
+        "cacheTags": list(dispatched.cache_tags),
+    }
+    # What the event says beyond the item: a kill's reason, a correction, a review note.
+    data |= {key: event.payload[key] for key in _EVENT_DATA if key in event.payload}
+    return data
 
 
 def body_bytes(body: dict[str, Any]) -> bytes:
@@ -156,19 +208,37 @@ def _due(now: datetime) -> Q:
     )
 
 
-async def _claim(*, now: datetime, until: datetime, limit: int) -> list[WebhookDelivery]:
+async def _claim(
+    *,
+    now: datetime,
+    until: datetime,
+    limit: int,
+    per_webhook: int | None = None,
+    busy: Mapping[int, int] | None = None,
+) -> list[WebhookDelivery]:
     """Claim up to `limit` due deliveries for this call; the rows it won, with webhooks.
+    With `per_webhook`, at most that many per webhook, counting the `busy` ones (webhook
+    id -> deliveries in flight already): a slow receiver does not take every slot.
 
     One UPDATE of the chosen ids that re-checks the conditions in its own WHERE: a row
     another worker claimed meanwhile no longer matches, so each row gets one owner, whose
     claim token then finds it."""
-    due = cast(
-        list[int],
+    candidates = cast(
+        list[tuple[int, int]],
         await WebhookDelivery.filter(_due(now))
         .order_by("next_attempt_at", "id")
-        .limit(limit)
-        .values_list("id", flat=True),
+        .limit(limit if per_webhook is None else limit * 4)
+        .values_list("id", "webhook_id"),
     )
+    due: list[int] = []
+    taken = Counter(busy or {})
+    for id, webhook_id in candidates:
+        if per_webhook is not None and taken[webhook_id] >= per_webhook:
+            continue
+        taken[webhook_id] += 1
+        due.append(id)
+        if len(due) == limit:
+            break
     if not due:
         return []
     token = secrets.token_hex(16)
@@ -219,21 +289,47 @@ async def _send(
         body=body,
         event_type=delivery.event_type,
     )
+    answer: _Outcome | None = None  # judged from the status line, once it has come
     try:
         async with asyncio.timeout(timeout):  # the whole attempt, however slow the answer
             async with client.stream(
                 "POST", webhook.url, content=body, headers=headers, timeout=timeout
             ) as response:
-                return _judge(response.status_code)  # the response body is never read
+                answer = _judge(response.status_code)
+                await _read_briefly(response)
+                return answer
     except addresses.AddressRefused as error:
         return _Outcome(error=str(error)[:MAX_ERROR_LENGTH])
     except (TimeoutError, httpx.TimeoutException):
+        if answer is not None:  # answered; only the rest of its body was slow
+            return answer
         return _Outcome(retry=True, error=f"timed out after {timeout:g} s")
     except httpx.HTTPError as error:
+        if answer is not None:
+            return answer
         return _Outcome(retry=True, error=_short(error))
     except Exception as error:  # a delivery must not take the others down with it
+        if answer is not None:
+            return answer
         log.exception("webhook delivery %s failed unexpectedly", delivery.message_id)
         return _Outcome(retry=True, error=_short(error))
+
+
+async def _read_briefly(response: httpx.Response) -> None:
+    """Read a short answer's body to its end (it is never looked at), so the connection
+    goes back to the pool for the next delivery to that receiver instead of being closed
+    (a new connection, and a TLS handshake, per delivery cost more than the rest of an
+    attempt). A body longer than ANSWER_READ_BYTES, or slower than ANSWER_READ_SECONDS, is
+    left unread; its connection closes."""
+    if response.is_stream_consumed:  # already read (an in-memory answer)
+        return
+    read = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(ANSWER_READ_SECONDS):
+            async for chunk in response.aiter_raw():
+                read += len(chunk)
+                if read > ANSWER_READ_BYTES:
+                    return
 
 
 def _next_delay(schedule: tuple[float, ...], attempts: int) -> float | None:
@@ -287,11 +383,7 @@ async def deliver_due(*, client: httpx.AsyncClient, settings: Settings, limit: i
     the address actually connected to when private addresses are refused."""
     now = clock.utcnow()
     timeout = settings.webhook_timeout_seconds
-    # The claim outlasts the attempts, which run side by side, each cut off at `timeout`,
-    # by the dispatcher's lease (CMS_DISPATCH_LEASE_SECONDS): a worker that died mid-attempt
-    # leaves the delivery to another one that much later, as it does its outbox events.
-    until = now + timedelta(seconds=2 * timeout + settings.dispatch_lease_seconds)
-    claimed = await _claim(now=now, until=until, limit=limit)
+    claimed = await _claim(now=now, until=claim_until(now, settings), limit=limit)
     if not claimed:
         return 0
     schedule = settings.webhook_retry_schedule
@@ -302,6 +394,53 @@ async def deliver_due(*, client: httpx.AsyncClient, settings: Settings, limit: i
         )
     )
     return len(claimed)
+
+
+def claim_until(now: datetime, settings: Settings) -> datetime:
+    """How long a claim lasts: past every attempt it covers, each cut off at the timeout,
+    by the dispatcher's lease (CMS_DISPATCH_LEASE_SECONDS): a worker that died mid-attempt
+    leaves the delivery to another one that much later, as it does its outbox events."""
+    return now + timedelta(
+        seconds=2 * settings.webhook_timeout_seconds + settings.dispatch_lease_seconds
+    )
+
+
+async def claim(
+    *, settings: Settings, limit: int, per_webhook: int, busy: Mapping[int, int]
+) -> list[WebhookDelivery]:
+    """Claim up to `limit` due deliveries, at most `per_webhook` in flight per webhook
+    counting the `busy` ones (webhook id -> deliveries in flight): for a sender that runs
+    each attempt as soon as it is claimed (`cms.webhooks.courier`)."""
+    now = clock.utcnow()
+    return await _claim(
+        now=now,
+        until=claim_until(now, settings),
+        limit=limit,
+        per_webhook=per_webhook,
+        busy=busy,
+    )
+
+
+async def attempt(
+    delivery: WebhookDelivery, *, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Send one claimed delivery and record the attempt, as `deliver_due` does."""
+    await _attempt(
+        delivery,
+        client=client,
+        timeout=settings.webhook_timeout_seconds,
+        schedule=settings.webhook_retry_schedule,
+    )
+
+
+async def release(*, claims: Iterable[str]) -> int:
+    """Give up the claims named (a sender stopping before their attempts were recorded):
+    another worker sends those deliveries at once instead of when the claims run out."""
+    tokens = sorted(set(claims))
+    if not tokens:
+        return 0
+    held = WebhookDelivery.filter(claimed_by__in=tokens, status=DeliveryStatus.PENDING)
+    return await held.update(claimed_by=None, claimed_until=None)
 
 
 async def redeliver(*, delivery_id: int) -> WebhookDelivery:

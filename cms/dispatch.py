@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 # How long `stop` waits beyond the webhook timeout for the round and the deliveries in
 # flight (an attempt never outlasts CMS_WEBHOOK_TIMEOUT_SECONDS).
 STOP_MARGIN_SECONDS = 2.0
+# The most `stop` waits to hand back its claims (the lease frees them anyway).
+RELEASE_SECONDS = 2.0
 
 
 def _public_when_recorded(event: OutboxEvent) -> bool:
@@ -144,8 +146,8 @@ class Dispatcher:
                 await self._task
         if self.courier is not None:
             await self.courier.stop(max(0.0, deadline - time.monotonic()))
-        try:
-            released = await self.release_claims()
+        try:  # bounded: a database that is gone must not hold the worker's exit
+            released = await asyncio.wait_for(self.release_claims(), RELEASE_SECONDS)
         except Exception:  # the database is gone too: the lease runs out on its own
             log.exception("could not release the dispatcher's claims")
         else:

@@ -14,6 +14,7 @@ import yaml
 
 from cms import dispatch
 from cms.config import Settings
+from cms.http import shutdown as http_shutdown
 
 COMPOSE_FILE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
 
@@ -202,5 +203,6 @@ def test_a_replica_stops_within_its_grace_period(
             "CMS_WEBHOOK_TIMEOUT_SECONDS", Settings.model_fields["webhook_timeout_seconds"].default
         )
     )
-    assert grace > drain + shutdown + webhook_timeout + dispatch.STOP_MARGIN_SECONDS
+    dispatcher = webhook_timeout + dispatch.STOP_MARGIN_SECONDS + 2 * dispatch.RELEASE_SECONDS
+    assert grace > drain + http_shutdown.SOCKETS_CLOSE_SECONDS + shutdown + dispatcher
     assert drain > _duration_seconds(interval.group(1))

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from tortoise.queryset import QuerySet, ValuesQuery
 
 from cms import prepared
-from cms.content import text
+from cms.content import slugs, text
 from cms.content.records import (
     CONTENT_COLUMNS,
     LAZY_COLUMNS,
@@ -280,14 +280,24 @@ async def sections() -> list[SectionRecord]:
 
 async def section(*, id: int | None = None, slug: str | None = None) -> SectionRecord | None:
     """One section by id or slug."""
+    if _longer_than_any(slug):
+        return None
     rows = await Section.filter(**_key(id, slug)).values_list("id", "name", "slug")
     return SectionRecord(*rows[0]) if rows else None
 
 
 async def tag(*, id: int | None = None, slug: str | None = None) -> TagRecord | None:
     """One tag by id or slug."""
+    if _longer_than_any(slug):
+        return None
     rows = await Tag.filter(**_key(id, slug)).values_list("id", "name", "slug")
     return TagRecord(*rows[0]) if rows else None
+
+
+def _longer_than_any(slug: str | None) -> bool:
+    """A tag's or section's slug longer than its column: there is none (and Tortoise
+    refuses such a value in a filter on PostgreSQL)."""
+    return slug is not None and len(slug) > slugs.MAX_TAXONOMY_LENGTH
 
 
 def _key(id: int | None, slug: str | None) -> dict[str, int | str]:

@@ -74,6 +74,9 @@ class OperationNames:
         return name
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class Metrics:
     """The metrics of one app. `multiprocess_dir`: prometheus-client's directory when
     several workers share the scrape (PROMETHEUS_MULTIPROC_DIR), else None."""
@@ -148,7 +151,11 @@ class Metrics:
         self, method: str, route: str, status: int, seconds: float, statements: int
     ) -> None:
         # The labelled children, looked up once per label set (`labels()` takes a lock
-        # and builds its key on every call: most of an observation's cost).
+        # and builds its key on every call: most of an observation's cost). The method is
+        # the client's word: any but the standard ones counts as "other", so made-up
+        # methods cannot grow the label sets (and the multiprocess files) without bound.
+        if method not in _METHODS:
+            method = "other"
         counted = self._requests.get((method, route, status))
         if counted is None:
             counted = self._requests[method, route, status] = self.requests.labels(

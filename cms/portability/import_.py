@@ -99,6 +99,18 @@ def _slug(fields: Fields, name: str, *, maximum: int = slugs.MAX_LENGTH) -> str:
     return value
 
 
+def _holds(here: dict[str, Any] | None, line: dict[str, Any]) -> bool:
+    """Whether the item here (its export line) already holds the file's line: the same
+    fields, and every revision and correction of the line among its own (it may have
+    more: a correction added here since, which an import never takes away)."""
+    if here is None:
+        return False
+    history = ("revisions", "corrections")
+    if any(here.get(name) != value for name, value in line.items() if name not in history):
+        return False
+    return all(entry in here.get(name, ()) for name in history for entry in line.get(name) or ())
+
+
 def _name(fields: Fields, name: str, maximum: int) -> str:
     value = fields.text(name)
     if not value.strip() or len(value) > maximum:
@@ -224,15 +236,15 @@ class _Batch:
                 "size_bytes": fields.optional_int("size_bytes"),
                 "width": fields.optional_int("width"),
                 "height": fields.optional_int("height"),
-                "alt_text": fields.optional_text("alt_text"),
+                "alt_text": fields.optional_text("alt_text", 500),
                 "caption": fields.optional_text("caption"),
-                "credit": fields.optional_text("credit"),
+                "credit": fields.optional_text("credit", 255),
             }
         return _slug(fields, "slug"), {
             "name": _name(fields, "name", 200),
             "kind": AuthorKind(fields.choice("kind", tuple(kind.value for kind in AuthorKind))),
             "bio": fields.optional_text("bio"),
-            "email": fields.optional_text("email"),
+            "email": fields.optional_text("email", 254),
             "avatar_id": await self.optional_id(
                 Media, "key", fields.optional_text("avatar"), "media"
             ),
@@ -360,7 +372,12 @@ class _Batch:
         here = existing.get(row.key)
         if here is not None and here.kind != row.kind:
             raise Malformed(f"{row.key} is a {here.kind.value} here, not a {row.kind.value}")
-        if here is not None and exported.get(row.key) == row.fields.data:
+        if here is not None and (
+            # Edited here since the export (a later version): what is here is newer, and
+            # putting the file's version back would clash with the revisions made since.
+            here.version > row.fields.integer("version")
+            or _holds(exported.get(row.key), row.fields.data)
+        ):
             self.report.count("content", "skipped")
             return
         holder = existing.get(f"slug:{row.locale}/{row.slug}")
@@ -422,9 +439,9 @@ class _Batch:
         else:
             values |= {
                 "description": fields.optional_text("description"),
-                "video_url": fields.optional_text("video_url"),
+                "video_url": fields.optional_text("video_url", 2000),
                 "duration_seconds": fields.optional_int("duration_seconds"),
-                "show": fields.optional_text("show"),
+                "show": fields.optional_text("show", 200),
                 "episode_number": fields.optional_int("episode_number"),
             }
         return upserts.Placed(
@@ -471,8 +488,8 @@ class _Batch:
                 del snapshot[name]
         return {
             "version": fields.integer("version"),
-            "title": fields.text("title"),
-            "created_by": fields.optional_text("created_by"),
+            "title": _name(fields, "title", 300),
+            "created_by": fields.optional_text("created_by", 100),
             "created_at": fields.time("created_at"),
             "note": fields.optional_text("note"),
             "snapshot": snapshot | resolved,
@@ -537,6 +554,12 @@ async def _apply(lines: list[tuple[int, bytes]], report: Report) -> None:
             raise LineError(error.number or number, str(error), report) from None
         except (ValueError, TypeError) as error:
             raise LineError(number, f"invalid value ({error})", report) from None
+        except Exception as error:  # the database refused the batch: stop as for a bad line
+            raise LineError(
+                number,
+                f"the batch ending here could not be written ({type(error).__name__}: {error})",
+                report,
+            ) from None
     report.merge(batch_report)
 
 

@@ -87,8 +87,12 @@ class Fields:
         value: str = self._get(name, str, optional=False)
         return value
 
-    def optional_text(self, name: str) -> str | None:
+    def optional_text(self, name: str, maximum: int | None = None) -> str | None:
+        """The text or null; with `maximum`, at most that many characters (the column's
+        size: PostgreSQL refuses a longer value, SQLite would keep it)."""
         value: str | None = self._get(name, str, optional=True)
+        if maximum is not None and value is not None and len(value) > maximum:
+            raise Malformed(f"field {name!r} must be at most {maximum} characters")
         return value
 
     def optional_int(self, name: str) -> int | None:

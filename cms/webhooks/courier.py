@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections import Counter
 
 import httpx
@@ -33,6 +34,8 @@ from cms.webhooks import deliveries
 __all__ = ["Courier"]
 
 log = logging.getLogger(__name__)
+# The most `stop` waits to hand back the claims of deliveries it cut off.
+RELEASE_SECONDS = 2.0
 
 
 class Courier:
@@ -72,9 +75,16 @@ class Courier:
         then cancel the rest and release their claims."""
         self._stopping = True
         self._wake.set()
+        started = time.monotonic()
         if self._task is not None:
+            # Its loop ends at the flag; a claim it is sending to a database that hangs
+            # is cut off at the deadline rather than holding the worker's exit.
+            _, running = await asyncio.wait({self._task}, timeout=timeout)
+            for task in running:
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            timeout = max(0.0, timeout - (time.monotonic() - started))
         flying = dict(self._flying)
         if not flying:
             return
@@ -83,8 +93,10 @@ class Courier:
             task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
         claims = [flying[task].claimed_by for task in unfinished]
-        try:
-            await deliveries.release(claims=[claim for claim in claims if claim])
+        try:  # bounded like the dispatcher's own release
+            await asyncio.wait_for(
+                deliveries.release(claims=[claim for claim in claims if claim]), RELEASE_SECONDS
+            )
         except Exception:  # the database is gone too: the claims run out on their own
             log.exception("could not release the claims of unfinished webhook deliveries")
 

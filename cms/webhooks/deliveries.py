@@ -223,10 +223,16 @@ async def _claim(
     One UPDATE of the chosen ids that re-checks the conditions in its own WHERE: a row
     another worker claimed meanwhile no longer matches, so each row gets one owner, whose
     claim token then finds it."""
+    due_now = WebhookDelivery.filter(_due(now))
+    if per_webhook is not None:
+        # Webhooks already at their share are left out of the candidates, or a receiver
+        # with a backlog (a slow one, timing out) would fill them all and starve the rest.
+        full = [webhook for webhook, flying in (busy or {}).items() if flying >= per_webhook]
+        if full:
+            due_now = due_now.exclude(webhook_id__in=full)
     candidates = cast(
         list[tuple[int, int]],
-        await WebhookDelivery.filter(_due(now))
-        .order_by("next_attempt_at", "id")
+        await due_now.order_by("next_attempt_at", "id")
         .limit(limit if per_webhook is None else limit * 4)
         .values_list("id", "webhook_id"),
     )

@@ -103,6 +103,22 @@ async def test_operation_names_are_bounded_labels(client: httpx.AsyncClient) -> 
     assert len(names) == 201  # 200 names and "other"
 
 
+async def test_made_up_http_methods_are_one_label(client: httpx.AsyncClient) -> None:
+    """The method is the client's word: a standard one is its own label, any other
+    counts as "other", so made-up methods cannot grow the label sets."""
+    for number in range(3):
+        assert (await client.request(f"BREW{number}", "/graphql")).status_code == 405
+    assert (await client.request("DELETE", "/graphql")).status_code == 405
+
+    samples = await _samples(client)
+
+    requests = "newsdesk_http_requests_total"
+    methods = {dict(labels)["method"] for name, labels in samples if name == requests}
+    assert not any(method.startswith("BREW") for method in methods)
+    assert _value(samples, requests, method="other", route="/graphql", status="405") == 3
+    assert _value(samples, requests, method="DELETE", route="/graphql", status="405") == 1
+
+
 async def test_sql_statements_per_request_are_what_the_database_was_sent(
     client: httpx.AsyncClient, tokens_by_role: dict[str, str]
 ) -> None:

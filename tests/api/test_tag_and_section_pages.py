@@ -85,6 +85,18 @@ async def test_an_unknown_slug_is_null(client: httpx.AsyncClient) -> None:
     assert section == {"section": None}
 
 
+async def test_a_slug_longer_than_any_is_null(client: httpx.AsyncClient) -> None:
+    """Longer than the column (PostgreSQL's driver would refuse the value): no such tag or
+    section, not a server error (the fuzzer found it)."""
+    long = "x" * 101
+
+    tag = await gql_data(client, PAGE % "tag", {"slug": long})
+    section = await gql_data(client, PAGE % "section", {"slug": long})
+
+    assert tag == {"tag": None}
+    assert section == {"section": None}
+
+
 async def test_the_pages_match_the_narrowed_feed(client: httpx.AsyncClient) -> None:
     """The same items, in the same order, with the same cursors as feed(tag:) and
     feed(section:)."""

@@ -416,3 +416,25 @@ def test_the_default_schedule() -> None:
     assert len(delays) + 1 == 10
     assert delays[0] == 5
     assert timedelta(days=2.9) < timedelta(seconds=sum(delays)) < timedelta(days=3.3)
+
+
+async def test_a_receiver_with_a_backlog_at_its_share_leaves_the_slots_to_the_others(
+    desk: Desk,
+) -> None:
+    """A slow receiver's due deliveries pile up ahead of the others' (older first): the
+    ones it cannot take now are not even candidates, so another receiver's delivery is
+    claimed at once rather than after that backlog."""
+    for _ in range(30):  # 30 due deliveries for the slow receiver, all older
+        await _event()
+    other, _ = await service.create(
+        viewer=ADMIN, url="https://other.example/hooks", events=["CONTENT_UPDATED"],
+        settings=desk.settings,
+    )  # fmt: skip
+    [waiting] = await _event(outbox.EventType.UPDATED)
+
+    claimed = await deliveries.claim(
+        settings=desk.settings, limit=2, per_webhook=2, busy={desk.webhook.id: 2}
+    )
+
+    assert [row.id for row in claimed] == [waiting.id]
+    assert claimed[0].webhook_id == other.id  # type: ignore[attr-defined]

@@ -9,7 +9,9 @@ import shutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import orjson
 import pytest
 from tortoise import Tortoise
@@ -338,3 +340,36 @@ async def test_a_file_of_another_format_is_refused_at_its_first_line(
     async with _opened(url_of("sqlite", "db"), tmp_path):
         with pytest.raises(import_.LineError, match="line 1: not a newsdesk-export file"):
             await import_.load(iter([b'{"format":"other","type":"export","version":1}']))
+
+
+@pytest.mark.postgres
+async def test_an_export_on_postgresql_reads_one_moment_of_the_newsroom(
+    url_of: Callable[[str, str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server writing while the export runs: rows made after the export began are not
+    in the file (a later content line could name them otherwise, and the import would stop
+    at an unknown tag); the export reads in one REPEATABLE READ transaction."""
+    url = url_of("postgres", "db")
+    pages = export._pages
+
+    async def pages_while_the_desk_writes(model: Any, batch: int) -> AsyncIterator[Any]:
+        async for rows in pages(model, batch):
+            yield rows
+            if model is Section:  # another connection, as a server would: committed at once
+                desk = await asyncpg.connect(url)
+                try:
+                    await desk.execute(
+                        "INSERT INTO section (name, slug, created_at, updated_at) "
+                        "VALUES ('Later', 'later', now(), now())"
+                    )
+                finally:
+                    await desk.close()
+
+    async with _opened(url, tmp_path):
+        await Section.create(name="First", slug="first")
+        monkeypatch.setattr(export, "_pages", pages_while_the_desk_writes)
+
+        lines = [orjson.loads(line) for line in (await _export()).splitlines()]
+
+        assert [line["slug"] for line in lines if line["type"] == "section"] == ["first"]
+        assert await Section.filter(slug="later").exists()  # it was written meanwhile

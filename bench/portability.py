@@ -1,6 +1,6 @@
 """Export and import rates, and their peak memory, on the benchmark newsroom.
 
-    python -m bench.portability [--items N] [--db sqlite|postgres]
+    python -m bench.portability [--items N] [--db sqlite|postgres] [--work DIR]
 
 Takes the generated newsroom (bench/generate.py: N articles + N/10 video episodes,
 cached under bench/work/), runs `cms export` on it, `cms import` of that file into an
@@ -114,16 +114,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=generate.DEFAULT_ITEMS)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=generate.WORK_DIR / "portability",
+        help="where the files go (another one lets a SQLite and a PostgreSQL run go at once)",
+    )
     args = parser.parse_args()
 
     newsroom = generate.ensure(args.items)
-    work = generate.WORK_DIR / "portability"
+    work = args.work
     work.mkdir(parents=True, exist_ok=True)
     source = work / "source.sqlite3"
     shutil.copyfile(newsroom.path, source)  # export opens it read-write (WAL): a copy
     rows = newsroom.articles + newsroom.videos
     first, second = work / "export.jsonl", work / "again.jsonl"
 
+    load_before = os.getloadavg()[0]
     exported = _cms(["export", "--output", str(first)], f"sqlite://{source}")
     target = _target(args.db, work)
     imported = _cms(["import", str(first)], target)
@@ -134,6 +141,11 @@ def main() -> None:
     print(f"## Export and import, {rows:,} items ({args.db} import), {datetime.now(UTC):%Y-%m-%d}")
     print()
     print(f"File: {size_mb:,.0f} MB; the second export holds the same lines: {same}")
+    print()
+    print(  # the machine may be shared: a busy one makes every wall time longer
+        f"Load average (1 min) on {os.cpu_count()} CPUs: {load_before:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end"
+    )
     print()
     print("| step | seconds | items/s | CPU seconds | items per CPU second | peak RSS |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")

@@ -120,6 +120,12 @@ def main() -> None:
         default=generate.WORK_DIR / "portability",
         help="where the files go (another one lets a SQLite and a PostgreSQL run go at once)",
     )
+    parser.add_argument(
+        "--export",
+        type=Path,
+        help="import this file, an earlier run's export of the same --items, instead of "
+        "exporting again (a PostgreSQL run beside a SQLite one)",
+    )
     args = parser.parse_args()
 
     newsroom = generate.ensure(args.items)
@@ -131,10 +137,17 @@ def main() -> None:
     first, second = work / "export.jsonl", work / "again.jsonl"
 
     load_before = os.getloadavg()[0]
-    exported = _cms(["export", "--output", str(first)], f"sqlite://{source}")
+    exported = None
+    if args.export is None:
+        exported = _cms(["export", "--output", str(first)], f"sqlite://{source}")
+        _done("export", exported)
+    else:
+        first = args.export
     target = _target(args.db, work)
     imported = _cms(["import", str(first)], target)
+    _done("import", imported)
     again = _cms(["export", "--output", str(second)], target)
+    _done("second export", again)
     same = _same(first, second)
 
     size_mb = first.stat().st_size / 1e6
@@ -154,6 +167,9 @@ def main() -> None:
         (f"import ({args.db})", imported),
         (f"export ({args.db})", again),
     ):
+        if run is None:
+            print(f"| {name} | (the file of an earlier run: {first}) | | | | |")
+            continue
         rate, cpu_rate = rows / run.seconds, rows / run.cpu_seconds
         print(
             f"| {name} | {run.seconds:,.1f} | {rate:,.0f} | {run.cpu_seconds:,.1f} | "
@@ -161,6 +177,11 @@ def main() -> None:
         )
     if not same:
         raise SystemExit("the exports differ")
+
+
+def _done(step: str, run: Run) -> None:
+    """A line on stderr as each step ends: a run at a million items takes a while."""
+    print(f"{datetime.now(UTC):%H:%M:%S} {step}: {run.seconds:,.0f} s", file=sys.stderr, flush=True)
 
 
 def _same(first: Path, second: Path) -> bool:

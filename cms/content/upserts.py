@@ -353,8 +353,9 @@ _PARAMETERS = 30_000
 
 
 def _content_row(item: Placed) -> list[Any]:
-    """An item's content row, in _CONTENT_COLUMNS' order: its own times (a bulk_create
-    would stamp updated_at with now), its story when already known, defaults elsewhere."""
+    """An item's content row, in _CONTENT_COLUMNS' order: its own times (bulk_create
+    stamps updated_at with now, and putting them right after meant writing every row, and
+    its dozen index entries, twice), its story when already known, defaults elsewhere."""
     values = {key: value for key, value in item.values.items() if key not in _TIMESTAMPS}
     if item.kind == ContentKind.ARTICLE:
         values["reading_time_minutes"] = rendering.reading_time_minutes(values.get("body") or "")
@@ -372,9 +373,8 @@ async def _insert(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
 ) -> None:
-    """`rows` into `table` in multi-row INSERTs, a few hundred rows a statement. Tortoise's
-    bulk_create sends PostgreSQL one execution per row and asks each one's id back: with
-    an import's thousands of rows per batch, those round trips were most of its time."""
+    """`rows` into `table` in multi-row INSERTs, a few hundred rows a statement, where
+    Tortoise's bulk_create sends one execution per row and asks each one's id back."""
     if not rows:
         return
     names = ", ".join(f'"{column}"' for column in columns)

@@ -131,14 +131,14 @@ def main() -> None:
     newsroom = generate.ensure(args.items)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    source = work / "source.sqlite3"
-    shutil.copyfile(newsroom.path, source)  # export opens it read-write (WAL): a copy
     rows = newsroom.articles + newsroom.videos
     first, second = work / "export.jsonl", work / "again.jsonl"
 
     load_before = os.getloadavg()[0]
     exported = None
     if args.export is None:
+        source = work / "source.sqlite3"
+        shutil.copyfile(newsroom.path, source)  # export opens it read-write (WAL): a copy
         exported = _cms(["export", "--output", str(first)], f"sqlite://{source}")
         _done("export", exported)
     else:

@@ -1,6 +1,6 @@
 """Export and import rates, and their peak memory, on the benchmark newsroom.
 
-    python -m bench.portability [--items N] [--db sqlite|postgres]
+    python -m bench.portability [--items N] [--db sqlite|postgres] [--work DIR]
 
 Takes the generated newsroom (bench/generate.py: N articles + N/10 video episodes,
 cached under bench/work/), runs `cms export` on it, `cms import` of that file into an
@@ -114,26 +114,51 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=generate.DEFAULT_ITEMS)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=generate.WORK_DIR / "portability",
+        help="where the files go (another one lets a SQLite and a PostgreSQL run go at once)",
+    )
+    parser.add_argument(
+        "--export",
+        type=Path,
+        help="import this file, an earlier run's export of the same --items, instead of "
+        "exporting again (a PostgreSQL run beside a SQLite one)",
+    )
     args = parser.parse_args()
 
     newsroom = generate.ensure(args.items)
-    work = generate.WORK_DIR / "portability"
+    work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    source = work / "source.sqlite3"
-    shutil.copyfile(newsroom.path, source)  # export opens it read-write (WAL): a copy
     rows = newsroom.articles + newsroom.videos
     first, second = work / "export.jsonl", work / "again.jsonl"
 
-    exported = _cms(["export", "--output", str(first)], f"sqlite://{source}")
+    load_before = os.getloadavg()[0]
+    exported = None
+    if args.export is None:
+        source = work / "source.sqlite3"
+        shutil.copyfile(newsroom.path, source)  # export opens it read-write (WAL): a copy
+        exported = _cms(["export", "--output", str(first)], f"sqlite://{source}")
+        _done("export", exported)
+    else:
+        first = args.export
     target = _target(args.db, work)
     imported = _cms(["import", str(first)], target)
+    _done("import", imported)
     again = _cms(["export", "--output", str(second)], target)
+    _done("second export", again)
     same = _same(first, second)
 
     size_mb = first.stat().st_size / 1e6
     print(f"## Export and import, {rows:,} items ({args.db} import), {datetime.now(UTC):%Y-%m-%d}")
     print()
     print(f"File: {size_mb:,.0f} MB; the second export holds the same lines: {same}")
+    print()
+    print(  # the machine may be shared: a busy one makes every wall time longer
+        f"Load average (1 min) on {os.cpu_count()} CPUs: {load_before:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end"
+    )
     print()
     print("| step | seconds | items/s | CPU seconds | items per CPU second | peak RSS |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -142,6 +167,9 @@ def main() -> None:
         (f"import ({args.db})", imported),
         (f"export ({args.db})", again),
     ):
+        if run is None:
+            print(f"| {name} | (the file of an earlier run: {first}) | | | | |")
+            continue
         rate, cpu_rate = rows / run.seconds, rows / run.cpu_seconds
         print(
             f"| {name} | {run.seconds:,.1f} | {rate:,.0f} | {run.cpu_seconds:,.1f} | "
@@ -149,6 +177,11 @@ def main() -> None:
         )
     if not same:
         raise SystemExit("the exports differ")
+
+
+def _done(step: str, run: Run) -> None:
+    """A line on stderr as each step ends: a run at a million items takes a while."""
+    print(f"{datetime.now(UTC):%H:%M:%S} {step}: {run.seconds:,.0f} s", file=sys.stderr, flush=True)
 
 
 def _same(first: Path, second: Path) -> bool:

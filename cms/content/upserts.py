@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -251,15 +252,12 @@ async def place_new(items: Sequence[Placed], *, connection: BaseDBAsyncClient) -
     A conflict (a slug or external id taken meanwhile) is an IntegrityError for the caller."""
     if not items:
         return []
-    rows = []
-    for item in items:
-        values = {key: value for key, value in item.values.items() if key not in _TIMESTAMPS}
-        if item.kind == ContentKind.ARTICLE:
-            values["reading_time_minutes"] = rendering.reading_time_minutes(
-                values.get("body") or ""
-            )
-        rows.append(Content(kind=item.kind, **values))
-    await Content.bulk_create(rows, using_db=connection)
+    await _insert(
+        connection,
+        "content",
+        _CONTENT_COLUMNS,
+        [_content_row(item) for item in items],
+    )
     ids = await _ids_of(items, connection)
     stories: list[int | None] = []
     for index, item in enumerate(items):
@@ -269,36 +267,32 @@ async def place_new(items: Sequence[Placed], *, connection: BaseDBAsyncClient) -
             stories.append(stories[item.joins])
         else:
             stories.append(item.story_id)
-    sql = raw_sql.Placeholders(raw_sql.dialect(connection))
-    marks = [sql(None) for _ in range(4)]
-    await connection.execute_many(
-        f"UPDATE content SET created_at = {marks[0]}, updated_at = {marks[1]}, "
-        f"story_id = {marks[2]} WHERE id = {marks[3]}",
+    # Only a story's first item, and the items joining it, learn their story now: its id.
+    moved = [
+        [story, id]
+        for item, id, story in zip(items, ids, stories, strict=True)
+        if story != item.story_id
+    ]
+    if moved:
+        sql = raw_sql.Placeholders(raw_sql.dialect(connection))
+        await connection.execute_many(
+            f"UPDATE content SET story_id = {sql(None)} WHERE id = {sql(None)}", moved
+        )
+    await _insert(
+        connection,
+        "content_author",
+        ("content_id", "author_id", "position"),
         [
-            [
-                raw_sql.db_time(item.values["created_at"], sql.postgres),
-                raw_sql.db_time(item.values["updated_at"], sql.postgres),
-                story,
-                id,
-            ]
-            for item, id, story in zip(items, ids, stories, strict=True)
-        ],
-    )
-    await ContentAuthor.bulk_create(
-        [
-            ContentAuthor(content_id=id, author_id=author_id, position=position)
+            (id, author_id, position)
             for item, id in zip(items, ids, strict=True)
             for position, author_id in enumerate(item.author_ids)
         ],
-        using_db=connection,
     )
-    await ContentTag.bulk_create(
-        [
-            ContentTag(content_id=id, tag_id=tag_id)
-            for item, id in zip(items, ids, strict=True)
-            for tag_id in item.tag_ids
-        ],
-        using_db=connection,
+    await _insert(
+        connection,
+        "content_tag",
+        ("content_id", "tag_id"),
+        [(id, tag_id) for item, id in zip(items, ids, strict=True) for tag_id in item.tag_ids],
     )
     await Revision.bulk_create(
         [
@@ -318,6 +312,82 @@ async def place_new(items: Sequence[Placed], *, connection: BaseDBAsyncClient) -
     )
     await search.refresh(ids, connection)
     return ids
+
+
+_CONTENT_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "kind",
+    "status",
+    "title",
+    "slug",
+    "dek",
+    "locale",
+    "version",
+    "published_at",
+    "first_published_at",
+    "significantly_updated_at",
+    "external_id",
+    "announce_at",
+    "expires_at",
+    "announce_expiry_at",
+    "submitted_at",
+    "story_id",
+    "pinned_at",
+    "pinned_until",
+    "body",
+    "reading_time_minutes",
+    "description",
+    "video_url",
+    "duration_seconds",
+    "show",
+    "episode_number",
+    "created_by_token_id",
+    "hero_image_id",
+    "section_id",
+)
+"""Every column of a content row but its id."""
+
+_PARAMETERS = 30_000
+"""Bound values per statement: under PostgreSQL's limit (32,767) and SQLite's (32,766)."""
+
+
+def _content_row(item: Placed) -> list[Any]:
+    """An item's content row, in _CONTENT_COLUMNS' order: its own times (bulk_create
+    stamps updated_at with now, and putting them right after meant writing every row, and
+    its dozen index entries, twice), its story when already known, defaults elsewhere."""
+    values = {key: value for key, value in item.values.items() if key not in _TIMESTAMPS}
+    if item.kind == ContentKind.ARTICLE:
+        values["reading_time_minutes"] = rendering.reading_time_minutes(values.get("body") or "")
+    content = Content(kind=item.kind, **values)
+    content.created_at = item.values["created_at"]
+    content.updated_at = item.values["updated_at"]
+    content.story_id = item.story_id
+    row = [getattr(content, column) for column in _CONTENT_COLUMNS]
+    return [value.value if isinstance(value, Enum) else value for value in row]
+
+
+async def _insert(
+    connection: BaseDBAsyncClient,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """`rows` into `table` in multi-row INSERTs, a few hundred rows a statement, where
+    Tortoise's bulk_create sends one execution per row and asks each one's id back."""
+    if not rows:
+        return
+    names = ", ".join(f'"{column}"' for column in columns)
+    per_statement = max(1, _PARAMETERS // len(columns))
+    for start in range(0, len(rows), per_statement):
+        sql = raw_sql.Placeholders(raw_sql.dialect(connection))
+        values = ", ".join(
+            f"({', '.join(sql(value) for value in row)})"
+            for row in rows[start : start + per_statement]
+        )
+        await connection.execute_query(
+            f'INSERT INTO "{table}" ({names}) VALUES {values}', sql.params
+        )
 
 
 async def _ids_of(items: Sequence[Placed], connection: BaseDBAsyncClient) -> list[int]:

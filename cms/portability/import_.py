@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from cms.content import slugs, upserts
+from cms.content import raw_sql, slugs, upserts
 from cms.errors import CmsError
 from cms.models import (
     Author,
@@ -544,6 +545,10 @@ async def _apply(lines: list[tuple[int, bytes]], report: Report) -> None:
     """One batch in one transaction: all of it, or (on a malformed line) none of it."""
     batch_report = Report()
     async with in_transaction() as connection:
+        if raw_sql.dialect(connection) == "postgres":
+            # The batch's statements bind hundreds of keys (`slug IN (...)`); a generic plan,
+            # made once for all values, cannot hash such a list and scans the table with it.
+            await connection.execute_script("SET LOCAL plan_cache_mode = force_custom_plan")
         batch = _Batch(connection, batch_report)
         number = 0
         try:
@@ -572,6 +577,7 @@ async def load(
     """Import `lines` (an export file's, newline included or not); `progress(bytes)` after
     each batch. Raises LineError at the first malformed line."""
     report = Report()
+    statistics = _Statistics()
     pending: list[tuple[int, bytes]] = []
     read = 0
     for number, raw in enumerate(lines, start=1):
@@ -581,11 +587,56 @@ async def load(
         pending.append((number, raw))
         if len(pending) >= batch:
             await _apply(pending, report)
+            await statistics.after(len(pending))
             pending = []
             if progress is not None:
                 progress(read)
     if pending:
         await _apply(pending, report)
+    await statistics.after(len(pending), last=True)
     if progress is not None:
         progress(read)
     return report
+
+
+_ANALYZED = (
+    "section",
+    "tag",
+    "media",
+    "author",
+    "content",
+    "content_author",
+    "content_tag",
+    "revision",
+    "correction",
+    "content_search",
+)
+ANALYZE_FIRST = 2_000
+"""Lines imported before PostgreSQL's statistics are first brought up to date."""
+
+
+class _Statistics:
+    """Keeps PostgreSQL's planner statistics of the tables an import fills up to date as
+    they grow: whenever the lines imported since the last ANALYZE are as many as before it
+    (so about log2(lines / ANALYZE_FIRST) times), and once at the end.
+
+    A planner that has never seen statistics for a table (a new database; autovacuum off,
+    or behind an import) cannot tell that `slug IN (500 slugs)` finds 500 rows: it scans
+    the whole table for each batch, and the import slows down as the table grows
+    (about 1 s per 500 media lines at 30,000 media rows, measured). SQLite needs none of it: its
+    planner uses an index for such a lookup whatever it knows of the table."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.analyzed = 0
+
+    async def after(self, lines: int, *, last: bool = False) -> None:
+        self.lines += lines
+        due = self.lines - self.analyzed >= max(ANALYZE_FIRST, self.analyzed)
+        if not (due or (last and self.lines > self.analyzed)):
+            return
+        connection = connections.get("default")
+        if raw_sql.dialect(connection) != "postgres":
+            return
+        await connection.execute_script(f"ANALYZE {', '.join(_ANALYZED)}")
+        self.analyzed = self.lines

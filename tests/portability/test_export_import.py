@@ -406,3 +406,60 @@ async def test_an_export_on_postgresql_reads_one_moment_of_the_newsroom(
 
         assert [line["slug"] for line in lines if line["type"] == "section"] == ["first"]
         assert await Section.filter(slug="later").exists()  # it was written meanwhile
+
+
+def _changed(line: bytes, **values: Any) -> bytes:
+    return orjson.dumps({**orjson.loads(line), **values})
+
+
+async def test_each_kind_of_bad_content_or_webhook_line_stops_with_its_reason(
+    url_of: Callable[[str, str], str], tmp_path: Path
+) -> None:
+    """Lines of a real export, each spoiled one way: every one stops the import at its
+    line with a reason a person can act on, and nothing of its batch stays."""
+    async with _opened(url_of("sqlite", "source"), tmp_path):
+        await _newsroom(tmp_path)
+        exported = (await _export()).splitlines()
+    head, rest = exported[0], exported[1:]
+    taxonomy = [line for line in rest if orjson.loads(line)["type"] != "content"]
+    taxonomy = [line for line in taxonomy if orjson.loads(line)["type"] != "webhook"]
+    items = [line for line in rest if orjson.loads(line)["type"] == "content"]
+    article = next(line for line in items if orjson.loads(line)["external_id"] == "wire:1")
+    video = next(line for line in items if orjson.loads(line)["kind"] == "video_episode")
+    webhook = next(line for line in rest if orjson.loads(line)["type"] == "webhook")
+    cases = [
+        ([_changed(article, version=0)], "field 'version' must be at least 1"),
+        ([_changed(article, external_id="x" * 201)], "'external_id' must be 1 to 200"),
+        ([_changed(article, locale="not a tag!")], "'locale' is not a language tag"),
+        ([_changed(article, created_at="yesterday")], "is not an ISO-8601 time"),
+        ([_changed(article, tags="kherson")], "field 'tags' has the wrong type"),
+        ([_changed(article, revisions=[1])], "must be a list of objects"),
+        ([_changed(article, title="")], "field 'title' must be 1 to 300"),
+        ([article, article], "is on an earlier line already"),
+        ([_changed(article, story="wire:404")], "unknown story"),
+        ([_changed(video, show="s" * 201)], "field 'show' must be at most 200"),
+        ([_changed(webhook, url="ftp://partner.example/")], "must be an http(s) URL"),
+        ([_changed(webhook, events=["CONTENT_BAKED"])], "unknown event type"),
+        ([_changed(webhook, events=[])], "unknown event type"),
+    ]
+    async with _opened(url_of("sqlite", "target"), tmp_path):
+        await import_.load(iter([head, *taxonomy]))
+        before = await Content.all().count(), await Webhook.all().count()
+        misses: list[tuple[str, str]] = []
+        for bad, reason in cases:
+            try:
+                await import_.load(iter([head, *bad]))
+            except import_.LineError as error:
+                stopped = str(error)
+            else:
+                raise AssertionError(f"not stopped: {reason}")
+            if reason not in stopped:
+                misses.append((reason, stopped))
+            assert stopped.startswith(f"line {len(bad) + 1}: ")
+            assert (await Content.all().count(), await Webhook.all().count()) == before
+
+        assert misses == []
+        # An item of one kind here, sent again as the other kind.
+        await import_.load(iter([head, article]))
+        with pytest.raises(import_.LineError, match="is a article here, not a video_episode"):
+            await import_.load(iter([head, _changed(article, kind="video_episode")]))

@@ -233,8 +233,9 @@ async def _update(
     id: strawberry.ID,
     input: object,
     expected_version: int | None,
-    significant: bool,
+    significant: bool | None,
 ) -> C | ValidationError | NotFoundError | ConflictError:
+    # CONTRACT.md: `significant: Boolean = false`; an explicit null is the default, false.
     return await _write_kind(
         info,
         type_,
@@ -245,7 +246,7 @@ async def _update(
             viewer=info.context.viewer,
             expected_version=expected_version,
             include=include,
-            significant=significant,
+            significant=bool(significant),
             locales=info.context.settings.locales,
         ),
     )
@@ -293,7 +294,7 @@ class ContentMutation:
     )
     async def update_article(
         self, info: Info, id: strawberry.ID, input: inputs.ArticlePatch,
-        expected_version: int | None = None, significant: bool = False,
+        expected_version: int | None = None, significant: bool | None = False,
     ) -> ArticleResult:  # fmt: skip
         return await _update(
             info, ContentKind.ARTICLE, Article, id, input, expected_version, significant
@@ -317,7 +318,7 @@ class ContentMutation:
     )
     async def update_video_episode(
         self, info: Info, id: strawberry.ID, input: inputs.VideoEpisodePatch,
-        expected_version: int | None = None, significant: bool = False,
+        expected_version: int | None = None, significant: bool | None = False,
     ) -> VideoEpisodeResult:  # fmt: skip
         return await _update(
             info, ContentKind.VIDEO_EPISODE, VideoEpisode, id, input, expected_version,

@@ -274,3 +274,14 @@ def test_viewer_is_name_and_role(parsed: GraphQLSchema) -> None:
 def test_the_sdl_is_the_same_whatever_the_settings(sdl: str) -> None:
     other = Settings(max_page_size=10, env="production", site_url="https://elsewhere.example")
     assert newsdesk_schema.build_schema(other).as_str() == sdl
+
+
+@pytest.mark.parametrize("name", ["updateArticle", "updateVideoEpisode"])
+def test_significant_is_a_nullable_boolean_defaulting_to_false(
+    parsed: GraphQLSchema, name: str
+) -> None:
+    """CONTRACT.md: `significant: Boolean = false` (a client may send null)."""
+    assert parsed.mutation_type is not None
+    argument = parsed.mutation_type.fields[name].args["significant"]
+    assert str(argument.type) == "Boolean"
+    assert _default(argument) == "false"

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.api.conftest import api_article, api_publish, api_video_episode, gql_data
 
@@ -26,6 +27,7 @@ mutation($id: ID!) {
   }
 }
 """
+TYPENAMES = {"article": "Article", "videoEpisode": "VideoEpisode"}
 READ = "query($id: ID!) { node(id: $id) { ... on Content { significantlyUpdatedAt } } }"
 
 
@@ -123,3 +125,52 @@ async def test_a_new_publication_leaves_the_updates_of_the_last_one_behind(
 
     assert again["__typename"] == "Article"
     assert read["node"]["significantlyUpdatedAt"] is None
+
+
+NULL_UPDATE = """
+mutation($id: ID!, $title: String!{declared}) {{
+  {mutation}(id: $id, input: {{title: $title}}, significant: {argument}) {{
+    __typename ... on Content {{ title significantlyUpdatedAt }}
+  }}
+}}
+"""
+
+
+@pytest.mark.parametrize("given", ["literal", "variable"])
+@pytest.mark.parametrize("field", ["article", "videoEpisode"])
+async def test_significant_null_is_accepted_and_is_a_typo_fix(
+    client: httpx.AsyncClient, tokens_by_role: dict[str, str], field: str, given: str
+) -> None:
+    """CONTRACT.md: `significant: Boolean = false`. An explicit null, written in the
+    document or sent as a variable, is taken as false: the change is saved, unmarked, and
+    the mark of an earlier significant update stays as it was."""
+    mutation = "updateArticle" if field == "article" else "updateVideoEpisode"
+    document = NULL_UPDATE.format(
+        mutation=mutation,
+        declared=", $significant: Boolean" if given == "variable" else "",
+        argument="$significant" if given == "variable" else "null",
+    )
+    marking = NULL_UPDATE.format(mutation=mutation, declared="", argument="true")
+    editor = tokens_by_role["editor"]
+    make = api_article if field == "article" else api_video_episode
+    item = await make(client, editor, title="Dam breached")
+    await api_publish(client, editor, item["id"])
+    variables: dict[str, Any] = {"id": item["id"]}
+    if given == "variable":
+        variables["significant"] = None
+
+    typo = await gql_data(client, document, variables | {"title": "Dam breeched"}, editor)
+    marked = await gql_data(client, marking, variables | {"title": "Dam breached"}, editor)
+    fixed = await gql_data(client, document, variables | {"title": "Dam breached."}, editor)
+    read = await gql_data(client, READ, {"id": item["id"]})
+
+    assert typo[mutation] == {
+        "__typename": TYPENAMES[field],
+        "title": "Dam breeched",
+        "significantlyUpdatedAt": None,
+    }
+    when = marked[mutation]["significantlyUpdatedAt"]
+    assert when is not None
+    assert fixed[mutation]["title"] == "Dam breached."
+    assert fixed[mutation]["significantlyUpdatedAt"] == when
+    assert read["node"]["significantlyUpdatedAt"] == when

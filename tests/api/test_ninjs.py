@@ -6,28 +6,22 @@ document and costs the same statements for one item or a page."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from jsonschema import FormatChecker
-from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
 
 from cms import clock
 from cms.content import corrections, ids, ninjs, publishing, review
 from cms.content.links import Links
 from cms.content.records import AuthorRecord, ContentRecord, MediaRecord, SectionRecord, TagRecord
 from cms.models import AuthorKind, Content, ContentKind, ContentStatus
-from tests import factories
+from tests import factories, ninjs_schema
 from tests.api.conftest import SEED_VIEWER, global_id, gql_data
 from tests.statements import counting
 
-SCHEMA_FILE = Path(__file__).resolve().parents[1] / "reference/ninjs-schema_2.2.json"
 PUBLIC_URL = "http://testserver"  # the tests' CMS_PUBLIC_URL
 BODY = "The *first* paragraph.\n\nThe second, with a [link](https://example.org)."
 OPTIONAL = ("descriptions", "bodies", "by", "people", "organisations", "subjects",
@@ -43,22 +37,10 @@ mutation K($id: ID!, $reason: String!) {
 
 @pytest.fixture(scope="module")
 def validator() -> Validator:
-    """IPTC's schema, with the `uri` and `date-time` formats checked too (format is only
-    an annotation in JSON Schema unless a checker asserts it)."""
-    assert SCHEMA_FILE.is_file(), f"IPTC's ninjs 2.2 schema is expected at {SCHEMA_FILE}"
-    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    cls = validator_for(schema)
-    cls.check_schema(schema)
-    checker = FormatChecker()
-    assert {"uri", "date-time"} <= set(checker.checkers), "install rfc3339/rfc3986 validators"
-    validator: Validator = cls(schema, format_checker=checker)
-    return validator
+    return ninjs_schema.validator()
 
 
-def _valid(validator: Validator, document: dict[str, Any]) -> dict[str, Any]:
-    error = best_match(validator.iter_errors(document))
-    assert error is None, f"{error.message} at {list(error.absolute_path)}\n{document}"
-    return document
+_valid = ninjs_schema.valid
 
 
 def _gid(item: Content) -> str:

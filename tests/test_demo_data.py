@@ -1,6 +1,7 @@
 """The demo newsroom's data hangs together: every reference resolves, slugs are unique and
 every media key has its SVG file beside the data; loaded, its Ukrainian translations make
-the fallback feed show both languages (issue 15, part 5)."""
+the fallback feed show both languages (issue 15, part 5), and each item's ninjs document
+validates against IPTC's schema."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import pytest
 
 from cms.auth import tokens
 from cms.config import Settings
+from cms.content import ids
 from cms.demo import loader, newsroom
-from cms.models import Content
+from cms.models import Content, ContentKind
+from tests import ninjs_schema
 
 MEDIA_DIR = Path(newsroom.__file__).resolve().parent / "media"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -231,3 +234,30 @@ async def test_the_demo_loads_when_the_default_locale_is_the_translations_locale
 
     slugs = {item.slug for item in await Content.filter(locale="uk")}
     assert {item["slug"] for item in CONTENT} <= slugs
+
+
+# --- ninjs (issue 15: "ninjs documents of the demo items validate") -----------------------
+
+
+@pytest.mark.parametrize("reader", ["anonymous", "viewer"])
+async def test_every_loaded_demo_item_has_a_valid_ninjs_document(
+    client: httpx.AsyncClient, tmp_path: Path, reader: str
+) -> None:
+    await loader.load(media_dir=tmp_path / "media", default_locale=DEFAULT_LOCALE)
+    token = None if reader == "anonymous" else (await tokens.create(name="t", role=reader))[1]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    validator = ninjs_schema.validator()
+    items = await Content.all()
+    assert len(items) == len(CONTENT) + len(newsroom.TRANSLATIONS)
+
+    for item in items:
+        id = ids.content_id(item.kind, item.id)
+        response = await client.get(f"/ninjs/{id}", headers=headers)
+        assert response.status_code == 200, (item.slug, response.text)
+        document = ninjs_schema.valid(validator, response.json())
+        assert document["uri"] == f"http://testserver/ninjs/{id}", item.slug
+        assert document["pubstatus"] == "usable", item.slug
+        assert document["headlines"] == [{"role": "main", "value": item.title}], item.slug
+        assert document["language"] == item.locale, item.slug
+        expected_type = "text" if item.kind == ContentKind.ARTICLE else "video"
+        assert document["type"] == expected_type, item.slug

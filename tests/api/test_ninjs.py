@@ -179,27 +179,52 @@ async def test_an_article_with_every_part(client: httpx.AsyncClient, validator: 
 
 
 async def test_a_video_episode_with_every_part(
-    client: httpx.AsyncClient, validator: Validator
+    client: httpx.AsyncClient, validator: Validator, tokens_by_role: dict[str, str]
 ) -> None:
+    """A person's and a desk's byline, a section, a tag, a hero image, an external id, an
+    expiry and a correction; `embargoed` while it is scheduled (a token holder's read) and
+    `ednote` once it is killed (a token holder's 410)."""
+    viewer = tokens_by_role["viewer"]
+    person = await factories.make_author(slug="olena-marchenko", name="Olena Marchenko")
     desk = await factories.make_author(slug="video-desk", name="Video desk", kind=AuthorKind.DESK)
     await factories.make_section(slug="culture", name="Culture")
     item = await factories.make_video_episode(
         title="Newsroom Weekly 12", slug="weekly-12", dek="The week, in twelve minutes.",
         description="This week in the newsroom.", video_url="https://video.example/12.webm",
-        duration_seconds=754, section="culture", authors=[desk], tags=["weekly"],
-        hero_image=True, external_id="video-12", published_at=clock.utcnow() - timedelta(minutes=5),
+        duration_seconds=754, section="culture", authors=[person, desk], tags=["weekly"],
+        hero_image=True, external_id="video-12",
     )  # fmt: skip
+    now = clock.utcnow()
+    at, until = now + timedelta(hours=1), now + timedelta(days=2)
+    await publishing.publish(id=item.id, viewer=SEED_VIEWER, at=at, until=until)
 
-    doc = _valid(validator, await _document(client, item))
+    scheduled = _valid(validator, await _document(client, item, viewer))
+    with clock.frozen(at + timedelta(minutes=5)):
+        await corrections.add(id=item.id, viewer=SEED_VIEWER, correction="It runs 12:34.")
+        doc = _valid(validator, await _document(client, item))
+        await publishing.kill(id=item.id, viewer=SEED_VIEWER, reason="Legal")
+        killed = await _get(client, _gid(item), viewer)
 
+    assert scheduled["pubstatus"] == "usable"
+    assert scheduled["embargoed"] == _rfc3339(at)
+    assert scheduled["expires"] == _rfc3339(until)
+    assert [name for name in OPTIONAL if name not in doc] == ["embargoed", "ednote"]
     assert doc["type"] == "video"
     assert doc["uri"] == _uri(item)
+    assert doc["pubstatus"] == "usable"
+    assert doc["expires"] == _rfc3339(until)
     assert doc["bodies"] == [
         {"contenttype": "text/plain", "value": "This week in the newsroom.",
          "charcount": 26, "wordcount": 5},
     ]  # fmt: skip
-    assert doc["descriptions"][0]["value"] == "The week, in twelve minutes."
-    assert doc["by"] == "Video desk" and "people" not in doc
+    assert [(part["role"], part["value"]) for part in doc["descriptions"]] == [
+        ("summary", "The week, in twelve minutes."),
+        ("correction", "It runs 12:34."),
+    ]
+    assert doc["by"] == "Olena Marchenko, Video desk"
+    assert doc["people"] == [
+        {"name": "Olena Marchenko", "rel": "author", "literal": "olena-marchenko"}
+    ]
     assert doc["organisations"] == [
         {"name": "Video desk", "rel": "author", "literal": "video-desk"}
     ]
@@ -211,6 +236,11 @@ async def test_a_video_episode_with_every_part(
         "duration": 754,
     }
     assert doc["altids"] == [{"role": "externalId", "value": "video-12"}]
+    assert killed.status_code == 410, killed.text
+    canceled = _valid(validator, killed.json())
+    assert canceled["pubstatus"] == "canceled"
+    assert canceled["ednote"] == ninjs.KILL_NOTE
+    assert canceled["people"] == doc["people"]  # a token holder's: the whole document
 
 
 @pytest.mark.parametrize("kind", [ContentKind.ARTICLE, ContentKind.VIDEO_EPISODE])

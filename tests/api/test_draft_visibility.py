@@ -1,8 +1,8 @@
 """Drafts, items in review, scheduled, archived, killed and expired items never reach
 anonymous readers, on any public read path (feed, search, node, article, videoEpisode,
-author content, section and tag pages, pinned, RSS, JSON Feed, subscriptions, cached GETs);
-token holders preview them through article, videoEpisode, node and contents, but the feed
-stays public-only for everyone."""
+author content, section and tag pages, pinned, RSS, JSON Feed, ninjs, subscriptions, cached
+GETs); token holders preview them through article, videoEpisode, node, ninjs and contents,
+but the feed stays public-only for everyone."""
 
 from __future__ import annotations
 
@@ -350,6 +350,71 @@ async def test_a_viewer_token_previews_hidden_items_through_node(
     data = await gql_data(client, NODE, {"id": id}, tokens_by_role["viewer"])
 
     assert data["node"] == {"id": id, "status": STATUS[state]}
+
+
+NODE_NINJS = {
+    "article": "query N($id: ID!) { node(id: $id) { ... on Article { ninjs } } }",
+    "videoEpisode": "query N($id: ID!) { node(id: $id) { ... on VideoEpisode { ninjs } } }",
+}
+
+
+@pytest.mark.parametrize("field", list(KINDS))
+@pytest.mark.parametrize("state", STATES)
+async def test_ninjs_anonymous_readers_get_only_the_public_item(
+    client: httpx.AsyncClient, newsroom: Newsroom, field: str, state: str
+) -> None:
+    """GET /ninjs/{id}: the public item's document; a killed one's 410 notice, which
+    names nothing of the story; a 404 for the rest. Content.ninjs through node: null."""
+    id = _id(newsroom, field, state)
+    item = newsroom[field, state]
+
+    response = await client.get(f"/ninjs/{id}")
+    data = await gql_data(client, NODE_NINJS[field], {"id": id})
+
+    body = response.json()
+    if state == "public":
+        assert response.status_code == 200, response.text
+        assert body["headlines"] == [{"role": "main", "value": item.title}]
+        assert body["pubstatus"] == "usable"
+        assert data["node"] == {"ninjs": body}
+        return
+    if state == "killed":
+        assert response.status_code == 410, response.text
+        assert body["pubstatus"] == "canceled"
+        assert body["representationtype"] == "partial"
+        assert "headlines" not in body and "bodies" not in body
+        assert "Legal" not in response.text  # the kill's reason
+    else:
+        assert response.status_code == 404, response.text
+        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert WORD not in response.text.lower(), (field, state)
+    assert item.slug not in response.text, (field, state)
+    assert "news-desk" not in response.text and "kyiv" not in response.text
+    assert data["node"] is None
+
+
+@pytest.mark.parametrize("field", list(KINDS))
+@pytest.mark.parametrize("state", HIDDEN)
+async def test_a_viewer_token_reads_the_ninjs_of_hidden_items(
+    client: httpx.AsyncClient,
+    newsroom: Newsroom,
+    tokens_by_role: dict[str, str],
+    field: str,
+    state: str,
+) -> None:
+    """A token holder reads the whole document of an item in any state (a killed one as a
+    410), never stored by a shared cache."""
+    id = _id(newsroom, field, state)
+    viewer = tokens_by_role["viewer"]
+
+    response = await client.get(f"/ninjs/{id}", headers={"Authorization": f"Bearer {viewer}"})
+    data = await gql_data(client, NODE_NINJS[field], {"id": id}, viewer)
+
+    assert response.status_code == (410 if state == "killed" else 200), response.text
+    assert response.headers["cache-control"] == "private, no-store"
+    body = response.json()
+    assert body["headlines"] == [{"role": "main", "value": newsroom[field, state].title}]
+    assert data["node"]["ninjs"]["pubstatus"] == body["pubstatus"]
 
 
 async def test_contents_lists_every_item_for_a_viewer_token(

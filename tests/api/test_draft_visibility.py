@@ -26,6 +26,7 @@ from cms.models import Content, ContentKind
 from tests.api.conftest import (
     SEED_VIEWER,
     api_article,
+    api_video_episode,
     global_id,
     gql_data,
     seed_author,
@@ -543,7 +544,6 @@ def _one(field: str) -> Callable[[dict[str, Any]], set[str]]:
 
 CACHED_READS: dict[str, Read] = {
     "feed": ("{ feed(first: 20) { edges { node { id } } } }", _edges("feed")),
-    "article": ("query($slug: String!) { article(slug: $slug) { id } }", _one("article")),
     "node": ("query($id: ID!) { node(id: $id) { id } }", _one("node")),
     "search": (
         '{ search(query: "harbour") { edges { node { id } } } }',
@@ -557,6 +557,11 @@ CACHED_READS: dict[str, Read] = {
         lambda data: {item["id"] for item in data["pinned"]},
     ),
 }
+BY_SLUG_READS: dict[str, Read] = {
+    field: (f"query($slug: String!) {{ {field}(slug: $slug) {{ id }} }}", _one(field))
+    for field in KINDS
+}
+"""article(slug:) and videoEpisode(slug:): a story is read by its own kind's too."""
 
 WITHDRAW = {
     "draft": ["mutation($id: ID!) { unpublish(id: $id) { __typename } }"],
@@ -585,18 +590,22 @@ async def _cached_get(
     return data, _cache(client).hits > hits
 
 
+@pytest.mark.parametrize("field", list(KINDS))
 @pytest.mark.parametrize("state", HIDDEN)
 async def test_a_cached_get_never_shows_an_item_after_it_stops_being_public(
-    cache_client: httpx.AsyncClient, tokens_by_role: dict[str, str], state: str
+    cache_client: httpx.AsyncClient, tokens_by_role: dict[str, str], state: str, field: str
 ) -> None:
-    """Every public read is cached, twice (the second a hit), then the item leaves the
-    public paths (a mutation, or for an expiry the clock alone): no cached GET shows it."""
+    """Every public read is cached, twice (the second a hit), then the item (an article
+    or a video episode) leaves the public paths (a mutation, or for an expiry the clock
+    alone): no cached GET shows it."""
     editor = tokens_by_role["editor"]
     await seed_section()
     await seed_author()
     now = clock.utcnow()
     relations = {"sectionSlug": "war", "authorSlugs": ["news-desk"], "tagSlugs": ["kyiv"]}
-    story = await api_article(cache_client, editor, title="Harbour reopens", **relations)
+    create = api_article if field == "article" else api_video_episode
+    story = await create(cache_client, editor, title="Harbour reopens", **relations)
+    reads = {f"{field} by slug": BY_SLUG_READS[field], **CACHED_READS}
     until = now + timedelta(hours=1)
     publish = "mutation($id: ID!, $u: DateTime) { publish(id: $id, until: $u) { __typename } }"
     expires = until.isoformat() if state == "expired" else None
@@ -608,7 +617,7 @@ async def test_a_cached_get_never_shows_an_item_after_it_stops_being_public(
     def read_variables(query: str) -> dict[str, Any]:
         return {name: value for name, value in variables.items() if f"${name}" in query}
 
-    for name, (query, shown) in CACHED_READS.items():
+    for name, (query, shown) in reads.items():
         first, _ = await _cached_get(cache_client, query, read_variables(query))
         again, hit = await _cached_get(cache_client, query, read_variables(query))
         assert shown(first) == shown(again) == {story["id"]}, name
@@ -624,7 +633,7 @@ async def test_a_cached_get_never_shows_an_item_after_it_stops_being_public(
         else contextlib.nullcontext()
     )
     with moment:
-        for name, (query, shown) in CACHED_READS.items():
+        for name, (query, shown) in reads.items():
             data, _ = await _cached_get(cache_client, query, read_variables(query))
             assert shown(data) == set(), f"{name} still shows the {state} item"
 
@@ -636,7 +645,7 @@ async def test_a_cached_get_shows_no_hidden_item_of_a_newsroom(
     items, both times."""
     await _cache(cache_client).changes.catch_up(force=True)  # written behind the app's back
     for name, (query, shown) in CACHED_READS.items():
-        if name in ("article", "node"):
+        if name == "node":
             continue
         first, _ = await _cached_get(cache_client, query, {})
         again, hit = await _cached_get(cache_client, query, {})

@@ -134,6 +134,8 @@ class ImmediateSqliteClient(SqliteClient):
             self._reader = sqlite3.connect(self.filename, isolation_level=None)
             timeout = int(self.pragmas.get("busy_timeout", 5000))
             self._reader.execute(f"PRAGMA busy_timeout={timeout}")
+            if "cache_size" in self.pragmas:
+                self._reader.execute(f"PRAGMA cache_size={int(self.pragmas['cache_size'])}")
             self._reader.set_progress_handler(budget.expired, PROGRESS_STEPS)
         return self._reader
 

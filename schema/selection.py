@@ -105,5 +105,18 @@ def item_include(info: Info) -> Include:
 
 
 def snippet_selected(info: Info) -> bool:
-    """Whether a connection's edges ask for their search snippet."""
-    return any(field.name == "snippet" for field in fields_under(selected(info), "edges"))
+    """Whether a connection's edges ask for their search snippet (read once per
+    document, as `_include_at` reads what to load)."""
+    nodes = tuple(info._raw_info.field_nodes)  # noqa: SLF001 - graphql-core's resolve info
+    key = tuple(map(id, nodes))
+    known = _SNIPPETS.get(key)
+    if known is not None and all(map(operator.is_, known[0], nodes)):
+        return known[1]
+    wanted = any(field.name == "snippet" for field in fields_under(selected(info), "edges"))
+    if len(_SNIPPETS) >= _READ_LIMIT:
+        _SNIPPETS.clear()
+    _SNIPPETS[key] = (nodes, wanted)
+    return wanted
+
+
+_SNIPPETS: dict[tuple[int, ...], tuple[tuple[Any, ...], bool]] = {}

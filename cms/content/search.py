@@ -453,10 +453,10 @@ async def ranked(
     if by_relevance:
         # The window of the `depth` newest matches, each with its score, ordered and paged
         # here (`_best`): a few hundred rows at most.
-        ranked_rows = await _sqlite_window(
-            connection, columns, source, condition, sql, depth, found
+        rows, scores = await _sqlite_window(
+            connection, columns, source, condition, sql, depth, found, time_field
         )
-        return _best(ranked_rows, time_field=time_field, after=after, limit=limit)
+        return _best(rows, scores, time_field=time_field, after=after, limit=limit)
     keyset = ""
     if after is not None:
         keyset = (
@@ -467,8 +467,8 @@ async def ranked(
         f"SELECT {columns} FROM {source} WHERE {condition}{keyset}"
         f" ORDER BY c.{time_field} DESC, c.id DESC LIMIT {sql(limit)}"
     )
-    rows = await connection.execute_query_dict(statement, sql.params)
-    return [_hit(row, 0.0) for row in rows]
+    newest = await connection.execute_query_dict(statement, sql.params)
+    return [_hit(row, 0.0) for row in newest]
 
 
 async def _sqlite_window(
@@ -479,16 +479,21 @@ async def _sqlite_window(
     sql: raw_sql.Placeholders,
     depth: int,
     found: Sequence[Term],
-) -> list[_Ranked]:
-    """FTS5 walks the postings from the newest row back and stops; each row is then
-    scored by `_sqlite_scores`."""
+    time_field: str,
+) -> tuple[list[tuple[Any, ...]], dict[int, int]]:
+    """The window's rows (FTS5 walks the postings from the newest row back and stops),
+    newest first by `time_field`, and the scores of those that have one
+    (`_sqlite_scores`)."""
     window = (
         f"SELECT {columns} FROM {source} WHERE {condition}"
         f" ORDER BY content_fts.rowid DESC LIMIT {sql(depth)}"
     )
-    rows = await _short_read(connection, window, sql.params)
-    scores = await _sqlite_scores(found, [row[0] for row in rows], connection)
-    return [(-float(scores.get(row[0], 0)), row) for row in rows]
+    ordered = f"SELECT * FROM ({window}) ORDER BY {time_field} DESC, id DESC"
+    rows = await _short_read(connection, ordered, sql.params)
+    if not rows:
+        return rows, {}
+    ids = [row[0] for row in rows]
+    return rows, await _sqlite_scores(found, min(ids), max(ids), connection)
 
 
 # The first try of PostgreSQL's window reads the matches among the newest
@@ -588,62 +593,68 @@ async def _planned_read(
 
 
 async def _sqlite_scores(
-    found: Sequence[Term], ids: Sequence[int], connection: BaseDBAsyncClient
+    found: Sequence[Term], low: int, high: int, connection: BaseDBAsyncClient
 ) -> dict[int, int]:
-    """Each of `ids`' weighed count of the terms its title, dek and names hold
-    (`_COLUMN_WEIGHTS`): one column-filtered match a (column, term), read only over the
-    rowid range of `ids`."""
-    if not ids:
-        return {}
+    """The weighed count of the terms each match with an id from `low` to `high` holds in
+    its title, dek and names (`_COLUMN_WEIGHTS`), for the matches that hold one: one
+    column-filtered match a (column, term), read only over that range of rowids."""
     sql = raw_sql.Placeholders("sqlite")
-    low, high = min(ids), max(ids)
+    # Each query also asks for every term, so it reads only the range's matches: a word
+    # common in one column (a tag on half the archive) would otherwise list every row of
+    # the range that holds it there.
+    every = " AND " + _fts_match(found) if len(found) > 1 else ""
     parts = [
-        f"SELECT {weight} AS weight, rowid AS id FROM content_fts WHERE content_fts MATCH"
-        f" {sql(f'{{{column}}} : ' + _fts_match([term]))}"
+        f"SELECT {weight}, rowid FROM content_fts WHERE content_fts MATCH"
+        f" {sql(f'{{{column}}} : ' + _fts_match([term]) + every)}"
         f" AND rowid BETWEEN {sql(low)} AND {sql(high)}"
         for column, weight in _COLUMN_WEIGHTS
         for term in found
     ]
-    scores = dict.fromkeys(ids, 0)
+    scores: dict[int, int] = {}
     for weight, id in await _short_read(connection, " UNION ALL ".join(parts), sql.params):
-        if id in scores:
-            scores[id] += weight
+        scores[id] = scores.get(id, 0) + weight
     return scores
 
 
-# A row of a window, (id, published_at, updated_at) as the database gives them (SQLite's
-# times are text), with its rank (smaller is better).
-_Ranked = tuple[float, tuple[Any, ...]]
-_TIME_COLUMNS = {"published_at": 1, "updated_at": 2}
-
-
 def _best(
-    ranked: list[_Ranked],
+    rows: list[tuple[Any, ...]],
+    scores: dict[int, int],
     *,
     time_field: str,
     after: After | None,
     limit: int,
 ) -> list[Hit]:
-    """The rows of a SQLite window best first (smallest rank), ties newest first, then by
-    id, from after `after`: the order and the keyset the SQL of the other reads writes,
-    times compared as SQLite compares them (its stored text sorts as the times do)."""
-    column = _TIME_COLUMNS[time_field]
-    keyed = [(rank, row[column], row[0], row) for rank, row in ranked]
-    # Newest first (no time: last, as NULLs sort), then stably by rank.
-    keyed.sort(key=lambda key: (key[1] is not None, key[1] or "", key[2]), reverse=True)
-    keyed.sort(key=lambda key: key[0])
+    """The rows of a SQLite window (id, published_at, updated_at as the database gives
+    them, newest first by `time_field`, a row without a time last, then by id) best first:
+    the highest score, ties in the order given. From after `after`: the order and the
+    keyset the SQL of the other reads writes, times compared as SQLite compares them (its
+    stored text sorts as the times do). A hit's rank is its score negated (smaller is
+    better)."""
+    # Most of a window scores nothing (the words are in the body alone): those keep their
+    # order, after the scored rows sorted by score (a stable sort keeps theirs too).
+    scored = [row for row in rows if row[0] in scores]
+    scored.sort(key=lambda row: scores[row[0]], reverse=True)
+    best = scored + [row for row in rows if row[0] not in scores]
     if after is not None:
+        column = _TIME_COLUMNS[time_field]
         after_at = raw_sql.db_time(after.at, False)  # as SQLite stores it
-        keyed = [key for key in keyed if _comes_after(key[0], key[1], key[2], after, after_at)]
+        best = [
+            row
+            for row in best
+            if _comes_after(-float(scores.get(row[0], 0)), row[column], row[0], after, after_at)
+        ]
     return [
         Hit(
             id=row[0],
             published_at=_parse_time(row[1]),
             updated_at=_parse_time(row[2]),
-            rank=rank,
+            rank=-float(scores.get(row[0], 0)),
         )
-        for rank, _, _, row in keyed[:limit]
+        for row in best[:limit]
     ]
+
+
+_TIME_COLUMNS = {"published_at": 1, "updated_at": 2}
 
 
 def _comes_after(rank: float, at: Any, id: int, after: After, after_at: Any) -> bool:

@@ -44,6 +44,7 @@ Json = dict[str, Any]
 
 _ITEM = """
 SELECT c.id, c.kind, c.status, c.title, c.slug, c.dek, c.published_at, c.updated_at,
+       c.expires_at,
        c.reading_time_minutes,
        c.video_url, c.duration_seconds, c.show, c.locale, {body} AS body,
        s.name AS section_name, s.slug AS section_slug,
@@ -55,7 +56,8 @@ LEFT JOIN media m ON m.id = c.hero_image_id
 """
 _PAGE = (
     _ITEM.format(body="NULL")
-    + """WHERE c.status = 'published' AND c.published_at <= :bound {after} {author}
+    + """WHERE c.status = 'published' AND c.published_at <= :bound
+  AND (c.expires_at IS NULL OR c.expires_at > :now) {after} {author}
 ORDER BY c.published_at DESC, c.id DESC
 LIMIT :limit
 """
@@ -90,7 +92,7 @@ _CONTENTS_AFTER = "AND c.updated_at <= :at AND (c.updated_at < :at OR c.id < :id
 _NODE = (
     _ITEM.format(body="NULL")
     + """WHERE c.id = :id AND c.kind = :kind AND c.status = 'published'
-  AND c.published_at <= :bound
+  AND c.published_at <= :bound AND (c.expires_at IS NULL OR c.expires_at > :now)
 LIMIT 1
 """
 )
@@ -104,7 +106,7 @@ WHERE a.slug = :slug
 _ARTICLE = (
     _ITEM.format(body="c.body")
     + """WHERE c.kind = 'article' AND c.slug = :slug AND +c.status = 'published'
-  AND +c.published_at <= :bound
+  AND +c.published_at <= :bound AND (+c.expires_at IS NULL OR +c.expires_at > :now)
 ORDER BY c.id
 LIMIT 20
 """
@@ -187,7 +189,13 @@ class SqliteDatabase:
     def __init__(self, path: str) -> None:
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000"):
+        # Newsdesk's own settings (cms.db.SQLITE_PRAGMAS), the page cache included.
+        for pragma in (
+            "journal_mode=WAL",
+            "foreign_keys=ON",
+            "busy_timeout=5000",
+            "cache_size=-16384",
+        ):
             self.db.execute(f"PRAGMA {pragma}")
         self.trace: Callable[[str], object] | None = None
 
@@ -205,12 +213,14 @@ class SqliteDatabase:
         # FTS5 over content_search, each word a quoted string: the 500 newest public
         # matches, then the words found in the title (10), dek (4) and names (2) of each,
         # one column-filtered match a (column, word) over the window's rowid range.
+        match = " ".join(f'"{word}"' for word in words)
         window = await self.fetch(
             "SELECT c.id, c.published_at FROM content_fts JOIN content c"
             " ON c.id = content_fts.rowid WHERE content_fts MATCH :match"
             " AND c.status = 'published' AND c.published_at <= :bound"
+            " AND (c.expires_at IS NULL OR c.expires_at > :now)"
             f" ORDER BY content_fts.rowid DESC LIMIT {SEARCH_DEPTH}",
-            {"match": " ".join(f'"{word}"' for word in words), "bound": params["bound"]},
+            {"match": match, "bound": params["bound"], "now": params["now"]},
         )
         if not window:
             return []
@@ -218,9 +228,10 @@ class SqliteDatabase:
         scores = dict.fromkeys(ids, 0)
         found: Json = {"low": min(ids), "high": max(ids)}
         parts = []
+        every = f" AND {match}" if len(words) > 1 else ""
         for column, weight in (("title", 10), ("dek", 4), ("names", 2)):
             for n, word in enumerate(words):
-                found[f"{column}{n}"] = f'{{{column}}} : "{word}"'
+                found[f"{column}{n}"] = f'{{{column}}} : "{word}"{every}'
                 parts.append(
                     f"SELECT {weight} AS weight, rowid AS id FROM content_fts"
                     f" WHERE content_fts MATCH :{column}{n} AND rowid BETWEEN :low AND :high"
@@ -281,6 +292,7 @@ class PostgresDatabase:
             f" FROM content_search sv JOIN content c ON c.id = sv.content_id"
             f" WHERE sv.vector @@ ({query})"
             f" AND c.status = 'published' AND c.published_at <= :bound"
+            f" AND (c.expires_at IS NULL OR c.expires_at > :now)"
             f" ORDER BY c.id DESC LIMIT {SEARCH_DEPTH}) AS window_rows"
         )
         return await self.fetch(_SEARCH.format(ranked=ranked), params)
@@ -432,17 +444,28 @@ class Baseline:
         return {"edges": edges, "pageInfo": page_info}
 
     def _status(self, row: Row, now: datetime) -> str:
-        """The status editors see: a published item whose time has not come is SCHEDULED."""
-        status, published_at = str(row["status"]), row["published_at"]
-        if status == "published" and published_at is not None:
-            if self.database.bound(self.database.shown(published_at)) > self.database.bound(now):
-                return "SCHEDULED"
+        """The status editors see: a published item whose time has not come is SCHEDULED,
+        one past its expiry EXPIRED."""
+        status, published_at, expires_at = (
+            str(row["status"]),
+            row["published_at"],
+            row["expires_at"],
+        )
+        if status == "published":
+            moment = self.database.bound(now)
+            if published_at is not None:
+                if self.database.bound(self.database.shown(published_at)) > moment:
+                    return "SCHEDULED"
+            if expires_at is not None:
+                if self.database.bound(self.database.shown(expires_at)) <= moment:
+                    return "EXPIRED"
         return status.upper()
 
     async def _page(self, first: int, after: str | None, author: int | None = None) -> Json:
         """Public items, newest first: the feed, or an author's."""
         now = datetime.now(UTC)
         params: Json = {"bound": self.database.bound(now), "limit": first + 1}
+        params["now"] = params["bound"]
         if after is not None:
             at, pk = _decode_cursor(after)
             cursor_at = self.database.bound(at)
@@ -463,7 +486,8 @@ class Baseline:
 
     async def search(self, words: list[str], first: int) -> bytes:
         """The first page of a search for `words`: public items, best match first."""
-        params: Json = {"bound": self.database.bound(datetime.now(UTC)), "limit": first + 1}
+        now = self.database.bound(datetime.now(UTC))
+        params: Json = {"bound": now, "now": now, "limit": first + 1}
         rows = await self.database.search(words, params) if first else []
         connection = await self._connection(rows, first, time_field="published_at", ranked=True)
         return _answer("search", connection, cost=_ITEM_COST * first)
@@ -507,7 +531,7 @@ class Baseline:
         if kind is None:
             return _answer("node", None, cost=_ITEM_COST)
         bound = self.database.bound(datetime.now(UTC))
-        params = {"id": int(pk), "kind": kind, "bound": bound}
+        params = {"id": int(pk), "kind": kind, "bound": bound, "now": bound}
         rows = await self.database.fetch(_NODE, params)
         if not rows:
             return _answer("node", None, cost=_ITEM_COST)
@@ -518,7 +542,7 @@ class Baseline:
 
     async def article(self, slug: str) -> bytes:
         bound = self.database.bound(datetime.now(UTC))
-        rows = await self.database.fetch(_ARTICLE, {"slug": slug, "bound": bound})
+        rows = await self.database.fetch(_ARTICLE, {"slug": slug, "bound": bound, "now": bound})
         if not rows:
             return _answer("article", None, cost=_ITEM_COST)
         row = next((row for row in rows if row["locale"] == "en"), rows[0])

@@ -1,6 +1,7 @@
 """The benchmark's baseline (bench/baseline.py) answers its operations with the very JSON
 Newsdesk answers, on SQLite and on PostgreSQL: `make bench` checks it on the generated
-newsroom; this checks it on a small one with drafts, a scheduled item and a video."""
+newsroom; this checks it on a small one with drafts, a scheduled item, an expired one and
+a video."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bench import queries
 from bench.baseline import Baseline
 from cms.config import Settings
 from cms.content import ids
-from cms.models import AuthorKind
+from cms.models import AuthorKind, Content
 from tests import factories
 
 
@@ -55,6 +56,14 @@ async def test_the_baseline_answers_like_newsdesk(
     await factories.make_article(
         title="Tomorrow's", authors=[person], published_at=now + timedelta(days=1)
     )
+    # Expired a minute ago: public by status and time, hidden by the expiry alone.
+    expired = await factories.make_article(
+        title="Story expired",
+        authors=[person, desk],
+        tags=["budget"],
+        published_at=now - timedelta(minutes=10),
+    )
+    await Content.filter(id=expired.id).update(expires_at=now - timedelta(minutes=1))
     bodies = {
         "feed": queries.feed_body(),
         "contents": queries.contents_body(),
@@ -63,7 +72,9 @@ async def test_the_baseline_answers_like_newsdesk(
         "node (article)": queries.node_body(ids.encode("Article", made[1].id)),
         "node (video episode)": queries.node_body(ids.encode("VideoEpisode", video.id)),
         "node (missing)": queries.node_body(ids.encode("Article", 9_999)),
+        "node (expired)": queries.node_body(ids.encode("Article", expired.id)),
         "article": queries.article_body(made[0].slug),
+        "article (expired)": queries.article_body(expired.slug),
         "search": queries.search_body("Story"),
         # Ranked: the tag's name counts for three of the stories, a byline's for two.
         "search (tags)": queries.search_body("budget"),
@@ -78,7 +89,7 @@ async def test_the_baseline_answers_like_newsdesk(
             assert answered == expected, name
         contents = orjson.loads(await baseline.answer(orjson.loads(bodies["contents"])))
         shown = {edge["node"]["status"] for edge in contents["data"]["contents"]["edges"]}
-        assert shown == {"PUBLISHED", "DRAFT", "SCHEDULED"}
+        assert shown == {"PUBLISHED", "DRAFT", "SCHEDULED", "EXPIRED"}
     finally:
         pool = getattr(baseline.database, "pool", None)
         if pool is not None:

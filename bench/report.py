@@ -107,10 +107,14 @@ def rows(run: Run) -> list[Row]:
         ]
     table += _day_rows(run.get("newsroom_day"))
     one = run.get("one_request_p50_ms")
-    for key, label in (("feed_uncached", "first page"), ("feed_deep", "deep page")):
-        if one:
+    for key, label in (
+        ("feed_uncached", "feed, first page"),
+        ("feed_deep", "feed, deep page"),
+        ("search", "search, rotating words"),
+    ):
+        if one and key in one["newsdesk"]:
             table.append(
-                _latency(f"feed, {label}, one request at a time: p50 (ms)",
+                _latency(f"{label}, one request at a time: p50 (ms)",
                          one["newsdesk"][key], one["baseline"][key], indent="")
             )  # fmt: skip
     sql = run["sql_per_page"]
@@ -284,8 +288,9 @@ _INTRO = (
     "statement and memory ratios are how many times the baseline's. Server CPU per request is "
     "the worker's user + system CPU time over the measured load divided by the requests "
     "answered: on a busy machine it is the steadier figure. The deep-page and 1,000,000-item "
-    "targets are judged on the p50 of requests sent one at a time, first and deep pages "
-    "interleaved, because two load runs made one after the other on a shared machine drift "
+    "targets are judged on the p50 of requests sent one at a time, first pages, deep pages "
+    "and searches interleaved, because two load runs made one after the other on a shared "
+    "machine drift "
     "apart; the figures under load stand beside. Each database has its own sections: "
     "`make bench DB=postgres` loads the same newsroom into PostgreSQL and both servers read it "
     "there (the baseline on asyncpg; PostgreSQL's own CPU is in neither server's figure). The "

@@ -51,6 +51,8 @@ SLICES = 5
 DAY_SLICES = 4
 SCENARIOS = (*READS, "feed_cached")
 PARTS = (*SCENARIOS, "newsday", "publish")
+# The figures also measured one request at a time, interleaved (`Session.one_at_a_time`).
+_ONE_LABELS = {"feed_uncached": "first", "feed_deep": "deep", "search": "search"}
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 
@@ -201,27 +203,27 @@ class Session:
             for name, body in checks.items()
         }
 
-    def one_at_a_time(self, server: servers.Server, who: str, *, rounds: int = 100) -> None:
-        """p50 latency of the first and the deep page, one request at a time, the two
-        interleaved so that both see the same machine: the deep-page figure that drift
-        on a shared machine cannot tilt."""
-        scenarios = ("feed_uncached", "feed_deep")
-        bodies = {scenario: self.plan.requests(who, scenario).bodies[0] for scenario in scenarios}
+    def one_at_a_time(
+        self, server: servers.Server, who: str, scenarios: tuple[str, ...], *, rounds: int = 100
+    ) -> None:
+        """p50 latency of the first page, the deep page and a search (its words in turn),
+        one request at a time, interleaved so that all see the same machine: the figures
+        that drift on a shared machine cannot tilt."""
+        bodies = {scenario: self.plan.requests(who, scenario).bodies for scenario in scenarios}
         timings: dict[str, list[float]] = {scenario: [] for scenario in scenarios}
         headers = {"content-type": "application/json"}
         with httpx.Client(base_url=server.url, timeout=60, trust_env=False) as client:
-            for _ in range(rounds):
-                for scenario, body in bodies.items():
+            for round_ in range(rounds):
+                for scenario, sent in bodies.items():
+                    body = sent[round_ % len(sent)]
                     started = time.perf_counter()
                     client.post("/graphql", content=body, headers=headers).raise_for_status()
                     timings[scenario].append((time.perf_counter() - started) * 1000)
         p50 = {
             scenario: round(statistics.median(values), 3) for scenario, values in timings.items()
         }
-        console.print(
-            f"  {who:<24} one at a time: p50 first {p50['feed_uncached']:.2f} ms, "
-            f"deep {p50['feed_deep']:.2f} ms"
-        )
+        shown = ", ".join(f"{_ONE_LABELS[scenario]} {p50[scenario]:.2f} ms" for scenario in p50)
+        console.print(f"  {who:<24} one at a time: p50 {shown}")
         self.one_request_p50[who] = p50
 
     def answer_get(self, server: servers.Server, who: str) -> None:
@@ -409,9 +411,10 @@ def main() -> None:
             for scenario in (scenario for scenario in SCENARIOS if scenario in only):
                 newsdesk = nd if scenario == "feed_cached" else nd_off
                 session.measure_pair({"newsdesk": newsdesk, "baseline": base}, scenario)
-            if {"feed_uncached", "feed_deep"} <= only:
-                session.one_at_a_time(nd_off, "newsdesk")
-                session.one_at_a_time(base, "baseline")
+            one = tuple(scenario for scenario in _ONE_LABELS if scenario in only)
+            if "feed_uncached" in one and len(one) > 1:
+                session.one_at_a_time(nd_off, "newsdesk", one)
+                session.one_at_a_time(base, "baseline", one)
             session.rss |= {"newsdesk_uncached": nd_off.rss_mb(), "baseline": base.rss_mb()}
         # With the other servers stopped: the figures that write are one worker's.
         if "newsday" in only:

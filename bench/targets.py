@@ -161,8 +161,9 @@ def _cpu_ratio(runs: dict[int, Run], scenario: str) -> float | None:
 
 
 def _one_p50(run: Run, scenario: str) -> float | None:
-    one = run.get("one_request_p50_ms", {}).get("newsdesk")
-    return float(one[scenario]) if one else None
+    one = run.get("one_request_p50_ms", {}).get("newsdesk") or {}
+    value = one.get(scenario)
+    return None if value is None else float(value)
 
 
 def _one_ratios(runs: dict[int, Run], scenarios: tuple[str, ...]) -> list[float] | None:
@@ -253,15 +254,26 @@ def of_run(run: Run) -> list[Verdict]:
 
 
 def _search_p50(run: Run) -> Verdict:
-    """Issue 13: an indexed search costs about what a feed page costs, whatever the size."""
+    """Issue 13: an indexed search costs about what a feed page costs, whatever the size.
+    Judged one request at a time, searches and first pages interleaved (as the deep page
+    is: drift on a shared machine tilts two load runs made one after the other); under
+    load beside it."""
     target = "search p50 at 1,000,000 items within 2x of the feed's"
     if int(run["newsroom"]["items"]) != LARGE:
         return Verdict(target, None, "judged at 1,000,000 items")
     if not {"search", "feed_uncached"} <= run["scenarios"].keys():
         return Verdict(target, None, "not measured in this run")
     search, first = _p50(run, "search"), _p50(run, "feed_uncached")
-    measured = f"{search / first:.2f}x ({search:.2f} ms search vs {first:.2f} ms feed)"
-    return Verdict(target, search <= 2 * first, measured)
+    loaded = f"under load {search / first:.2f}x ({search:.2f} ms search vs {first:.2f} ms feed)"
+    one = run.get("one_request_p50_ms", {}).get("newsdesk") or {}
+    if "search" not in one:
+        return Verdict(target, search <= 2 * first, loaded)
+    ratio = one["search"] / one["feed_uncached"]
+    measured = (
+        f"{ratio:.2f}x one request at a time ({one['search']:.2f} ms search vs "
+        f"{one['feed_uncached']:.2f} ms feed, interleaved); {loaded}"
+    )
+    return Verdict(target, ratio <= 2, measured)
 
 
 def _sqlite_by_size(runs: dict[str, Run]) -> dict[int, Run]:

@@ -64,9 +64,9 @@ LIMIT :limit
 )
 _AFTER = "AND (c.published_at < :at OR c.id < :id)"
 # A search: every word, best first (ties newest first); the score is in the cursor.
-# Relevance ranks the 500 newest matches (Newsdesk's CMS_SEARCH_DEPTH default); each
+# Relevance ranks the 300 newest matches (Newsdesk's CMS_SEARCH_DEPTH default); each
 # database's `search` writes `ranked`, the (wid, score) rows of the page.
-SEARCH_DEPTH = 500
+SEARCH_DEPTH = 300
 _SEARCH = (
     _ITEM.format(body="NULL")
     .replace("SELECT c.id,", "SELECT w.score AS score, c.id,")
@@ -210,7 +210,7 @@ class SqliteDatabase:
         return "IN (" + ", ".join(f":{name}{n}" for n in range(len(values))) + ")"
 
     async def search(self, words: Sequence[str], params: dict[str, Any]) -> Sequence[Row]:
-        # FTS5 over content_search, each word a quoted string: the 500 newest public
+        # FTS5 over content_search, each word a quoted string: the 300 newest public
         # matches, then the words found in the title (10), dek (4) and names (2) of each,
         # one column-filtered match a (column, word) over the window's rowid range.
         match = " ".join(f'"{word}"' for word in words)
@@ -280,7 +280,7 @@ class PostgresDatabase:
         return f"= ANY(:{name})"
 
     async def search(self, words: Sequence[str], params: dict[str, Any]) -> Sequence[Row]:
-        # The weighted tsvector of content_search, English items' configuration: the 500
+        # The weighted tsvector of content_search, English items' configuration: the 300
         # newest public matches ranked by ts_rank_cd.
         params |= {f"word{n}": word for n, word in enumerate(words)}
         query = " && ".join(

@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     # The most items `pinned(section:)` shows (the most recently pinned).
     max_pinned: int = Field(default=3, ge=1, le=10)
     # Search by relevance ranks the newest this many matches (cms/content/search.py).
-    search_depth: int = Field(default=500, ge=1, le=100_000)
+    search_depth: int = Field(default=300, ge=1, le=100_000)
     # The most objects one operation may ask for, estimated before any SQL (schema/cost.py).
     max_nodes: int = Field(default=10_000, ge=1)
     # Milliseconds a GraphQL read may spend in the database before its statement is

@@ -62,7 +62,7 @@ __all__ = [
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
 # How many of the newest matches relevance ranks (CMS_SEARCH_DEPTH's default).
-DEFAULT_DEPTH = 500
+DEFAULT_DEPTH = 300
 
 # PostgreSQL text search configuration by locale; any other locale uses "simple".
 LOCALE_CONFIGS = {"en": "english"}

@@ -80,6 +80,8 @@ async def _subscribe(server: LiveServer, token: str) -> None:
         assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
         query = "subscription Wire { feedEvents { type } }"
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        named = f"subscription {SOCKET_SECRET} {{ feedEvents {{ type }} }}"
+        await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": named}}))
         await asyncio.sleep(0.3)
 
 
@@ -95,6 +97,12 @@ def _admin_token(workdir: Path) -> str:
         ["token", "create", "--name", "desk-admin", "--role", "admin"], env=env, cwd=workdir
     )
     return created.strip().splitlines()[-1].strip()
+
+
+# An operation named like an API token, and a webhook secret in a path.
+NAMED_SECRET = "ndk_" + "N" * 43
+PATH_SECRET = "whsec_" + "P" * 40
+SOCKET_SECRET = "ndk_" + "S" * 43  # a subscription's name
 
 
 def _serve_and_handle_secrets(workdir: Path, log_format: str) -> Run:
@@ -122,11 +130,15 @@ def _serve_and_handle_secrets(workdir: Path, log_format: str) -> Run:
         refused = _post(server, ME, token=wrong, headers={"X-Request-ID": "obs-wrong"})
         basic = _post(server, ME, headers={"Authorization": BASIC})
         broken = _post(server, "query Broken { nothingHere }", token=server.token)
+        # Secrets where the access line itself carries them: an operation's name, a path.
+        named = _post(server, f"query {NAMED_SECRET} {{ __typename }}")
+        missing = httpx.get(f"{server.url}/media/{PATH_SECRET}", timeout=10, trust_env=False)
         asyncio.run(_subscribe(server, server.token))
     assert me.status_code == by_get.status_code == by_post.status_code == feed.status_code == 200
     assert by_get.json()["data"]["preview"]["title"] == "Embargoed budget"
     assert secret.startswith("whsec_") and admin.startswith("ndk_")
     assert (refused.status_code, basic.status_code, broken.status_code) == (401, 401, 200)
+    assert (named.status_code, missing.status_code) == (200, 404)
     return Run(
         format=log_format,
         log=(workdir / "serve.log").read_text(),
@@ -139,6 +151,9 @@ def _serve_and_handle_secrets(workdir: Path, log_format: str) -> Run:
             "webhook secret's key": secret.removeprefix("whsec_"),
             "cookie": COOKIE.split("=", 1)[1],
             "basic credentials": BASIC.split()[1],
+            "operation name": NAMED_SECRET,
+            "subscription's name": SOCKET_SECRET,
+            "path's webhook secret": PATH_SECRET,
         },
     )
 
@@ -163,11 +178,13 @@ def _json_lines(log: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in log.splitlines() if line.startswith("{")]
 
 
-def _access(log: str, request_id: str) -> dict[str, Any]:
+def _access(log: str, request_id: str, operation: str | None = None) -> dict[str, Any]:
     found = [
         line
         for line in _json_lines(log)
-        if line["logger"] == logs.ACCESS_LOGGER and line["request_id"] == request_id
+        if line["logger"] == logs.ACCESS_LOGGER
+        and line["request_id"] == request_id
+        and (operation is None or line["operation_name"] == operation)
     ]
     assert len(found) == 1, found
     return found[0]
@@ -213,7 +230,7 @@ def test_json_lines_carry_the_access_fields(json_run: Run) -> None:
         "unauthenticated",
         "rejected",
     )
-    socket = _access(run.log, "obs-ws")
+    socket = _access(run.log, "obs-ws", "Wire")
     assert (socket["method"], socket["path"], socket["operation_name"]) == (
         "WS",
         "/graphql",

@@ -101,10 +101,14 @@ def socket_operation(*, path: str, name: str | None, operation_type: str, viewer
     if not log.isEnabledFor(logging.INFO):
         return
     role = "anonymous" if viewer.role is None else viewer.role.value
-    log.info(
-        "WS %s %s %s role=%s", path, operation_type, name or "(anonymous)", role,
-        extra={"method": "WS", "path": path, "operation_name": name,
-               "operation_type": operation_type, "role": role},
+    # Redacted here: the formatters trust this logger's lines (cms.logs).
+    path = logs.redact(path)
+    if name is not None:
+        name = logs.redact(name)
+    _write(
+        logging.INFO, "WS %s %s %s role=%s", (path, operation_type, name or "(anonymous)", role),
+        {"method": "WS", "path": path, "operation_name": name,
+         "operation_type": operation_type, "role": role},
     )  # fmt: skip
 
 
@@ -172,9 +176,12 @@ class AccessMiddleware:
         level = logging.ERROR if status >= 500 else logging.INFO
         if not log.isEnabledFor(level):
             return
-        path = scope.get("root_path", "") + scope["path"]  # never the query string
+        # Redacted here, once: the formatters trust this logger's lines (cms.logs).
+        path = logs.redact(scope.get("root_path", "") + scope["path"])  # no query string
         duration_ms = round(seconds * 1000, 2)
         name = exchange.operation_name
+        if name is not None:
+            name = logs.redact(name)
         fields = {
             "method": scope["method"],
             "path": path,
@@ -187,11 +194,18 @@ class AccessMiddleware:
             "sql": sql,
         }
         if exchange.operation_type is None:  # not GraphQL: /healthz, a feed, media
-            log.log(level, "%s %s %d %.1fms sql=%d", scope["method"], path, status,
-                    duration_ms, sql, extra=fields)  # fmt: skip
+            _write(level, "%s %s %d %.1fms sql=%d",
+                   (scope["method"], path, status, duration_ms, sql), fields)  # fmt: skip
             return
-        log.log(
-            level, "%s %s %d %.1fms %s %s role=%s sql=%d", scope["method"], path, status,
-            duration_ms, exchange.operation_type, name or "(anonymous)", exchange.role or "-",
-            sql, extra=fields,
+        _write(
+            level, "%s %s %d %.1fms %s %s role=%s sql=%d",
+            (scope["method"], path, status, duration_ms, exchange.operation_type,
+             name or "(anonymous)", exchange.role or "-", sql),
+            fields,
         )  # fmt: skip
+
+
+def _write(level: int, message: str, args: tuple[object, ...], fields: dict[str, object]) -> None:
+    """`log.log` without looking up the caller's frame (an access line's place in the code
+    is always here)."""
+    log.handle(log.makeRecord(log.name, level, __file__, 0, message, args, None, extra=fields))

@@ -106,18 +106,15 @@ class JsonFormatter(logging.Formatter):
     record's fields (`extra=`), then `exception` with the traceback when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
-        # The access logger redacts its values where it makes the line (cms.http.access).
-        made_safe = record.name == ACCESS_LOGGER
-        message = record.getMessage()
         line: dict[str, Any] = {
             "time": _utc(record),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": message if made_safe else redact(message),
+            "message": redact(record.getMessage()),
             "request_id": getattr(record, "request_id", "-"),
         }
         for name, value in _fields(record).items():
-            line[name] = value if made_safe or name in _OWN_WORDS else _safe(value)
+            line[name] = value if name in _OWN_WORDS else _safe(value)
         if record.exc_info:
             line["exception"] = redact(self.formatException(record.exc_info))
         elif record.exc_text:

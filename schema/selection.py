@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar, cast
 
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from cms.content.lookups import Include
 from schema.context import Info
+
+_T = TypeVar("_T")
 
 __all__ = [
     "connection_include",
@@ -70,28 +72,32 @@ def content_include(fields: Iterable[SelectedField]) -> Include:
     )
 
 
-# (path, ids of the field's nodes) -> (the nodes, what they include). The nodes are kept
+# (what is read, ids of the field's nodes) -> (the nodes, the answer). The nodes are kept
 # so their ids stay theirs; a document's nodes are the same objects on every request that
 # sends it (parsed once), so the selection is read once per document, not per request.
-_READ: dict[tuple[tuple[str, ...], tuple[int, ...]], tuple[tuple[Any, ...], Include]] = {}
+_READ: dict[tuple[object, tuple[int, ...]], tuple[tuple[Any, ...], Any]] = {}
 _READ_LIMIT = 4_096
 
 
-def _include_at(info: Info, path: tuple[str, ...]) -> Include:
-    """`content_include` of what is selected at `path` below the field being resolved.
-
-    It depends on the field's nodes alone: Strawberry's selection neither applies
-    `@skip`/`@include` nor reads variables for the names it gives."""
+def _once(info: Info, what: object, read: Callable[[], _T]) -> _T:
+    """`read()` of the field being resolved, remembered for its nodes (`what` names the
+    reading). It may depend on the field's nodes alone: Strawberry's selection neither
+    applies `@skip`/`@include` nor reads variables for the names it gives."""
     nodes = tuple(info._raw_info.field_nodes)  # noqa: SLF001 - graphql-core's resolve info
-    key = (path, tuple(map(id, nodes)))
+    key = (what, tuple(map(id, nodes)))
     known = _READ.get(key)
     if known is not None and all(map(operator.is_, known[0], nodes)):
-        return known[1]
-    include = content_include(fields_under(selected(info), *path))
+        return cast(_T, known[1])
+    answer = read()
     if len(_READ) >= _READ_LIMIT:
         _READ.clear()
-    _READ[key] = (nodes, include)
-    return include
+    _READ[key] = (nodes, answer)
+    return answer
+
+
+def _include_at(info: Info, path: tuple[str, ...]) -> Include:
+    """`content_include` of what is selected at `path` below the field being resolved."""
+    return _once(info, path, lambda: content_include(fields_under(selected(info), *path)))
 
 
 def connection_include(info: Info) -> Include:
@@ -105,18 +111,9 @@ def item_include(info: Info) -> Include:
 
 
 def snippet_selected(info: Info) -> bool:
-    """Whether a connection's edges ask for their search snippet (read once per
-    document, as `_include_at` reads what to load)."""
-    nodes = tuple(info._raw_info.field_nodes)  # noqa: SLF001 - graphql-core's resolve info
-    key = tuple(map(id, nodes))
-    known = _SNIPPETS.get(key)
-    if known is not None and all(map(operator.is_, known[0], nodes)):
-        return known[1]
-    wanted = any(field.name == "snippet" for field in fields_under(selected(info), "edges"))
-    if len(_SNIPPETS) >= _READ_LIMIT:
-        _SNIPPETS.clear()
-    _SNIPPETS[key] = (nodes, wanted)
-    return wanted
-
-
-_SNIPPETS: dict[tuple[int, ...], tuple[tuple[Any, ...], bool]] = {}
+    """Whether a connection's edges ask for their search snippet."""
+    return _once(
+        info,
+        "snippet",
+        lambda: any(field.name == "snippet" for field in fields_under(selected(info), "edges")),
+    )

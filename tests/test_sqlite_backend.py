@@ -19,6 +19,7 @@ from cms.auth.roles import Role
 from cms.auth.viewer import Viewer
 from cms.config import Settings
 from cms.content import items
+from cms.db import SQLITE_PRAGMAS
 from cms.models import Content
 from cms.sqlite import ImmediateSqliteClient
 from tests import factories
@@ -102,3 +103,21 @@ async def test_quick_reads_are_refused_where_they_cannot_be_right(
     assert in_memory is None  # a second connection would be another database
     with pytest.raises(OperationalError, match="no such table"):
         sqlite.quick_rows(client, "SELECT * FROM no_such_table", [])
+
+
+async def test_both_connections_keep_the_configured_page_cache(
+    db: None, settings: Settings
+) -> None:
+    """cms.db.SQLITE_PRAGMAS' cache_size on the connection Tortoise opens and on the loop
+    thread's reader, where searches read their window."""
+    if not settings.is_sqlite:
+        pytest.skip("SQLite's connections only")
+    client = Tortoise.get_connection("default")
+    assert isinstance(client, ImmediateSqliteClient)
+    reader = client.quick_reader()
+    if reader is None:
+        pytest.skip("an in-memory database has no reader of its own")
+    expected = SQLITE_PRAGMAS["cache_size"]
+    (own,) = (await client.execute_query_dict("PRAGMA cache_size"))[0].values()
+    assert own == expected
+    assert reader.execute("PRAGMA cache_size").fetchone() == (expected,)

@@ -101,10 +101,6 @@ def socket_operation(*, path: str, name: str | None, operation_type: str, viewer
     if not log.isEnabledFor(logging.INFO):
         return
     role = "anonymous" if viewer.role is None else viewer.role.value
-    # Redacted here: the formatters trust this logger's lines (cms.logs).
-    path = logs.redact(path)
-    if name is not None:
-        name = logs.redact(name)
     _write(
         logging.INFO, "WS %s %s %s role=%s", (path, operation_type, name or "(anonymous)", role),
         {"method": "WS", "path": path, "operation_name": name,
@@ -176,12 +172,9 @@ class AccessMiddleware:
         level = logging.ERROR if status >= 500 else logging.INFO
         if not log.isEnabledFor(level):
             return
-        # Redacted here, once: the formatters trust this logger's lines (cms.logs).
-        path = logs.redact(scope.get("root_path", "") + scope["path"])  # no query string
+        path = scope.get("root_path", "") + scope["path"]  # never the query string
         duration_ms = round(seconds * 1000, 2)
         name = exchange.operation_name
-        if name is not None:
-            name = logs.redact(name)
         fields = {
             "method": scope["method"],
             "path": path,

@@ -599,7 +599,17 @@ async def test_a_kill_on_one_worker_under_load_on_another_sharing_redis(
     redis = Redis.from_url(redis_url)
     await redis.flushdb()
     await redis.aclose()
-    shared = settings.model_copy(update={"redis_url": redis_url, "cache_generation_seconds": 3600})
+    # A Redis call slower than the default 0.5 s (a busy CI machine starving this loop)
+    # would be an outage: each app would fall back to its own memory, and the reader's
+    # cache would never hear the kill. Outages have their own tests; this one is about
+    # the kill.
+    shared = settings.model_copy(
+        update={
+            "redis_url": redis_url,
+            "cache_generation_seconds": 3600,
+            "redis_timeout_seconds": 30.0,
+        }
+    )
     editor = tokens_by_role["editor"]
     writer_app = create_app(shared, manage_database=False)
     reader_app = create_app(shared, manage_database=False)
